@@ -1,0 +1,253 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { JobDeletingError, JobNotFoundError } from '../errors.ts';
+import type { Batch, BatchScope } from '../model.ts';
+import type { NewBatch } from '../ports.ts';
+import { OPEN_INDEX, keys, pad } from '../tables.ts';
+import { type InventoryCtx, TRANSACT_MAX, isConditionalCheckFailed, queryItems, transact } from './dynamo-support.ts';
+import { aliasNames } from './expression-names.ts';
+import { fromBatchItem, openPkOf, toNewBatchItem } from './inventory-records.ts';
+
+/** Batches one reservation may create: the job's watermark takes the transaction's other slot. */
+export const RESERVE_MAX = TRANSACT_MAX - 1;
+
+/**
+ * Reserve new ranges past the watermark: one transaction moves the watermark from `from` to the end of the
+ * last batch and creates the batches. Concurrent planners race on the watermark clause; exactly one wins.
+ */
+export async function reserveNew(
+  ctx: InventoryCtx,
+  jobId: string,
+  from: number,
+  batches: readonly NewBatch[],
+  runId: string,
+  reservedUntil: number,
+  at: string,
+): Promise<boolean> {
+  if (batches.length === 0 || batches.length > RESERVE_MAX) throw new RangeError(`reserveNew takes 1-${RESERVE_MAX} batches`);
+  const to = (batches[batches.length - 1] as NewBatch).end + 1;
+  const out = await transact(ctx, [
+    {
+      Update: {
+        TableName: ctx.table,
+        Key: keys.job(jobId),
+        UpdateExpression: 'SET watermark = :to',
+        // Tiling: only the planner that read this watermark may extend it, and never for a job being deleted.
+        ConditionExpression: 'watermark = :from AND #state = :active',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':active': 'ACTIVE' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+    ...batches.map((b) => ({
+      Put: {
+        TableName: ctx.table,
+        Item: toNewBatchItem({ jobId, scope: { kind: 'inventory' }, ...b, plannedAt: at, reservedBy: runId, reservedUntil }),
+        // Mutual exclusion: a range is created once.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    })),
+  ]);
+  if (out.ok) return true;
+  const job = out.reasons[0];
+  if (job?.code === 'ConditionalCheckFailed') {
+    if (!job.item) throw new JobNotFoundError({ jobId });
+    if (job.item.state === 'DELETING') throw new JobDeletingError({ jobId });
+  }
+  return false;
+}
+
+/** Create a sample run's batches, apart from the inventory; a batch that exists already is kept as it is. */
+export async function putSampleBatches(
+  ctx: InventoryCtx,
+  jobId: string,
+  runId: string,
+  batches: readonly NewBatch[],
+  at: string,
+): Promise<void> {
+  const scope: BatchScope = { kind: 'sample', runId };
+  for (const b of batches) {
+    try {
+      await ctx.doc.send(
+        new PutCommand(aliasNames({
+          TableName: ctx.table,
+          Item: toNewBatchItem({ jobId, scope, ...b, plannedAt: at }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        })),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
+  }
+}
+
+/** Reserve an existing batch for a run: refused under a live lease or another live run's reservation. */
+export async function reserveExisting(
+  ctx: InventoryCtx,
+  jobId: string,
+  start: number,
+  runId: string,
+  reservedUntil: number,
+  now: number,
+  staleRuns: readonly string[],
+): Promise<boolean> {
+  const stale = staleRuns.slice(0, 90);
+  const staleClause = stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
+  try {
+    await ctx.doc.send(
+      new UpdateCommand(aliasNames({
+        TableName: ctx.table,
+        Key: keys.batch(jobId, { kind: 'inventory' }, start),
+        UpdateExpression: 'SET reservedBy = :run, reservedUntil = :until',
+        ConditionExpression:
+          'attribute_exists(pk)' +
+          // Never touch a range under a live lease.
+          ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
+          // Nor one another live run has reserved.
+          ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
+        ExpressionAttributeValues: {
+          ':run': runId,
+          ':until': reservedUntil,
+          ':now': now,
+          ...Object.fromEntries(stale.map((r, i) => [`:s${i}`, r])),
+        },
+      })),
+    );
+    return true;
+  } catch (e) {
+    if (isConditionalCheckFailed(e)) return false;
+    throw e;
+  }
+}
+
+/**
+ * Replace a batch by parts that tile it. The first part keeps the batch's key (updated in place); the others
+ * are new. The batch must be unchanged since it was read (token and end), so a split never races a lease.
+ */
+export async function splitBatch(
+  ctx: InventoryCtx,
+  jobId: string,
+  batch: Batch,
+  parts: readonly NewBatch[],
+  at: string,
+): Promise<boolean> {
+  const [first, ...rest] = parts;
+  if (!first || first.start !== batch.start || (parts[parts.length - 1] as NewBatch).end !== batch.end) {
+    throw new RangeError('split parts must tile the batch');
+  }
+  const inherited = inheritedAttributes(batch);
+  const origin = `${batch.start}-${batch.end}`;
+  const out = await transact(ctx, [
+    {
+      Update: {
+        TableName: ctx.table,
+        Key: keys.batch(jobId, batch.scope, batch.start),
+        UpdateExpression: 'SET #end = :end, #count = :count, weight = :w, splitFrom = :from',
+        ConditionExpression: 'token = :token AND #end = :oldEnd AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+        ExpressionAttributeNames: { '#end': 'end', '#count': 'count' },
+        ExpressionAttributeValues: {
+          ':end': first.end,
+          ':count': first.count,
+          ':w': first.weight,
+          ':from': origin,
+          ':token': batch.token,
+          ':oldEnd': batch.end,
+          ':now': ctx.clock.now(),
+        },
+      },
+    },
+    ...rest.map((p) => ({
+      Put: {
+        TableName: ctx.table,
+        Item: {
+          ...toNewBatchItem({ jobId, scope: batch.scope, ...p, plannedAt: batch.plannedAt }),
+          ...inherited,
+          splitFrom: origin,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    })),
+    {
+      Put: {
+        TableName: ctx.table,
+        Item: { ...keys.history(jobId, at, batch.start), kind: 'split', from: origin, parts: parts.map((p) => [p.start, p.end]), at },
+      },
+    },
+  ]);
+  return out.ok;
+}
+
+/** What a part of a split batch keeps: its status, the config and run that completed it, where its output is. */
+function inheritedAttributes(b: Batch): Record<string, unknown> {
+  const keep: Record<string, unknown> = { status: b.status, attempt: b.attempt, token: b.token };
+  for (const k of ['completedAt', 'completedRunId', 'configHash', 'outputKey', 'error', 'startedAt'] as const) {
+    if (b[k] !== undefined) keep[k] = b[k];
+  }
+  if (b.status === 'SUCCEEDED') Object.assign(keep, { openPk: undefined, openSk: undefined });
+  return keep;
+}
+
+export async function getBatch(ctx: InventoryCtx, jobId: string, scope: BatchScope, start: number): Promise<Batch | undefined> {
+  const out = await ctx.doc.send(
+    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.batch(jobId, scope, start), ConsistentRead: true })),
+  );
+  return out.Item ? fromBatchItem(out.Item) : undefined;
+}
+
+/** Batches with start in [from, to], in id order, paged. */
+export async function* batches(ctx: InventoryCtx, jobId: string, scope: BatchScope, from = 0, to = Number.MAX_SAFE_INTEGER) {
+  const prefix = keys.batchPrefix(scope);
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': `${prefix}${pad(from)}`, ':b': `${prefix}${pad(to)}` },
+    ConsistentRead: true,
+  })) {
+    yield fromBatchItem(item);
+  }
+}
+
+/** The batch whose range contains `id`, if any. */
+export async function batchContaining(ctx: InventoryCtx, jobId: string, id: number): Promise<Batch | undefined> {
+  const prefix = keys.batchPrefix({ kind: 'inventory' });
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': `${prefix}${pad(0)}`, ':b': `${prefix}${pad(id)}` },
+    ScanIndexForward: false,
+    Limit: 1,
+    ConsistentRead: true,
+  })) {
+    const b = fromBatchItem(item);
+    return b.end >= id ? b : undefined;
+  }
+  return undefined;
+}
+
+/** Batches not yet SUCCEEDED (the sparse `open` index; eventually consistent, so callers re-check). */
+export async function* openBatches(ctx: InventoryCtx, jobId: string, scope: BatchScope = { kind: 'inventory' }) {
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    IndexName: OPEN_INDEX.indexName,
+    KeyConditionExpression: 'openPk = :p',
+    ExpressionAttributeValues: { ':p': openPkOf(jobId, scope) },
+  })) {
+    yield fromBatchItem(item);
+  }
+}
+
+export async function findLiveLease(ctx: InventoryCtx, jobId: string): Promise<Batch | undefined> {
+  const now = ctx.clock.now();
+  for (const openPk of [openPkOf(jobId, { kind: 'inventory' }), `${keys.openPk(jobId)}#S`]) {
+    for await (const item of queryItems(ctx.doc, {
+      TableName: ctx.table,
+      IndexName: OPEN_INDEX.indexName,
+      KeyConditionExpression: 'openPk = :p',
+      FilterExpression: 'leaseExpiresAt > :now',
+      ExpressionAttributeValues: { ':p': openPk, ':now': now },
+    })) {
+      return fromBatchItem(item);
+    }
+  }
+  return undefined;
+}
+

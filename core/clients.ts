@@ -1,0 +1,56 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export type ServiceName = 'dynamodb' | 's3' | 'sfn' | 'secretsmanager' | 'kms';
+
+export interface ClientOptions {
+  readonly region?: string;
+  /** Per-service endpoint overrides: the local mode and the tests point these at loopback. */
+  readonly endpoints?: Partial<Record<ServiceName, string>>;
+  /** Static credentials for local engines; on AWS the default provider chain is used. */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface Clients {
+  readonly ddb: DynamoDBClient;
+  readonly doc: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly sfn: SFNClient;
+  readonly secrets: SecretsManagerClient;
+  readonly kms: KMSClient;
+}
+
+/** Credentials every local engine accepts: DynamoDB Local scopes tables by key, so all callers use these. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'batchkeeper', secretAccessKey: 'batchkeeper' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+/**
+ * Build every SDK client once (per cold start, per CLI call, per test file).
+ * @example const clients = makeClients({ region: 'eu-west-1' });
+ */
+export function makeClients(options: ClientOptions = {}): Clients {
+  const base = { region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION, credentials: options.credentials };
+  const at = (service: ServiceName) => {
+    const endpoint = options.endpoints?.[service];
+    return endpoint ? { ...base, endpoint } : base;
+  };
+  const ddb = new DynamoDBClient(at('dynamodb'));
+  const s3Local = options.endpoints?.s3 !== undefined;
+  return {
+    ddb,
+    doc: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
+    // Local S3 engines need path-style addressing; checksums only when the API requires them.
+    s3: new S3Client(
+      s3Local
+        ? { ...at('s3'), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        : at('s3'),
+    ),
+    sfn: new SFNClient(at('sfn')),
+    secrets: new SecretsManagerClient(at('secretsmanager')),
+    kms: new KMSClient(at('kms')),
+  };
+}

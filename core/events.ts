@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { RUN_MODES } from './model.ts';
+import { Id, Name, PositiveInt } from './validation.ts';
+
+/**
+ * The contracts between the state machine (statemachines/run-job.asl.json), the handlers and the local mode.
+ * Each handler parses its event with one of these schemas, once.
+ */
+
+/** What a user passes to StartExecution. */
+export const RunInput = z
+  .strictObject({
+    jobId: Name,
+    mode: z.enum(RUN_MODES, { error: `must be one of ${RUN_MODES.join(', ')}` }),
+    idStart: Id.optional(),
+    idEnd: Id.optional(),
+    maxBatches: PositiveInt(100_000).optional(),
+    every: PositiveInt(1_000_000).optional(),
+    limit: PositiveInt(1_000_000).optional(),
+    maxConcurrency: PositiveInt(10_000).optional(),
+    toleratedFailurePercentage: z.number({ error: 'must be a number' }).min(0, { error: 'must be >= 0' }).max(100, { error: 'must be <= 100' }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (v.mode === 'backfill') {
+      if (v.idStart === undefined) issue('idStart', 'is required for mode backfill');
+      if (v.idEnd === undefined) issue('idEnd', 'is required for mode backfill');
+    } else {
+      if (v.idStart !== undefined && v.mode !== 'sample') issue('idStart', `is only allowed for mode backfill or sample`);
+      if (v.idEnd !== undefined && v.mode !== 'sample') issue('idEnd', `is only allowed for mode backfill or sample`);
+    }
+    if (v.idStart !== undefined && v.idEnd !== undefined && v.idStart > v.idEnd) issue('idStart', 'must be <= idEnd');
+    if (v.mode === 'sample' && v.every === undefined) issue('every', 'is required for mode sample');
+    if (v.mode !== 'sample' && v.every !== undefined) issue('every', 'is only allowed for mode sample');
+    if (v.mode !== 'sample' && v.limit !== undefined) issue('limit', 'is only allowed for mode sample');
+  });
+export type RunInput = z.infer<typeof RunInput>;
+
+/** Step Functions execution names: 1-80 characters. */
+export const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be 1-80 characters of A-Z a-z 0-9 _ -' });
+
+/** The Plan state's payload: the raw execution input (parsed by the handler) and the execution's name. */
+export const PlanEvent = z.strictObject({ input: z.unknown(), runId: RunId });
+export type PlanEvent = z.infer<typeof PlanEvent>;
+
+export const ScopeKind = z.enum(['inventory', 'sample']);
+
+/** One line of a run's manifest: the Map's item. */
+export const ManifestItem = z.strictObject({
+  start: Id,
+  end: Id,
+  stride: PositiveInt(1_000_000),
+  scope: ScopeKind,
+});
+export type ManifestItem = z.infer<typeof ManifestItem>;
+
+export interface PlanOutput {
+  readonly jobId: string;
+  readonly runId: string;
+  readonly mode: RunInput['mode'];
+  readonly batches: number;
+  readonly items: number;
+  readonly newBatches: number;
+  readonly skippedBusy: number;
+  readonly manifestBucket: string;
+  readonly manifestKey: string;
+  readonly maxConcurrency: number;
+  readonly toleratedFailurePercentage: number;
+}
+
+/** The ProcessBatch state's payload, built by the Map's ItemSelector. */
+export const ProcessBatchEvent = z.strictObject({
+  jobId: Name,
+  runId: RunId,
+  mode: z.enum(RUN_MODES),
+  batch: ManifestItem,
+});
+export type ProcessBatchEvent = z.infer<typeof ProcessBatchEvent>;
+
+export interface ProcessBatchOutput {
+  readonly outcome: 'SUCCEEDED' | 'ALREADY_DONE' | 'BUSY';
+  readonly start: number;
+  readonly end: number;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+  readonly durationMs: number;
+}
+
+/** Step Functions' Catch output: error name and cause (a JSON string on AWS, plain text locally). */
+export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+export const RecordFailureEvent = z.strictObject({
+  jobId: Name,
+  runId: RunId,
+  mode: z.enum(RUN_MODES),
+  batch: ManifestItem,
+  error: CaughtError,
+});
+export type RecordFailureEvent = z.infer<typeof RecordFailureEvent>;
+
+export const FinalizeEvent = z.strictObject({
+  jobId: Name,
+  runId: RunId,
+  mapError: CaughtError.optional(),
+});
+export type FinalizeEvent = z.infer<typeof FinalizeEvent>;
+
+export interface FinalizeOutput {
+  readonly jobId: string;
+  readonly runId: string;
+  readonly status: 'SUCCEEDED' | 'PARTIAL' | 'FAILED';
+  readonly batchesSucceeded: number;
+  readonly batchesFailed: number;
+  readonly batchesNotDone: number;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+}

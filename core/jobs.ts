@@ -1,0 +1,117 @@
+import { configHash } from './config-hash.ts';
+import type { Deps } from './deps.ts';
+import { DatasetNotFoundError, JobBusyError, JobConflictError, JobNotFoundError, ValidationError } from './errors.ts';
+import type { Job } from './model.ts';
+import { JobSpec } from './model.ts';
+import type { Page, PageRequest } from './ports.ts';
+import { type Json, Name, parse } from './validation.ts';
+
+/**
+ * Create a job. The config is validated by the processor's schema (defaults applied) and hashed with the
+ * processor's name and version. Creating the same spec again is a no-op; another spec under the id is a
+ * JobConflictError. Nothing is written before every check passed.
+ * @example await createJob(deps, { jobId: 'addr', datasetId: 'registry', processor: { name: 'normalize-address' }, batching: { by: 'count', size: 1000 } })
+ */
+export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; created: boolean }> {
+  const spec = parse(JobSpec, raw, 'job spec');
+  const processor = deps.processors.get(spec.processor.name);
+  if (spec.processor.version !== undefined && spec.processor.version !== processor.version) {
+    throw new ValidationError([{ field: 'processor.version', rule: `must be the deployed version ${processor.version}` }], { what: 'job spec' });
+  }
+  const config = processor.parseConfig(spec.config) as Record<string, Json>;
+  if (!(await deps.catalog.getDataset(spec.datasetId))) throw new DatasetNotFoundError({ datasetId: spec.datasetId });
+  const ref = { name: processor.name, version: processor.version };
+  const at = new Date(deps.clock.now()).toISOString();
+  const job: Job = {
+    ...spec,
+    processor: ref,
+    config,
+    configHash: configHash(ref, config),
+    state: 'ACTIVE',
+    watermark: 1,
+    firstId: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const out = await deps.inventory.putJob(job);
+  if (out.created) return { job, created: true };
+  if (sameSpec(out.existing, job)) return { job: out.existing, created: false };
+  throw new JobConflictError({ jobId: job.jobId, existingHash: out.existing.configHash, requestedHash: job.configHash });
+}
+
+/** The parts of a spec a second create must repeat exactly (the config through its hash). */
+function sameSpec(a: Job, b: Job): boolean {
+  const shape = (j: Job) =>
+    JSON.stringify([j.datasetId, j.configHash, j.batching, j.description ?? null, j.maxConcurrency, j.toleratedFailurePercentage, j.leaseSeconds]);
+  return shape(a) === shape(b);
+}
+
+export async function getJob(deps: Pick<Deps, 'inventory'>, jobId: unknown): Promise<Job> {
+  const id = parse(Name, jobId, 'jobId');
+  const job = await deps.inventory.getJob(id);
+  if (!job) throw new JobNotFoundError({ jobId: id });
+  return job;
+}
+
+export function listJobs(deps: Pick<Deps, 'inventory'>, page?: PageRequest): Promise<Page<Job>> {
+  return deps.inventory.listJobs(page);
+}
+
+/**
+ * A new config from now on: batches completed before keep the hash they completed with (see drift).
+ * The processor version moves to the deployed one.
+ */
+export async function updateJobConfig(deps: Deps, jobId: unknown, rawConfig: unknown): Promise<Job> {
+  const job = await getJob(deps, jobId);
+  const processor = deps.processors.get(job.processor.name);
+  const config = processor.parseConfig(rawConfig) as Record<string, Json>;
+  const hash = configHash({ name: processor.name, version: processor.version }, config);
+  const at = new Date(deps.clock.now()).toISOString();
+  return deps.inventory.updateJobConfig(job.jobId, { config, configHash: hash, processorVersion: processor.version }, at);
+}
+
+export interface DeleteReport {
+  readonly existed: boolean;
+  readonly inventoryItems: number;
+  readonly exceptions: number;
+  readonly objects: number;
+}
+
+const PAGE = 100;
+
+/**
+ * Delete all of a job's data: exceptions, outputs and manifests in S3, batches, attempts and runs, and last
+ * the job record, so that a crash half way leaves the job findable and a re-run finishes the work.
+ * Refused while a lease is live unless forced.
+ */
+export async function deleteJob(deps: Deps, jobId: unknown, options: { force?: boolean } = {}): Promise<DeleteReport> {
+  const id = parse(Name, jobId, 'jobId');
+  const job = await deps.inventory.getJob(id);
+  if (!job) return { existed: false, inventoryItems: 0, exceptions: 0, objects: 0 };
+  if (!options.force) {
+    const live = await deps.inventory.findLiveLease(id);
+    if (live) throw new JobBusyError({ jobId: id, batchStart: live.start, leaseExpiresAt: live.leaseExpiresAt ?? 0 });
+  }
+  await deps.inventory.markJobDeleting(id, new Date(deps.clock.now()).toISOString());
+  await deps.faults('delete.afterMark');
+  const exceptions = await drain(() => deps.exceptions.deletePage(id, PAGE), () => deps.faults('delete.exceptionsPage'));
+  let objects = 0;
+  for (const prefix of jobPrefixes(id)) {
+    objects += await drain(() => deps.objects.deletePrefixPage(deps.buckets.work, prefix), () => deps.faults('delete.objectsPage'));
+  }
+  const inventoryItems = await drain(() => deps.inventory.deletePage(id, PAGE), () => deps.faults('delete.inventoryPage'));
+  await deps.inventory.deleteJobRecord(id);
+  return { existed: true, inventoryItems, exceptions, objects };
+}
+
+/** S3 prefixes that hold a job's data in the work bucket. */
+export const jobPrefixes = (jobId: string) => [`outputs/${jobId}/`, `samples/${jobId}/`, `manifests/${jobId}/`];
+
+async function drain(page: () => Promise<number>, between: () => unknown): Promise<number> {
+  let total = 0;
+  for (let n = await page(); n > 0; n = await page()) {
+    total += n;
+    await between();
+  }
+  return total;
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { Deps } from './deps.ts';
+import { PreflightFailedError } from './errors.ts';
+import type { Batch, Dataset, Item } from './model.ts';
+import type { Source } from './ports.ts';
+import { sourceFor } from './sources.ts';
+
+/** One answer of the preflight: yes or no, with what was seen. */
+export interface Answer {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The five questions, answered before a batch is processed and recorded with its attempt. */
+export interface Preflight {
+  ready?: Answer;
+  right?: Answer;
+  where?: Answer;
+  safe?: Answer;
+  valid?: Answer;
+}
+
+/** An item with its raw record, ready for the processor's schema. */
+export interface LoadedItem {
+  readonly id: number;
+  readonly raw: unknown;
+}
+
+/** `s3://bucket/key` into its parts. */
+export function parseLocation(location: string): { bucket: string; key: string } | undefined {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
+  return m ? { bucket: m[1] as string, key: m[2] as string } : undefined;
+}
+
+export const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
+
+/**
+ * Answer ready, where and right for a batch, and load its records. Each object is fetched once per batch; a
+ * requeued item (ref) is loaded from its original data set. Throws PreflightFailedError on the first no.
+ */
+export async function loadBatch(deps: Deps, dataset: Dataset, batch: Batch, preflight: Preflight): Promise<LoadedItem[]> {
+  const source = await sourceFor(deps, dataset.datasetId);
+  const items = await listItems(source, batch);
+  const notReady = items.filter((i) => !i.ready).length;
+  const missingIds = batch.count - items.length;
+  preflight.ready = {
+    ok: missingIds === 0 && notReady === 0,
+    detail: `${items.length}/${batch.count} ids registered, ${notReady} not marked READY`,
+  };
+  if (!preflight.ready.ok) throw failed(batch, 'ready', preflight.ready.detail);
+  const resolved = await resolveRefs(deps, items);
+  const objects = await fetchObjects(deps, batch, resolved, preflight);
+  return resolved.map(({ id, item }) => ({ id, raw: recordOf(objects.get(item.location) as string | string[], item) }));
+}
+
+async function listItems(source: Source, batch: Batch): Promise<Item[]> {
+  const out: Item[] = [];
+  for await (const item of source.items(batch.start, batch.end, batch.stride)) out.push(item);
+  return out;
+}
+
+/** Requeued exceptions point at the original item: load that one, under the requeued id. */
+async function resolveRefs(deps: Deps, items: Item[]): Promise<{ id: number; item: Item }[]> {
+  const out: { id: number; item: Item }[] = [];
+  for (const item of items) {
+    if (!item.ref) {
+      out.push({ id: item.id, item });
+      continue;
+    }
+    const original = await sourceFor(deps, item.ref.datasetId);
+    let found: Item | undefined;
+    for await (const o of original.items(item.ref.id, item.ref.id)) found = o;
+    if (!found) throw new PreflightFailedError({ jobId: '', batchStart: item.id, question: 'ready', detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone` });
+    out.push({ id: item.id, item: found });
+  }
+  return out;
+}
+
+async function fetchObjects(deps: Deps, batch: Batch, items: { item: Item }[], preflight: Preflight) {
+  const bodies = new Map<string, string | string[]>();
+  const mismatches: string[] = [];
+  for (const { item } of items) {
+    if (bodies.has(item.location)) continue;
+    const where = parseLocation(item.location);
+    const body = where ? await deps.objects.get(where.bucket, where.key) : undefined;
+    if (!body) {
+      preflight.where = { ok: false, detail: `${item.location} does not exist` };
+      throw failed(batch, 'where', preflight.where.detail);
+    }
+    if (item.size !== undefined && item.size !== body.byteLength) mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
+    if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum) mismatches.push(`${item.location}: checksum differs`);
+    bodies.set(item.location, decode(body, item.format));
+  }
+  preflight.where = { ok: true, detail: `${bodies.size} object(s) found` };
+  preflight.right = { ok: mismatches.length === 0, detail: mismatches.length === 0 ? 'sizes and checksums as registered' : mismatches.slice(0, 5).join('; ') };
+  if (!preflight.right.ok) throw failed(batch, 'right', preflight.right.detail);
+  return bodies;
+}
+
+/** An object decoded once: JSON Lines objects are split once, not once per item. */
+function decode(body: Uint8Array, format: Item['format']): string | string[] {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return format === 'jsonl' ? text.split('\n') : text;
+}
+
+/** One record: the whole object, or one line of a chunk. Text that is not JSON is returned as is. */
+function recordOf(decoded: string | string[], item: Item): unknown {
+  const raw = typeof decoded === 'string' ? decoded : (decoded[item.line ?? 0] ?? '');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const failed = (batch: Batch, question: string, detail: string) =>
+  new PreflightFailedError({ jobId: batch.jobId, batchStart: batch.start, question, detail });

@@ -1,0 +1,58 @@
+import { DynamoCatalogStore } from './adapters/dynamo-catalog-store.ts';
+import { DynamoExceptionStore } from './adapters/dynamo-exception-store.ts';
+import { DynamoInventoryStore } from './adapters/dynamo-inventory-store.ts';
+import { S3ObjectStore } from './adapters/s3-object-store.ts';
+import { CachedSecretResolver } from './adapters/secrets-resolver.ts';
+import type { Clients } from './clients.ts';
+import type { Deps } from './deps.ts';
+import { ValidationError } from './errors.ts';
+import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from './ports.ts';
+import type { ProcessorRegistry } from './processors/registry.ts';
+import { ENV, type TableNames } from './tables.ts';
+
+export interface DepsOptions {
+  readonly clients: Clients;
+  readonly tables: TableNames;
+  readonly buckets: { readonly work: string; readonly data: string };
+  readonly processors: ProcessorRegistry;
+  readonly clock?: Clock;
+  readonly faults?: FaultHook;
+  readonly liveness?: RunLiveness;
+  readonly reservationMs?: number;
+}
+
+/**
+ * Build the core's dependencies once (per cold start, per CLI call, per test). Handlers, the CLI and the local
+ * mode all come through here, so they run the same adapters.
+ * @example const deps = makeDeps({ clients: makeClients(), ...namesFromEnv(), processors: defaultRegistry });
+ */
+export function makeDeps(o: DepsOptions): Deps {
+  const clock = o.clock ?? systemClock;
+  const { doc } = o.clients;
+  return {
+    inventory: new DynamoInventoryStore({ doc, table: o.tables.inventory, exceptionsTable: o.tables.exceptions, clock }),
+    catalog: new DynamoCatalogStore({ doc, table: o.tables.catalog }),
+    exceptions: new DynamoExceptionStore({ doc, table: o.tables.exceptions }),
+    objects: new S3ObjectStore({ s3: o.clients.s3 }),
+    secrets: new CachedSecretResolver({ secrets: o.clients.secrets }),
+    processors: o.processors,
+    buckets: o.buckets,
+    clock,
+    faults: o.faults ?? noFaults,
+    liveness: o.liveness,
+    reservationMs: o.reservationMs,
+  };
+}
+
+/** Resource names from the environment the CDK app (or the local mode) sets; a missing one is named. */
+export function namesFromEnv(env: NodeJS.ProcessEnv = process.env): { tables: TableNames; buckets: { work: string; data: string } } {
+  const need = (name: string) => {
+    const value = env[name];
+    if (!value) throw new ValidationError([{ field: name, rule: 'must be set in the environment' }], { what: 'configuration' });
+    return value;
+  };
+  return {
+    tables: { catalog: need(ENV.catalogTable), inventory: need(ENV.inventoryTable), exceptions: need(ENV.exceptionsTable) },
+    buckets: { work: need(ENV.workBucket), data: need(ENV.dataBucket) },
+  };
+}

@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { Id, JsonObject, Name, PositiveInt, PositiveNumber, Text } from './validation.ts';
+
+/** How a job cuts its id space into batches. */
+export const Batching = z.discriminatedUnion(
+  'by',
+  [
+    z.strictObject({ by: z.literal('count'), size: PositiveInt(100_000) }),
+    z.strictObject({
+      by: z.literal('weight'),
+      target: PositiveNumber,
+      /** An upper bound on items per batch whatever their weight. @default 100000 */
+      maxItems: PositiveInt(100_000).optional(),
+    }),
+  ],
+  { error: "must be { by: 'count', size } or { by: 'weight', target }" },
+);
+export type Batching = z.infer<typeof Batching>;
+
+export const ProcessorRef = z.strictObject({
+  name: Name,
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, { error: 'must be a short version string' }),
+});
+export type ProcessorRef = z.infer<typeof ProcessorRef>;
+
+/** What a user asks for when creating a job. */
+export const JobSpec = z.strictObject({
+  jobId: Name,
+  datasetId: Name,
+  /** The version defaults to the deployed processor's; when given it must match it. */
+  processor: z.strictObject({ name: Name, version: ProcessorRef.shape.version.optional() }),
+  config: JsonObject.default({}),
+  batching: Batching,
+  description: Text(1024).optional(),
+  /** Concurrent batches in one run (the Map's MaxConcurrency). @default 10 */
+  maxConcurrency: PositiveInt(10_000).default(10),
+  /** Percentage of batches that may fail before the Map fails. @default 100 (Finalize always reports) */
+  toleratedFailurePercentage: z.number().min(0).max(100).default(100),
+  /** How long a lease lasts without a heartbeat. @default 900 */
+  leaseSeconds: PositiveInt(86_400).default(900),
+});
+export type JobSpecInput = z.input<typeof JobSpec>;
+export type JobSpec = z.infer<typeof JobSpec>;
+
+export type JobState = 'ACTIVE' | 'DELETING';
+
+export interface Job extends Omit<JobSpec, 'processor'> {
+  readonly processor: ProcessorRef;
+  readonly configHash: string;
+  readonly state: JobState;
+  /** Next id to plan: batches tile [firstId, watermark). */
+  readonly watermark: number;
+  readonly firstId: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastRunId?: string;
+}
+
+export type BatchStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+/** Where a batch lives: the job's real inventory, or a sample run's own. */
+export type BatchScope = { kind: 'inventory' } | { kind: 'sample'; runId: string };
+
+/** A batch range: ids start, start+stride, ... up to end (inclusive). */
+export interface BatchRange {
+  readonly start: number;
+  readonly end: number;
+  readonly stride: number;
+}
+
+export interface Batch extends BatchRange {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly count: number;
+  readonly weight: number;
+  readonly status: BatchStatus;
+  readonly attempt: number;
+  readonly token: number;
+  readonly plannedAt: string;
+  readonly reservedBy?: string;
+  readonly reservedUntil?: number;
+  readonly leaseOwner?: string;
+  readonly leaseRunId?: string;
+  readonly leaseExpiresAt?: number;
+  readonly startedAt?: string;
+  readonly completedAt?: string;
+  readonly completedRunId?: string;
+  readonly configHash?: string;
+  readonly itemsSucceeded?: number;
+  readonly itemsExcepted?: number;
+  readonly outputKey?: string;
+  readonly error?: string;
+  readonly splitFrom?: string;
+}
+
+export type AttemptOutcome = 'SUCCEEDED' | 'FAILED' | 'RETRY' | 'LEASE_EXPIRED';
+
+/** One try of one batch. Written once, never overwritten. */
+export interface Attempt {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly end: number;
+  readonly attempt: number;
+  readonly runId: string;
+  readonly owner: string;
+  readonly token: number;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly outcome: AttemptOutcome;
+  readonly configHash: string;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+  readonly durationMs: number;
+  readonly error?: { name: string; message: string };
+  /** The preflight answers and timings of the attempt: see core/preflight.ts. */
+  readonly diagnostics?: Record<string, unknown>;
+}
+
+export const RUN_MODES = ['incremental', 'backfill', 'retry-failed', 'sample'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export type RunStatus = 'PLANNED' | 'SUCCEEDED' | 'PARTIAL' | 'FAILED';
+
+export interface Run {
+  readonly jobId: string;
+  readonly runId: string;
+  readonly mode: RunMode;
+  readonly idStart?: number;
+  readonly idEnd?: number;
+  readonly every?: number;
+  readonly limit?: number;
+  readonly status: RunStatus;
+  readonly plannedAt: string;
+  readonly finishedAt?: string;
+  readonly configHash: string;
+  readonly batchesPlanned: number;
+  readonly itemsPlanned: number;
+  readonly manifestKey?: string;
+  readonly stats?: RunStats;
+}
+
+export interface StateStats {
+  readonly count: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly totalMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly p50Ms: number;
+}
+
+export interface RunStats {
+  readonly batchesSucceeded: number;
+  readonly batchesFailed: number;
+  readonly batchesNotDone: number;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+  readonly attempts: number;
+  readonly wallMs: number;
+  readonly states: Readonly<Record<string, StateStats>>;
+}
+
+export type ExceptionStatus = 'OPEN' | 'RESOLVED' | 'REQUEUED';
+
+export interface ItemException {
+  readonly jobId: string;
+  /** `<itemId padded>#<runId>`: one record per item and run, so a retry overwrites and never duplicates. */
+  readonly exceptionId: string;
+  readonly itemId: number;
+  readonly runId: string;
+  readonly batchStart: number;
+  readonly kind: string;
+  readonly details: Record<string, unknown>;
+  readonly status: ExceptionStatus;
+  readonly createdAt: string;
+  readonly note?: string;
+  readonly resolvedAt?: string;
+  readonly requeuedAs?: { datasetId: string; id: number };
+}
+
+/** One catalog entry: a single object, or a chunk of records (an id range in one JSON Lines object). */
+export interface CatalogEntry {
+  readonly datasetId: string;
+  readonly start: number;
+  readonly count: number;
+  readonly location: string;
+  readonly format: 'object' | 'jsonl';
+  /** Weight of each item; a single number applies to all. */
+  readonly weights: number | readonly number[];
+  readonly checksum?: string;
+  readonly size?: number;
+  readonly registeredAt: string;
+  /** For items requeued from exceptions: the original item. */
+  readonly ref?: { datasetId: string; id: number };
+  /** An upstream producer's mark: only READY entries may be processed. */
+  readonly ready: boolean;
+}
+
+export const DatasetSpec = z.strictObject({
+  datasetId: Name,
+  description: Text(1024).optional(),
+  /** Secrets Manager ARN for access to the data set's storage; the value itself is never stored. */
+  secretArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, {
+      error: 'must be a Secrets Manager secret ARN',
+    })
+    .optional(),
+});
+export type DatasetSpec = z.infer<typeof DatasetSpec>;
+
+export interface Dataset extends DatasetSpec {
+  readonly highId: number;
+  readonly createdAt: string;
+  /** Set when the data set is a job's requeued exceptions. */
+  readonly exceptionsOf?: string;
+}
+
+/** One item as read from a data set. */
+export interface Item {
+  readonly datasetId: string;
+  readonly id: number;
+  readonly location: string;
+  readonly weight: number;
+  readonly checksum?: string;
+  readonly size?: number;
+  readonly ready: boolean;
+  readonly format: 'object' | 'jsonl';
+  /** For chunk entries: the line of this item in the object (0-based). */
+  readonly line?: number;
+  readonly ref?: { datasetId: string; id: number };
+}
+
+export { Id };

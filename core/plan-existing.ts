@@ -1,0 +1,92 @@
+import type { Deps } from './deps.ts';
+import type { Batch } from './model.ts';
+import type { NewBatch } from './ports.ts';
+import { type PlanContext, addToManifest } from './plan-run.ts';
+
+/**
+ * Existing batches for a run: the open ones (not yet SUCCEEDED: pending, failed, or left RUNNING by a dead
+ * worker), or every batch inside a backfill's bounds (cut at the bounds). Never one under a live lease, never
+ * one another live run has reserved.
+ */
+export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): Promise<void> {
+  const live = liveRuns(ctx.deps);
+  const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId) : inBounds(ctx);
+  for await (const found of candidates) {
+    if (ctx.manifest.length >= ctx.maxBatches) return;
+    if (which === 'open' && found.status === 'SUCCEEDED') continue;
+    const now = ctx.deps.clock.now();
+    if (found.leaseExpiresAt !== undefined && found.leaseExpiresAt >= now) {
+      ctx.skippedBusy++;
+      continue;
+    }
+    // Another live run's reservation is left alone, and its batch is not split under it either.
+    const holder = found.reservedBy;
+    const held = holder !== undefined && holder !== ctx.runId && (found.reservedUntil ?? 0) >= now;
+    const stale = held && !(await live(ctx.job.jobId, holder)) ? [holder] : [];
+    if (held && stale.length === 0) {
+      ctx.skippedBusy++;
+      continue;
+    }
+    const batch = which === 'bounds' ? await cutToBounds(ctx, found) : found;
+    if (!batch) continue;
+    if (await ctx.deps.inventory.reserveExisting(ctx.job.jobId, batch.start, ctx.runId, ctx.reservedUntil, now, stale)) {
+      await ctx.deps.faults('plan.afterReserveExisting');
+      addToManifest(ctx, batch, 'inventory');
+    } else ctx.skippedBusy++;
+  }
+}
+
+/** Whether a run still executes, asked once per run and remembered for the rest of the plan. */
+function liveRuns(deps: Deps) {
+  const known = new Map<string, Promise<boolean>>();
+  return (jobId: string, runId: string): Promise<boolean> => {
+    let answer = known.get(runId);
+    if (!answer) {
+      answer = deps.liveness ? deps.liveness.isActive(jobId, runId) : notFinished(deps, jobId, runId);
+      known.set(runId, answer);
+    }
+    return answer;
+  };
+}
+
+/** Without a liveness port, a run that has finalized is dead; one that has not is live until it expires. */
+async function notFinished(deps: Deps, jobId: string, runId: string): Promise<boolean> {
+  const run = await deps.inventory.getRun(jobId, runId);
+  return !run || run.status === 'PLANNED';
+}
+
+/** Batches that intersect [idStart, idEnd], in id order. */
+async function* inBounds(ctx: PlanContext): AsyncGenerator<Batch> {
+  const { idStart, idEnd } = ctx.input as { idStart: number; idEnd: number };
+  const first = await ctx.deps.inventory.batchContaining(ctx.job.jobId, idStart);
+  yield* ctx.deps.inventory.batches(ctx.job.jobId, { kind: 'inventory' }, first?.start ?? idStart, idEnd);
+}
+
+/**
+ * A batch that sticks out of the bounds is split so that the run never overruns them; the part inside is
+ * returned; a lost race (the batch changed since it was read) returns undefined.
+ */
+async function cutToBounds(ctx: PlanContext, batch: Batch): Promise<Batch | undefined> {
+  const { idStart, idEnd } = ctx.input as { idStart: number; idEnd: number };
+  if (batch.start >= idStart && batch.end <= idEnd) return batch;
+  const cuts = [idStart, idEnd + 1].filter((c) => c > batch.start && c <= batch.end);
+  const bounds = [batch.start, ...cuts, batch.end + 1];
+  const parts: NewBatch[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) parts.push(await partOf(ctx, bounds[i] as number, (bounds[i + 1] as number) - 1));
+  const at = new Date(ctx.deps.clock.now()).toISOString();
+  if (!(await ctx.deps.inventory.splitBatch(ctx.job.jobId, batch, parts, at))) {
+    ctx.skippedBusy++;
+    return undefined;
+  }
+  await ctx.deps.faults('plan.afterSplit');
+  const inside = parts.find((p) => p.start >= idStart && p.end <= idEnd) as NewBatch;
+  return ctx.deps.inventory.getBatch(ctx.job.jobId, { kind: 'inventory' }, inside.start);
+}
+
+async function partOf(ctx: PlanContext, start: number, end: number): Promise<NewBatch> {
+  const count = end - start + 1;
+  if (ctx.job.batching.by === 'count') return { start, end, stride: 1, count, weight: count };
+  let weight = 0;
+  for await (const item of ctx.source.items(start, end)) weight += item.weight;
+  return { start, end, stride: 1, count, weight };
+}

@@ -1,0 +1,247 @@
+import type {
+  Attempt,
+  Batch,
+  BatchScope,
+  CatalogEntry,
+  Dataset,
+  DatasetSpec,
+  ExceptionStatus,
+  Item,
+  ItemException,
+  Job,
+  Run,
+} from './model.ts';
+
+/** Wall clock in epoch milliseconds; tests pass a controllable one. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/**
+ * Fault injection: called by name between two writes of every multi-write operation. A test or a chaos run
+ * throws InjectedFaultError from it to simulate a crash at that point. Production passes nothing.
+ */
+export type FaultHook = (point: string) => void | Promise<void>;
+export const noFaults: FaultHook = () => {};
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque cursor for the next page; absent on the last one. */
+  readonly next?: string;
+}
+
+export interface PageRequest {
+  readonly limit?: number;
+  readonly next?: string;
+}
+
+/** New entries to register; ids are handed out by the store. */
+export interface NewEntry {
+  readonly count: number;
+  readonly location: string;
+  readonly format: 'object' | 'jsonl';
+  readonly weights: number | readonly number[];
+  readonly checksum?: string;
+  readonly size?: number;
+  readonly ref?: { datasetId: string; id: number };
+  readonly ready?: boolean;
+}
+
+export interface RegisterResult {
+  /** First and last id handed out by this call; absent when every location was already registered. */
+  readonly firstId?: number;
+  readonly lastId?: number;
+  readonly registered: number;
+  readonly skippedLocations: string[];
+  readonly highId: number;
+}
+
+/** The catalog: data sets and their items, with ids from an atomic counter. */
+export interface CatalogStore {
+  createDataset(spec: DatasetSpec & { exceptionsOf?: string }, at: string): Promise<Dataset>;
+  getDataset(datasetId: string): Promise<Dataset | undefined>;
+  listDatasets(page?: PageRequest): Promise<Page<Dataset>>;
+  /** One counter write per call (within a transaction with the entries); a location registers once. */
+  register(datasetId: string, entries: readonly NewEntry[], at: string): Promise<RegisterResult>;
+  /** Entries overlapping [start, end], in id order. */
+  entries(datasetId: string, start: number, end: number): AsyncIterable<CatalogEntry>;
+  markReady(datasetId: string, start: number, end: number): Promise<number>;
+  /** The first id a location was registered under (from its L# marker), if it was. */
+  findLocation(datasetId: string, location: string): Promise<number | undefined>;
+}
+
+/** Anything a job can read items from: the catalog, or another job's requeued exceptions (via the catalog). */
+export interface Source {
+  readonly datasetId: string;
+  highId(): Promise<number>;
+  /** Items with ids in [start, end] stepping by stride, in order. */
+  items(start: number, end: number, stride?: number): AsyncIterable<Item>;
+}
+
+/** A new batch to create in one reservation. */
+export interface NewBatch {
+  readonly start: number;
+  readonly end: number;
+  readonly stride: number;
+  readonly count: number;
+  readonly weight: number;
+}
+
+export interface LeaseGrant {
+  readonly token: number;
+  readonly attempt: number;
+  /** Epoch ms when this lease was taken: the attempt's start. */
+  readonly startedAt: number;
+  readonly batch: Batch;
+  /** Set when an expired lease of another owner was taken over (its attempt is then logged LEASE_EXPIRED). */
+  readonly tookOverFrom?: string;
+}
+
+/** How acquire treats a batch already SUCCEEDED. */
+export type AcquirePolicy =
+  /** incremental, retry-failed, sample: a SUCCEEDED batch is done, skip it */
+  | 'skip-succeeded'
+  /** backfill: process again unless this very run already completed it */
+  | 'redo-unless-same-run';
+
+export type AcquireResult =
+  | ({ outcome: 'ACQUIRED' } & LeaseGrant)
+  | { outcome: 'ALREADY_DONE'; batch: Batch }
+  | { outcome: 'BUSY'; batch: Batch };
+
+/** What identifies one lease: the fencing token of an attempt. */
+export interface LeaseRef {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly end: number;
+  readonly token: number;
+  readonly attempt: number;
+  readonly startedAt: number;
+}
+
+export interface CommitInput extends LeaseRef {
+  readonly owner: string;
+  readonly runId: string;
+  readonly configHash: string;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+  readonly outputKey?: string;
+  readonly diagnostics?: Record<string, unknown>;
+  readonly exceptions: readonly NewException[];
+}
+
+export interface FailInput extends LeaseRef {
+  readonly owner: string;
+  readonly runId: string;
+  readonly configHash: string;
+  readonly error: { name: string; message: string };
+  readonly diagnostics?: Record<string, unknown>;
+  /** RETRY releases the lease and leaves the batch to be acquired again; FAILED marks it failed. */
+  readonly outcome: 'FAILED' | 'RETRY';
+}
+
+export interface NewException {
+  readonly itemId: number;
+  readonly kind: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** Jobs, batches (leases), attempts and runs. */
+export interface InventoryStore {
+  putJob(job: Job): Promise<{ created: true } | { created: false; existing: Job }>;
+  getJob(jobId: string): Promise<Job | undefined>;
+  listJobs(page?: PageRequest): Promise<Page<Job>>;
+  /** New config from now on; history kept. */
+  updateJobConfig(
+    jobId: string,
+    change: { config: Record<string, unknown>; configHash: string; processorVersion: string },
+    at: string,
+  ): Promise<Job>;
+  markJobDeleting(jobId: string, at: string): Promise<void>;
+
+  /**
+   * Reserve new ranges past the watermark in one atomic write: the watermark moves from `from` to the end of
+   * the last batch only if it is still `from`. Returns false when another planner moved it first.
+   */
+  reserveNew(jobId: string, from: number, batches: readonly NewBatch[], runId: string, reservedUntil: number, at: string): Promise<boolean>;
+  /** Create sample batches (apart from the inventory). Idempotent. */
+  putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string): Promise<void>;
+  /** Reserve an existing batch for a run unless it is under a live lease or a live reservation. */
+  reserveExisting(jobId: string, start: number, runId: string, reservedUntil: number, now: number, staleRuns: readonly string[]): Promise<boolean>;
+  /** Replace one batch by consecutive parts that tile it (backfill bounds inside a batch). */
+  splitBatch(jobId: string, batch: Batch, parts: readonly NewBatch[], at: string): Promise<boolean>;
+  /** A live lease of the job, inventory or sample, if any. */
+  findLiveLease(jobId: string): Promise<Batch | undefined>;
+
+  getBatch(jobId: string, scope: BatchScope, start: number): Promise<Batch | undefined>;
+  /** Batches of the inventory (or a sample scope) in id order, start >= from. */
+  batches(jobId: string, scope: BatchScope, from?: number, to?: number): AsyncIterable<Batch>;
+  /** Batches not yet SUCCEEDED, in id order (eventually consistent). */
+  openBatches(jobId: string): AsyncIterable<Batch>;
+  /** The inventory batch whose range contains id, if any. */
+  batchContaining(jobId: string, id: number): Promise<Batch | undefined>;
+
+  acquire(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    owner: string;
+    runId: string;
+    leaseMs: number;
+    policy: AcquirePolicy;
+  }): Promise<AcquireResult>;
+  heartbeat(input: { jobId: string; scope: BatchScope; start: number; token: number; owner: string; leaseMs: number }): Promise<void>;
+  /** Fenced: only while the token is current and the lease unexpired; records the attempt and exceptions. */
+  commit(input: CommitInput): Promise<void>;
+  /** Fenced like commit. */
+  fail(input: FailInput): Promise<void>;
+  /** Records exceptions ahead of a commit, fenced by the token (for batches with many exceptions). */
+  recordExceptions(lease: LeaseRef & { owner: string; runId: string }, exceptions: readonly NewException[]): Promise<void>;
+  /**
+   * A worker died without recording its end (timeout, out of memory): mark its attempt FAILED, but only if
+   * the batch is still held by that run with the token read, so a newer owner is never disturbed.
+   */
+  failAbandoned(input: { jobId: string; scope: BatchScope; start: number; runId: string; error: { name: string; message: string } }): Promise<boolean>;
+
+  attempts(jobId: string, scope: BatchScope, start?: number): AsyncIterable<Attempt>;
+  runAttempts(jobId: string, runId: string): AsyncIterable<Attempt>;
+  putRun(run: Run): Promise<void>;
+  getRun(jobId: string, runId: string): Promise<Run | undefined>;
+  listRuns(jobId: string, page?: PageRequest): Promise<Page<Run>>;
+  finishRun(jobId: string, runId: string, patch: Pick<Run, 'status' | 'finishedAt' | 'stats'>): Promise<Run>;
+
+  /** Delete one page of the job's partition (everything but META), returns how many were deleted. */
+  deletePage(jobId: string, limit: number): Promise<number>;
+  deleteJobRecord(jobId: string): Promise<void>;
+}
+
+export interface ExceptionStore {
+  get(jobId: string, exceptionId: string): Promise<ItemException | undefined>;
+  list(jobId: string, status: ExceptionStatus | undefined, page?: PageRequest): Promise<Page<ItemException>>;
+  resolve(jobId: string, exceptionId: string, note: string, at: string): Promise<ItemException>;
+  markRequeued(jobId: string, exceptionId: string, requeuedAs: { datasetId: string; id: number }, at: string): Promise<ItemException>;
+  counts(jobId: string): Promise<Record<ExceptionStatus, number>>;
+  deletePage(jobId: string, limit: number): Promise<number>;
+}
+
+/** S3: inputs, manifests and outputs. */
+export interface ObjectStore {
+  put(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  get(bucket: string, key: string): Promise<Uint8Array | undefined>;
+  head(bucket: string, key: string): Promise<{ size: number; etag?: string } | undefined>;
+  list(bucket: string, prefix: string, page?: PageRequest): Promise<Page<{ key: string; size: number }>>;
+  /** Delete up to 1,000 keys under a prefix; returns how many. */
+  deletePrefixPage(bucket: string, prefix: string): Promise<number>;
+}
+
+/** Resolves a secret's value at run time; only ever given an ARN. */
+export interface SecretResolver {
+  resolve(secretArn: string): Promise<string>;
+}
+
+/** Whether a run (a Step Functions execution) is still running: a reservation by a finished run is stale. */
+export interface RunLiveness {
+  isActive(jobId: string, runId: string): Promise<boolean>;
+}

@@ -1,0 +1,183 @@
+import type { Deps } from './deps.ts';
+import { DatasetNotFoundError, InjectedFaultError, ItemRejectedError, JobDeletingError, PreflightFailedError, RetryableError, SecretAccessError } from './errors.ts';
+import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
+import { getJob } from './jobs.ts';
+import { type LoadedItem, type Preflight, loadBatch } from './load-batch.ts';
+import type { Batch, BatchScope, Dataset, Job } from './model.ts';
+import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
+import type { AcquirePolicy, LeaseGrant, NewException } from './ports.ts';
+import { effectiveHash } from './stats.ts';
+
+/** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
+export interface WorkerContext {
+  /** Unique per invocation, e.g. the Lambda request id. */
+  readonly invocationId: string;
+  /** Time left before the worker is killed; leases never outlive it by much. */
+  readonly remainingMs?: () => number;
+  readonly log: BatchLog;
+}
+
+export interface ProcessBatchReport extends ProcessBatchOutput {
+  /** Set when the lease of a dead worker was taken over. */
+  readonly tookOverFrom?: string;
+}
+
+export const outputKeyOf = (jobId: string, scope: BatchScope, b: { start: number; end: number }) =>
+  scope.kind === 'inventory'
+    ? `outputs/${jobId}/${String(b.start).padStart(16, '0')}-${String(b.end).padStart(16, '0')}.jsonl`
+    : `samples/${jobId}/${scope.runId}/${String(b.start).padStart(16, '0')}-${String(b.end).padStart(16, '0')}.jsonl`;
+
+/**
+ * Process one batch: take the lease, answer the preflight, run the processor, write outputs to a key derived
+ * from the range (a retry overwrites), record exceptions and commit, all fenced by the lease's token.
+ */
+export async function processBatch(deps: Deps, event: ProcessBatchEvent, worker: WorkerContext): Promise<ProcessBatchReport> {
+  const began = deps.clock.now();
+  const job = await getJob(deps, event.jobId);
+  if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
+  const processor = deps.processors.get(job.processor.name);
+  const scope: BatchScope = event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
+  const owner = `${event.runId}/${worker.invocationId}`;
+  const leaseMs = leaseFor(job, worker);
+  const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
+  const got = await deps.inventory.acquire({ jobId: job.jobId, scope, start: event.batch.start, owner, runId: event.runId, leaseMs, policy });
+  if (got.outcome !== 'ACQUIRED') return skipped(got.outcome, got.batch, deps.clock.now() - began);
+  await deps.faults('process.afterAcquire');
+  const lease = { ...got, jobId: job.jobId, scope, start: got.batch.start, end: got.batch.end, owner, runId: event.runId, configHash: effectiveHash(deps, job) };
+  const preflight: Preflight = {};
+  try {
+    const report = await runLeased(deps, job, processor, lease, preflight, worker, leaseMs);
+    return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
+  } catch (e) {
+    // A simulated crash records nothing, as a real one would not.
+    if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, preflight, e);
+    throw e;
+  }
+}
+
+type Lease = LeaseGrant & { jobId: string; scope: BatchScope; start: number; end: number; owner: string; runId: string; configHash: string };
+
+function leaseFor(job: Job, worker: WorkerContext): number {
+  const configured = job.leaseSeconds * 1000;
+  const left = worker.remainingMs?.();
+  // A worker killed at its timeout leaves a lease that expires soon after, not a quarter of an hour later.
+  return left === undefined ? configured : Math.min(configured, left + 5_000);
+}
+
+const skipped = (outcome: 'ALREADY_DONE' | 'BUSY', b: Batch, durationMs: number): ProcessBatchReport => ({
+  outcome,
+  start: b.start,
+  end: b.end,
+  itemsSucceeded: 0,
+  itemsExcepted: 0,
+  durationMs,
+});
+
+async function runLeased(deps: Deps, job: Job, processor: AnyProcessor, lease: Lease, preflight: Preflight, worker: WorkerContext, leaseMs: number) {
+  const dataset = await deps.catalog.getDataset(job.datasetId);
+  if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
+  const clock = phases(deps);
+  const secret = await resolveSecret(deps, dataset, lease, preflight);
+  const items = await loadBatch(deps, dataset, lease.batch, preflight);
+  clock.lap('loadMs');
+  const ctx: BatchContext<unknown, unknown> = {
+    jobId: job.jobId,
+    runId: lease.runId,
+    batch: { start: lease.start, end: lease.end },
+    config: processor.parseConfig(job.config),
+    state: undefined,
+    secret: async () => secret,
+    log: worker.log,
+  };
+  const state = await processor.beforeBatch(ctx as BatchContext<unknown, undefined>);
+  const withState = { ...ctx, state };
+  const beat = heartbeater(deps, lease, leaseMs);
+  const { lines, exceptions, invalid } = await runItems(processor, items, withState, beat);
+  preflight.valid = { ok: true, detail: `${items.length - invalid} of ${items.length} items parse against the schema` };
+  clock.lap('processMs');
+  const outputKey = lines.length > 0 ? outputKeyOf(job.jobId, lease.scope, lease) : undefined;
+  if (outputKey) await deps.objects.put(deps.buckets.work, outputKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+  await deps.faults('process.afterOutputs');
+  clock.lap('writeMs');
+  const summary = { itemsSucceeded: lines.length, itemsExcepted: exceptions.length, durationMs: deps.clock.now() - lease.startedAt, outputKey };
+  await processor.afterBatch(withState, summary);
+  await deps.faults('process.beforeCommit');
+  await deps.inventory.commit({ ...lease, itemsSucceeded: lines.length, itemsExcepted: exceptions.length, outputKey, diagnostics: { preflight, timings: clock.laps }, exceptions });
+  await deps.faults('process.afterCommit');
+  return { outcome: 'SUCCEEDED' as const, start: lease.start, end: lease.end, itemsSucceeded: lines.length, itemsExcepted: exceptions.length };
+}
+
+/** Time spent in each phase of a batch, kept with its attempt and summed per state by Finalize. */
+function phases(deps: Deps) {
+  const laps: Record<string, number> = {};
+  let last = deps.clock.now();
+  return {
+    laps,
+    lap(name: string) {
+      const now = deps.clock.now();
+      laps[name] = now - last;
+      last = now;
+    },
+  };
+}
+
+async function resolveSecret(deps: Deps, dataset: Dataset, lease: Lease, preflight: Preflight): Promise<string | undefined> {
+  if (!dataset.secretArn) {
+    preflight.safe = { ok: true, detail: 'no secret needed' };
+    return undefined;
+  }
+  try {
+    if (!deps.secrets) throw new SecretAccessError({ secretArn: dataset.secretArn, reason: 'no secret resolver configured' });
+    const value = await deps.secrets.resolve(dataset.secretArn);
+    preflight.safe = { ok: true, detail: 'secret resolved' };
+    return value;
+  } catch (e) {
+    preflight.safe = { ok: false, detail: e instanceof SecretAccessError ? e.message : 'secret could not be resolved' };
+    throw new PreflightFailedError({ jobId: lease.jobId, batchStart: lease.start, question: 'safe', detail: preflight.safe.detail });
+  }
+}
+
+/** Heartbeat when a third of the lease has passed, so that a slow batch keeps it. */
+function heartbeater(deps: Deps, lease: Lease, leaseMs: number) {
+  let last = deps.clock.now();
+  return async () => {
+    if (deps.clock.now() - last < leaseMs / 3) return;
+    await deps.inventory.heartbeat({ jobId: lease.jobId, scope: lease.scope, start: lease.start, token: lease.token, owner: lease.owner, leaseMs });
+    last = deps.clock.now();
+  };
+}
+
+async function runItems(processor: AnyProcessor, items: LoadedItem[], ctx: BatchContext<unknown, unknown>, beat: () => Promise<void>) {
+  const lines: string[] = [];
+  const exceptions: NewException[] = [];
+  let invalid = 0;
+  for (const { id, raw } of items) {
+    await beat();
+    const parsed = processor.parseItem(raw);
+    if (!parsed.ok) {
+      invalid++;
+      exceptions.push({ itemId: id, kind: 'invalid-item', details: { violations: parsed.violations } });
+      continue;
+    }
+    try {
+      const output = await processor.processItem(parsed.item, { id, ctx });
+      lines.push(JSON.stringify({ id, output }));
+    } catch (e) {
+      if (!(e instanceof ItemRejectedError)) throw e;
+      exceptions.push({ itemId: id, kind: e.kind, details: { ...e.details } });
+    }
+  }
+  return { lines, exceptions, invalid };
+}
+
+/** The attempt ends in the history with its error: RETRY gives the lease back for Step Functions' retry. */
+async function recordFailure(deps: Deps, lease: Lease, preflight: Preflight, e: unknown): Promise<void> {
+  const error = { name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e).slice(0, 1000) };
+  const outcome = e instanceof RetryableError ? 'RETRY' : 'FAILED';
+  try {
+    await deps.inventory.fail({ ...lease, error, outcome, diagnostics: { preflight } });
+  } catch (inner) {
+    // A lost lease or a crash here leaves the attempt to RecordFailure or to the next owner's takeover.
+    if ((inner as Error)?.name !== 'LeaseLostError') throw inner;
+  }
+}

@@ -1,0 +1,17 @@
+import { CatalogSource } from './adapters/dynamo-catalog-store.ts';
+import type { Deps } from './deps.ts';
+import { DatasetNotFoundError } from './errors.ts';
+import type { Source } from './ports.ts';
+
+/**
+ * The source of a job's items. Every data set lives in the catalog, including a job's requeued exceptions
+ * (data set `<jobId>.exceptions`, whose entries point back at the original items).
+ */
+export async function sourceFor(deps: Pick<Deps, 'catalog'>, datasetId: string): Promise<Source> {
+  const dataset = await deps.catalog.getDataset(datasetId);
+  if (!dataset) throw new DatasetNotFoundError({ datasetId });
+  return new CatalogSource(deps.catalog, datasetId);
+}
+
+/** The data set that holds a job's requeued exceptions. */
+export const exceptionsDatasetOf = (jobId: string) => `${jobId}.exceptions`;

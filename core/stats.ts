@@ -1,0 +1,87 @@
+import { configHash } from './config-hash.ts';
+import type { Deps } from './deps.ts';
+import { ValidationError } from './errors.ts';
+import { getJob } from './jobs.ts';
+import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from './model.ts';
+import type { Json } from './validation.ts';
+
+export interface JobSummary {
+  readonly job: Job;
+  /** The hash batches complete with under the deployed processor: differs from job.configHash after a code upgrade. */
+  readonly effectiveConfigHash: string;
+  readonly batches: Record<BatchStatus, number>;
+  readonly itemsDone: number;
+  readonly itemsExcepted: number;
+  readonly idsCovered: { readonly first: number; readonly watermark: number };
+  readonly drifted: number;
+  readonly exceptions: Record<ExceptionStatus, number>;
+  readonly lastRun?: Run;
+}
+
+/** The hash a batch completes with now: the job's config under the processor version that is deployed. */
+export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
+  const version = deps.processors.has(job.processor.name) ? deps.processors.get(job.processor.name).version : job.processor.version;
+  return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
+}
+
+/**
+ * A job's statistics: batches by status, items done, drift, open exceptions, last run.
+ * Reads every batch of the inventory once (ranges, not items: a million items at 1,000 per batch is 1,000 reads).
+ */
+export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary> {
+  const job = await getJob(deps, jobId);
+  const current = effectiveHash(deps, job);
+  const batches: Record<BatchStatus, number> = { PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
+  let itemsDone = 0;
+  let itemsExcepted = 0;
+  let drifted = 0;
+  for await (const b of deps.inventory.batches(job.jobId, { kind: 'inventory' })) {
+    batches[b.status]++;
+    if (b.status !== 'SUCCEEDED') continue;
+    itemsDone += b.itemsSucceeded ?? 0;
+    itemsExcepted += b.itemsExcepted ?? 0;
+    if (b.configHash !== current) drifted++;
+  }
+  const lastRun = job.lastRunId ? await deps.inventory.getRun(job.jobId, job.lastRunId) : undefined;
+  return {
+    job,
+    effectiveConfigHash: current,
+    batches,
+    itemsDone,
+    itemsExcepted,
+    idsCovered: { first: job.firstId, watermark: job.watermark },
+    drifted,
+    exceptions: await deps.exceptions.counts(job.jobId),
+    lastRun,
+  };
+}
+
+const STATUSES: readonly BatchStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
+
+/**
+ * A job's batches in id order, optionally by status, or only those that drifted: completed with another
+ * configHash than the one batches complete with now.
+ */
+export async function* listBatches(
+  deps: Deps,
+  jobId: unknown,
+  filter: { status?: unknown; drift?: boolean } = {},
+): AsyncGenerator<Batch> {
+  const job = await getJob(deps, jobId);
+  if (filter.status !== undefined && !STATUSES.includes(filter.status as BatchStatus)) {
+    throw new ValidationError([{ field: 'status', rule: `must be one of ${STATUSES.join(', ')}` }]);
+  }
+  const current = effectiveHash(deps, job);
+  for await (const b of deps.inventory.batches(job.jobId, { kind: 'inventory' })) {
+    if (filter.status !== undefined && b.status !== filter.status) continue;
+    if (filter.drift && !(b.status === 'SUCCEEDED' && b.configHash !== current)) continue;
+    yield b;
+  }
+}
+
+/** Batches completed with another configHash than the current one. */
+export async function drift(deps: Deps, jobId: unknown): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of listBatches(deps, jobId, { drift: true })) out.push(b);
+  return out;
+}

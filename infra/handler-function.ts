@@ -1,0 +1,100 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
+import { METRICS } from './pipeline-config.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// Lets CommonJS dependencies call require() from inside the ESM bundle.
+const ESM_REQUIRE_SHIM = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+export interface HandlerFunctionProps {
+  /** File name under functions/, without extension, e.g. `plan-run`. */
+  readonly handler: string;
+  readonly description: string;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** Resource names the handler reads (ENV of core/tables.ts). @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/**
+ * One handler of functions/: Node.js 22 on arm64, bundled as ESM by the local esbuild (no Docker), its own log
+ * group and its own role with nothing attached but log writing and X-Ray, so that every other permission is
+ * a deliberate statement added by the pipeline.
+ */
+export class HandlerFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    const logLevel = props.logLevel ?? 'INFO';
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `batchkeeper ${props.handler}`,
+    });
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: `${REPO_ROOT}functions/${props.handler}.ts`,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(60),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[logLevel],
+      systemLogLevelV2: SystemLogLevel.WARN,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: METRICS.service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+        POWERTOOLS_LOG_LEVEL: logLevel,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // Bundle the SDK too: the pinned versions of package-lock.json run, not whatever the runtime carries.
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        banner: ESM_REQUIRE_SHIM,
+        forceDockerBundling: false,
+      },
+    });
+    // With a role of its own the function gets no AWSLambdaBasicExecutionRole: it writes to its log group only.
+    this.logGroup.grantWrite(this.role);
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    );
+    acknowledge(
+      this.fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs22.x on purpose: the code is tested on Node 20 and 22, and the runtime moves with a review.',
+    );
+  }
+}

@@ -1,0 +1,94 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { TABLE_SPECS } from '../core/tables.ts';
+import type { DataStores, TableRole } from './data-stores.ts';
+import type { PipelineFunctions } from './functions.ts';
+import type { HandlerFunction } from './handler-function.ts';
+import { acknowledgeWildcardResource } from './nag.ts';
+import { WORK_PREFIXES } from './pipeline-config.ts';
+import {
+  keyViaStatement,
+  listStatement,
+  objectArn,
+  objectStatement,
+  type TableAccess,
+  tableStatements,
+} from './policy-statements.ts';
+
+export interface PipelineAccessProps {
+  readonly functions: PipelineFunctions;
+  readonly stores: DataStores;
+  /** Complete ARNs of the data sets' secrets: only ProcessBatch may read them. */
+  readonly secretArns: readonly string[];
+  /** ARN pattern of the run state machine's executions (Plan checks whether a run is still alive). */
+  readonly executionsArn: string;
+}
+
+const indexesOf = (role: TableRole) => TABLE_SPECS.find((s) => s.role === role)?.indexes ?? [];
+
+const READ_OBJECTS = ['s3:GetObject'];
+const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload'];
+
+/**
+ * Least privilege, one function at a time. The table below is the whole story: a permission not written here
+ * does not exist. Only ProcessBatch reads secrets (and decrypts through Secrets Manager); every other KMS
+ * statement is bound to DynamoDB or S3 by `kms:ViaService`.
+ */
+export function grantPipelineAccess(props: PipelineAccessProps): void {
+  const { functions: fns, stores } = props;
+  const tables = (fn: HandlerFunction, grants: Partial<Record<TableRole, TableAccess>>) => {
+    let writes = false;
+    for (const [role, access] of Object.entries(grants) as [TableRole, TableAccess][]) {
+      for (const s of tableStatements(stores.tables[role], indexesOf(role), access)) fn.role.addToPrincipalPolicy(s);
+      writes ||= access !== 'read';
+    }
+    fn.role.addToPrincipalPolicy(keyViaStatement(stores.key, 'dynamodb', writes ? 'write' : 'read'));
+  };
+  const objects = (fn: HandlerFunction, bucket: typeof stores.dataBucket, prefix: string, actions: string[], why: string) => {
+    fn.role.addToPrincipalPolicy(objectStatement(bucket, prefix, actions));
+    acknowledgeWildcardResource(fn.role, objectArn(bucket, prefix), why);
+  };
+
+  // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness.
+  tables(fns.planRun, { inventory: 'readWrite', catalog: 'read' });
+  objects(fns.planRun, stores.workBucket, WORK_PREFIXES.manifests, WRITE_OBJECTS, 'Plan writes one manifest per run.');
+  fns.planRun.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
+  fns.planRun.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [props.executionsArn] }),
+  );
+  acknowledgeWildcardResource(
+    fns.planRun.role,
+    props.executionsArn,
+    'Plan asks whether the run that holds a reservation is still alive; run ids are execution names.',
+  );
+
+  // ProcessBatch: leases and attempts, exceptions, items from the data bucket, outputs, the data sets' secrets.
+  tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  objects(fns.processBatch, stores.dataBucket, '', READ_OBJECTS, 'Items are any object of the data bucket.');
+  fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
+  objects(
+    fns.processBatch,
+    stores.workBucket,
+    WORK_PREFIXES.outputs,
+    WRITE_OBJECTS,
+    'Outputs go to deterministic keys per job and batch under this prefix.',
+  );
+  fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
+  if (props.secretArns.length > 0) {
+    fns.processBatch.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),
+    );
+    fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.secretsKey, 'secretsmanager', 'read'));
+  }
+
+  // RecordFailure: the attempt log and the batch status.
+  tables(fns.recordFailure, { inventory: 'readWrite' });
+
+  // Finalize: aggregate the run from the inventory and count its exceptions.
+  tables(fns.finalizeRun, { inventory: 'readWrite', exceptions: 'read' });
+
+  // RegisterObjects: new objects of the data bucket become catalog entries.
+  tables(fns.registerObjects, { catalog: 'readWrite' });
+  objects(fns.registerObjects, stores.dataBucket, '', READ_OBJECTS, 'Any new object of the data bucket is registered.');
+  fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
+  fns.registerObjects.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'read'));
+}

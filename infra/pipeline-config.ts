@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The deployment's shape: which processors run (and how big their workers are), which data sets have secrets,
+ * which jobs run on a schedule. Read from the CDK context key `batchkeeper` (cdk.json or `-c`), validated here.
+ */
+
+export const WORKER_SIZES = {
+  small: { memoryMiB: 512, timeoutSeconds: 60 },
+  medium: { memoryMiB: 1769, timeoutSeconds: 300 },
+  large: { memoryMiB: 3008, timeoutSeconds: 900 },
+} as const;
+export type WorkerSize = keyof typeof WORKER_SIZES;
+export interface WorkerSpec {
+  readonly memoryMiB: number;
+  readonly timeoutSeconds: number;
+}
+
+/** An Express execution is stopped after 5 minutes. */
+export const EXPRESS_LIMIT_SECONDS = 300;
+/**
+ * A child's worst case, read off statemachines/run-job.asl.json (a test keeps them in step): one attempt plus
+ * the RetryableError retries, each running to the worker timeout, plus their capped backoff and RecordFailure.
+ */
+export const CHILD_ATTEMPTS = 3;
+export const CHILD_OVERHEAD_SECONDS = 75;
+
+/** EXPRESS children when the worst-case child fits in an Express execution, else STANDARD. */
+export function childExecutionType(workerTimeoutSeconds: number): 'EXPRESS' | 'STANDARD' {
+  const worstCase = workerTimeoutSeconds * CHILD_ATTEMPTS + CHILD_OVERHEAD_SECONDS;
+  return worstCase <= EXPRESS_LIMIT_SECONDS ? 'EXPRESS' : 'STANDARD';
+}
+
+/** The one ProcessBatch function serves every processor, so it is sized for the largest worker. */
+export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpec {
+  const specs = processors.map((p) => WORKER_SIZES[p.size]);
+  return specs.reduce<WorkerSpec>((a, b) => (b.timeoutSeconds > a.timeoutSeconds ? b : a), WORKER_SIZES.small);
+}
+
+/** Key prefixes of the work bucket: the grants and the lifecycle rules are scoped by them. */
+export const WORK_PREFIXES = {
+  manifests: 'manifests/',
+  outputs: 'outputs/',
+  mapResults: 'map-results/',
+} as const;
+
+/** The Powertools metrics the handlers emit (namespace and the default `service` dimension). */
+export const METRICS = {
+  namespace: 'batchkeeper',
+  service: 'batchkeeper',
+  batchesFailed: 'BatchesFailed',
+  leasesExpired: 'LeasesExpired',
+} as const;
+
+const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+  error: 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
+});
+
+export const ProcessorConfig = z.strictObject({
+  name: Name,
+  size: z.enum(['small', 'medium', 'large'], { error: 'must be small, medium or large' }),
+});
+export type ProcessorConfig = z.infer<typeof ProcessorConfig>;
+
+/** A complete secret ARN (with its 6-character suffix), so that the grant names exactly one secret. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+
+export const DatasetConfig = z
+  .strictObject({
+    id: Name,
+    secretArn: z.string().regex(SECRET_ARN, { error: 'must be a complete secret ARN' }).optional(),
+    createSecret: z.boolean().optional(),
+  })
+  .refine((d) => !(d.secretArn && d.createSecret), { error: 'give secretArn or createSecret, not both' });
+export type DatasetConfig = z.infer<typeof DatasetConfig>;
+
+export const ScheduleConfig = z.strictObject({
+  jobId: Name,
+  expression: z.string().regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)|at\(.+\))$/, {
+    error: 'must be rate(...), cron(...) or at(...)',
+  }),
+  timeZone: z.string().optional(),
+});
+export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
+
+export const PipelineConfig = z.strictObject({
+  processors: z.array(ProcessorConfig).min(1, { error: 'must name at least one processor' }),
+  datasets: z.array(DatasetConfig).default([]),
+  schedules: z.array(ScheduleConfig).default([]),
+  alarmEmail: z.email().optional(),
+});
+export type PipelineConfig = z.infer<typeof PipelineConfig>;
+
+/** What a fresh checkout deploys: one small processor, no secrets, no schedules. */
+export const DEFAULT_CONFIG: PipelineConfig = {
+  processors: [{ name: 'default', size: 'small' }],
+  datasets: [],
+  schedules: [],
+};
+
+/** Parse the `batchkeeper` context value; the message names the field and the rule. */
+export function parsePipelineConfig(raw: unknown): PipelineConfig {
+  if (raw === undefined) return DEFAULT_CONFIG;
+  const value = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  const result = PipelineConfig.safeParse(value);
+  if (result.success) return result.data;
+  const text = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw new Error(`invalid batchkeeper context: ${text}`);
+}

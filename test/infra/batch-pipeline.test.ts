@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../core/tables.ts';
+import { childExecutionType, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { RUN_JOB_ASL_PATH } from '../../infra/state-machine.ts';
+import { build, logicalId, TEST_CONFIG } from './support.ts';
+
+const { stack, template } = build();
+const pipeline = stack.pipeline;
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+/** Fn::Sub [text, variables] -> text with each variable replaced by a readable marker. */
+function renderDefinition(): { text: string; variables: Record<string, unknown> } {
+  const [, machine] = ofType('AWS::StepFunctions::StateMachine')[0] ?? [];
+  const [text, variables] = machine?.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+  const rendered = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
+    name in variables ? `<${name}:${JSON.stringify(variables[name]).replace(/"/g, "'")}>` : whole,
+  );
+  return { text: rendered, variables };
+}
+
+describe('PipelineFunctions', () => {
+  it('runs every handler on nodejs22.x, arm64, traced, logging JSON to its own log group', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+      });
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      for (const name of Object.values(ENV).filter((n) => n !== ENV.endpoint)) expect(env).toHaveProperty(name);
+      expect(env).not.toHaveProperty(ENV.endpoint);
+      expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: METRICS.service, POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+  });
+
+  it('sizes ProcessBatch for the largest worker', () => {
+    const fn = resources[logicalId(stack, pipeline.functions.processBatch.fn)];
+    expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 60 });
+  });
+});
+
+describe('RunJobStateMachine', () => {
+  it('is a Standard workflow that logs ALL events without execution data, traced', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'Batchkeeper-run-job',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false, Destinations: Match.anyValue() },
+    });
+  });
+
+  it('inlines the ASL file with every placeholder substituted', () => {
+    const file = readFileSync(RUN_JOB_ASL_PATH, 'utf8');
+    const wanted = [...file.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
+    expect(Object.keys(pipeline.runJob.definitionSubstitutions).sort()).toEqual([...new Set(wanted)].sort());
+    const { text, variables } = renderDefinition();
+    expect(text).not.toContain('${');
+    expect(Object.keys(variables).sort()).toEqual([...new Set(wanted)].sort());
+    const definition = JSON.parse(text);
+    expect(definition.States.Plan.Parameters.FunctionName).toBe(
+      `<PlanRunFunctionArn:{'Fn::GetAtt':['${logicalId(stack, pipeline.functions.planRun.fn)}','Arn']}>`,
+    );
+    expect(definition.States.ProcessBatches.ItemProcessor.ProcessorConfig.ExecutionType).toBe(
+      "<ChildExecutionType:'EXPRESS'>",
+    );
+    // Same states as the file: the local mode runs what AWS runs.
+    expect(Object.keys(definition.States)).toEqual(Object.keys(JSON.parse(file).States));
+  });
+
+  it('may invoke exactly the four functions of the definition', () => {
+    const [, policy] = ofType('AWS::IAM::Policy').find(([, p]) =>
+      JSON.stringify(p.Properties.Roles).includes(logicalId(stack, pipeline.runJob.stateMachine.role)),
+    ) ?? [];
+    const invoke = (policy?.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).find(
+      (s) => s.Action === 'lambda:InvokeFunction',
+    );
+    const fns = pipeline.functions;
+    expect(invoke?.Resource).toEqual(
+      [fns.planRun, fns.processBatch, fns.recordFailure, fns.finalizeRun].map((f) => ({
+        'Fn::GetAtt': [logicalId(stack, f.fn), 'Arn'],
+      })),
+    );
+  });
+});
+
+describe('child execution type', () => {
+  it('is EXPRESS for small workers and STANDARD once a worker may outlive an Express execution', () => {
+    expect(childExecutionType(WORKER_SIZES.small.timeoutSeconds)).toBe('EXPRESS');
+    expect(childExecutionType(WORKER_SIZES.medium.timeoutSeconds)).toBe('STANDARD');
+    expect(childExecutionType(WORKER_SIZES.large.timeoutSeconds)).toBe('STANDARD');
+  });
+
+  it('follows the largest processor of the deployment', () => {
+    const large = build({ processors: [...TEST_CONFIG.processors, { name: 'video', size: 'large' }] });
+    expect(large.stack.pipeline.childExecutionType).toBe('STANDARD');
+    large.template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 3008, Timeout: 900 });
+    expect(large.stack.pipeline.runJob.definitionSubstitutions.ChildExecutionType).toBe('STANDARD');
+  });
+});
+
+describe('RunSchedules', () => {
+  it('starts an incremental run of each scheduled job', () => {
+    template.resourceCountIs('AWS::Scheduler::Schedule', TEST_CONFIG.schedules.length);
+    for (const s of TEST_CONFIG.schedules) {
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: s.expression,
+        ...(s.timeZone ? { ScheduleExpressionTimezone: s.timeZone } : {}),
+        State: 'ENABLED',
+        Target: {
+          Arn: { Ref: logicalId(stack, pipeline.runJob.stateMachine) },
+          Input: JSON.stringify({ jobId: s.jobId, mode: 'incremental' }),
+        },
+      });
+    }
+  });
+});
+
+describe('object registration', () => {
+  it('routes Object Created events of the data bucket to RegisterObjects, with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { bucket: { name: [{ Ref: logicalId(stack, stack.stores.dataBucket) }] } },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.functions.registerObjects.fn), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.registrationDlq), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+});
+
+describe('PipelineMonitoring', () => {
+  it('alarms on failed executions, failed batches and expired leases, into an encrypted topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, pipeline.runJob.stateMachine) } }],
+    });
+    for (const metricName of [METRICS.batchesFailed, METRICS.leasesExpired]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: METRICS.namespace,
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: METRICS.service }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack, pipeline.monitoring.alarmTopic) }],
+      });
+    }
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: TEST_CONFIG.alarmEmail });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});

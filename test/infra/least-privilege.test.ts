@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import type { HandlerFunction } from '../../infra/handler-function.ts';
+import { build, logicalId, TEST_CONFIG } from './support.ts';
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface Grant {
+  /** Logical id of the role the statement is attached to, or of the managed policy. */
+  owner: string;
+  statement: Statement;
+}
+
+const { stack, template } = build();
+const fns = stack.pipeline.functions;
+type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+const roleOf = (f: HandlerFunction) => logicalId(stack, f.role);
+const processBatchRole = roleOf(fns.processBatch);
+const operatorPolicy = logicalId(stack, stack.pipeline.operatorPolicy.policy);
+const secretsKey = { 'Fn::GetAtt': [logicalId(stack, stack.stores.secretsKey), 'Arn'] };
+const secretArns = [
+  { Ref: logicalId(stack, stack.pipeline.secrets.node.findChild('Secret-images')) },
+  TEST_CONFIG.datasets[1]?.secretArn,
+];
+
+/** Every Allow statement of every identity policy in the template, with the role (or policy) it grants to. */
+function grants(resources: Resources): Grant[] {
+  const out: Grant[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    const push = (owner: string, doc: { Statement: Statement[] }) => {
+      for (const statement of doc.Statement) if (statement.Effect === 'Allow') out.push({ owner, statement });
+    };
+    if (r.Type === 'AWS::IAM::Policy') {
+      for (const role of r.Properties.Roles as { Ref: string }[]) push(role.Ref, r.Properties.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::ManagedPolicy') {
+      push(id, r.Properties.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::Role') {
+      for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
+        push(id, p.PolicyDocument);
+      }
+    }
+  }
+  return out;
+}
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+/** Does the action list cover `action` (literally or through a wildcard)? */
+const allows = (s: Statement, action: string) =>
+  actions(s).some((a) => new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action));
+const viaService = (s: Statement) => s.Condition?.StringEquals?.['kms:ViaService'];
+
+const all = grants(template.toJSON().Resources);
+
+describe('least privilege', () => {
+  it('lets only ProcessBatch read secrets, and only the data sets\' secrets', () => {
+    const readers = all.filter((g) => allows(g.statement, 'secretsmanager:GetSecretValue'));
+    expect(readers.map((g) => g.owner)).toEqual([processBatchRole]);
+    expect(readers[0]?.statement.Resource).toEqual(secretArns);
+  });
+
+  it('lets only ProcessBatch decrypt through Secrets Manager, only with the secrets key', () => {
+    const decrypts = all.filter((g) => allows(g.statement, 'kms:Decrypt'));
+    expect(decrypts.length).toBeGreaterThan(0);
+    for (const { owner, statement } of decrypts) {
+      // Every KMS grant is bound to one service: none can decrypt a secret by calling KMS directly.
+      const service = viaService(statement);
+      expect(service, `${owner} has an unconditioned kms:Decrypt`).toMatch(/^(dynamodb|s3|secretsmanager)\.us-east-1\./);
+      const isSecretsKey = resourcesOf(statement).some((r) => JSON.stringify(r) === JSON.stringify(secretsKey));
+      if (owner === processBatchRole && isSecretsKey) {
+        expect(service).toBe('secretsmanager.us-east-1.amazonaws.com');
+        continue;
+      }
+      expect(service, `${owner} may decrypt through Secrets Manager`).not.toMatch(/^secretsmanager/);
+      expect(isSecretsKey, `${owner} is granted the secrets key`).toBe(false);
+    }
+    const viaSecrets = decrypts.filter((g) => String(viaService(g.statement)).startsWith('secretsmanager'));
+    expect(viaSecrets.map((g) => g.owner)).toEqual([processBatchRole]);
+  });
+
+  it('never grants a service wildcard action (dynamodb:*, s3:*, kms:*, ...)', () => {
+    for (const { owner, statement } of all) {
+      for (const action of actions(statement)) expect(action, owner).not.toMatch(/:\*$|^\*$/);
+    }
+  });
+
+  it('gives each function the table access of the design, and nothing on other tables', () => {
+    const tableIds = Object.fromEntries(
+      Object.entries(stack.stores.tables).map(([role, table]) => [role, logicalId(stack, table)]),
+    );
+    const access = (role: string) => {
+      const result: Record<string, Set<string>> = {};
+      for (const { owner, statement } of all.filter((g) => g.owner === role)) {
+        for (const r of resourcesOf(statement)) {
+          const text = JSON.stringify(r);
+          const table = Object.entries(tableIds).find(([, id]) => text.includes(`"${id}"`))?.[0];
+          if (!table || text.includes('/index/')) continue;
+          result[table] ??= new Set();
+          for (const a of actions(statement)) {
+            if (a === 'dynamodb:PutItem') result[table].add('W');
+            if (a === 'dynamodb:GetItem') result[table].add('R');
+          }
+          expect(owner).toBe(role);
+        }
+      }
+      return Object.fromEntries(Object.entries(result).map(([t, s]) => [t, [...s].sort().join('')]));
+    };
+    expect(access(roleOf(fns.planRun))).toEqual({ inventory: 'RW', catalog: 'R' });
+    expect(access(processBatchRole)).toEqual({ inventory: 'RW', exceptions: 'W', catalog: 'R' });
+    expect(access(roleOf(fns.recordFailure))).toEqual({ inventory: 'RW' });
+    expect(access(roleOf(fns.finalizeRun))).toEqual({ inventory: 'RW', exceptions: 'R' });
+    expect(access(roleOf(fns.registerObjects))).toEqual({ catalog: 'RW' });
+    expect(access(operatorPolicy)).toEqual({ catalog: 'R', inventory: 'R', exceptions: 'R' });
+  });
+
+  it('lets the operator policy start and watch runs and resolve exceptions, but not write the inventory', () => {
+    const operator = all.filter((g) => g.owner === operatorPolicy).map((g) => g.statement);
+    expect(operator.some((s) => allows(s, 'states:StartExecution'))).toBe(true);
+    const updates = operator.filter((s) => allows(s, 'dynamodb:UpdateItem'));
+    expect(updates.flatMap(resourcesOf)).toEqual([
+      { 'Fn::GetAtt': [logicalId(stack, stack.stores.tables.exceptions), 'Arn'] },
+    ]);
+    expect(operator.some((s) => allows(s, 'dynamodb:PutItem') || allows(s, 'dynamodb:DeleteItem'))).toBe(false);
+  });
+
+  it('lets only Plan and ProcessBatch write to the work bucket, each under its own prefix', () => {
+    const work = logicalId(stack, stack.stores.workBucket);
+    const writers = all
+      .filter((g) => allows(g.statement, 's3:PutObject'))
+      .flatMap((g) => resourcesOf(g.statement).map((r) => ({ owner: g.owner, arn: JSON.stringify(r) })))
+      .filter((w) => w.arn.includes(work));
+    const stateMachineRole = logicalId(stack, stack.pipeline.runJob.stateMachine.role);
+    expect(writers.map((w) => [w.owner, w.arn.match(/\/([a-z-]+)\/\*/)?.[1]]).sort()).toEqual(
+      [
+        [roleOf(fns.planRun), 'manifests'],
+        [processBatchRole, 'outputs'],
+        [stateMachineRole, 'map-results'],
+      ].sort(),
+    );
+  });
+
+  it('grants no secret at all when no data set has one', () => {
+    const bare = grants(build({ processors: TEST_CONFIG.processors }).template.toJSON().Resources);
+    expect(bare.filter((g) => allows(g.statement, 'secretsmanager:GetSecretValue'))).toEqual([]);
+    expect(bare.filter((g) => String(viaService(g.statement)).startsWith('secretsmanager'))).toEqual([]);
+  });
+});

@@ -1,0 +1,47 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { buildApp } from '../../infra/app.ts';
+import type { BatchkeeperStack } from '../../infra/batchkeeper-stack.ts';
+
+/** A deployment shape that exercises every branch: two worker sizes, both kinds of secret, two schedules. */
+export const TEST_CONFIG = {
+  processors: [
+    { name: 'thumbnails', size: 'small' },
+    { name: 'reindex', size: 'small' },
+  ],
+  datasets: [
+    { id: 'images', createSecret: true },
+    { id: 'partner-feed', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:partner-feed-AbC123' },
+    { id: 'public' },
+  ],
+  schedules: [
+    { jobId: 'thumbs-daily', expression: 'rate(1 day)' },
+    { jobId: 'reindex-monthly', expression: 'cron(0 3 1 * ? *)', timeZone: 'Europe/Paris' },
+  ],
+  alarmEmail: 'ops@example.com',
+};
+
+export interface Built {
+  readonly app: App;
+  readonly stack: BatchkeeperStack;
+  readonly template: Template;
+}
+
+/**
+ * The app as infra/app.ts builds it, without bundling (the handlers are not compiled) and without the
+ * built-in CloudFormation validation: about a second per build.
+ */
+export function build(config: object = TEST_CONFIG, extraContext: Record<string, unknown> = {}): Built {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], batchkeeper: config, ...extraContext },
+    builtinCloudFormationValidation: false,
+  });
+  const { stack } = buildApp(app);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id CloudFormation gives a construct's default resource. */
+export function logicalId(stack: BatchkeeperStack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
