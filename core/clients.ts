@@ -34,12 +34,13 @@ export const LOCAL_REGION = 'us-east-1';
  */
 export function makeClients(options: ClientOptions = {}): Clients {
   const base = { region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION, credentials: options.credentials };
+  const endpoints = { ...endpointsFromEnv(), ...options.endpoints };
   const at = (service: ServiceName) => {
-    const endpoint = options.endpoints?.[service];
+    const endpoint = endpoints[service];
     return endpoint ? { ...base, endpoint } : base;
   };
   const ddb = new DynamoDBClient(at('dynamodb'));
-  const s3Local = options.endpoints?.s3 !== undefined;
+  const s3Local = endpoints.s3 !== undefined;
   return {
     ddb,
     doc: DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } }),
@@ -53,4 +54,22 @@ export function makeClients(options: ClientOptions = {}): Clients {
     secrets: new SecretsManagerClient(at('secretsmanager')),
     kms: new KMSClient(at('kms')),
   };
+}
+
+/** The SDK's service-specific endpoint variables (AWS_ENDPOINT_URL_DYNAMODB, ...), as the local mode sets them. */
+export const ENDPOINT_ENV: Record<ServiceName, string> = {
+  dynamodb: 'AWS_ENDPOINT_URL_DYNAMODB',
+  s3: 'AWS_ENDPOINT_URL_S3',
+  sfn: 'AWS_ENDPOINT_URL_SFN',
+  secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  kms: 'AWS_ENDPOINT_URL_KMS',
+};
+
+function endpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Record<ServiceName, string>> {
+  const out: Partial<Record<ServiceName, string>> = {};
+  for (const [service, name] of Object.entries(ENDPOINT_ENV) as [ServiceName, string][]) {
+    const value = env[name] ?? env.AWS_ENDPOINT_URL;
+    if (value) out[service] = value;
+  }
+  return out;
 }

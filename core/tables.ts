@@ -54,7 +54,6 @@ export const ENV = {
   dataBucket: 'BATCHKEEPER_DATA_BUCKET',
   workBucket: 'BATCHKEEPER_WORK_BUCKET',
   stateMachineArn: 'BATCHKEEPER_STATE_MACHINE_ARN',
-  endpoint: 'BATCHKEEPER_ENDPOINT',
 } as const;
 
 /** Width of zero-padded ids in sort keys: Number.MAX_SAFE_INTEGER has 16 digits. */

@@ -65,7 +65,10 @@ export class BatchPipeline extends Construct {
     const stateMachineName = props.stateMachineName ?? `${Stack.of(this).stackName}-run-job`;
     const arns = stateMachineArns(this, stateMachineName);
 
-    this.secrets = new DatasetSecrets(this, 'DatasetSecrets', { datasets: props.datasets ?? [], key: stores.secretsKey });
+    this.secrets = new DatasetSecrets(this, 'DatasetSecrets', {
+      datasets: props.datasets ?? [],
+      key: stores.secretsKey,
+    });
     this.functions = new PipelineFunctions(this, 'Functions', {
       stores,
       worker,
@@ -73,7 +76,12 @@ export class BatchPipeline extends Construct {
       logRetention: props.logRetention,
     });
     const fns = this.functions;
-    grantPipelineAccess({ functions: fns, stores, secretArns: this.secrets.secretArns, executionsArn: arns.executions });
+    grantPipelineAccess({
+      functions: fns,
+      stores,
+      secretArns: this.secrets.secretArns,
+      executionsArn: arns.executions,
+    });
 
     this.runJob = new RunJobStateMachine(this, 'RunJob', {
       stateMachineName,

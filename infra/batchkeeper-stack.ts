@@ -47,7 +47,11 @@ export class BatchkeeperStack extends Stack {
     };
     for (const [name, value] of Object.entries(outputs)) {
       // Output ids allow only alphanumerics.
-      new CfnOutput(this, name.replace(/[^A-Za-z0-9]/g, ''), { key: name.replace(/[^A-Za-z0-9]/g, ''), value, description: name });
+      new CfnOutput(this, name.replace(/[^A-Za-z0-9]/g, ''), {
+        key: name.replace(/[^A-Za-z0-9]/g, ''),
+        value,
+        description: name,
+      });
     }
   }
 }

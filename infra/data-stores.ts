@@ -1,10 +1,15 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_SPECS, type TableNames } from '../core/tables.ts';
-import { acknowledge } from './nag.ts';
 import { WORK_PREFIXES } from './pipeline-config.ts';
 
 export interface DataStoresProps {
@@ -23,6 +28,11 @@ export interface DataStoresProps {
    * @default 90
    */
   readonly noncurrentVersionDays?: number;
+  /**
+   * Days the outputs of sample runs are kept in the work bucket (inventory outputs are never expired).
+   * @default 30
+   */
+  readonly sampleRetentionDays?: number;
   /**
    * Days server access logs are kept.
    * @default 365
@@ -45,7 +55,7 @@ export class DataStores extends Construct {
   readonly tables: Readonly<Record<TableRole, Table>>;
   /** Items of the data sets (registered into the catalog on ObjectCreated). */
   readonly dataBucket: Bucket;
-  /** Manifests, outputs and Map results, under WORK_PREFIXES. */
+  /** Manifests, outputs, sample outputs and Map results, under WORK_PREFIXES. */
   readonly workBucket: Bucket;
   readonly accessLogsBucket: Bucket;
 
@@ -97,11 +107,6 @@ export class DataStores extends Construct {
       lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(props.accessLogRetentionDays ?? 365) }],
       removalPolicy,
     });
-    acknowledge(
-      this.accessLogsBucket,
-      'AwsSolutions-S1',
-      'This is the server access log bucket of the data and work buckets; logging it into itself would loop.',
-    );
 
     this.dataBucket = new Bucket(this, 'DataBucket', {
       encryption: BucketEncryption.KMS,
@@ -114,7 +119,11 @@ export class DataStores extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data/',
       lifecycleRules: [
-        { id: 'noncurrent', noncurrentVersionExpiration, abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        {
+          id: 'noncurrent',
+          noncurrentVersionExpiration,
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
       ],
       removalPolicy,
     });
@@ -140,7 +149,16 @@ export class DataStores extends Construct {
       lifecycleRules: [
         { id: 'expire-manifests', prefix: WORK_PREFIXES.manifests, expiration: manifestDays },
         { id: 'expire-map-results', prefix: WORK_PREFIXES.mapResults, expiration: manifestDays },
-        { id: 'noncurrent', noncurrentVersionExpiration, abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        {
+          id: 'expire-samples',
+          prefix: WORK_PREFIXES.samples,
+          expiration: Duration.days(props.sampleRetentionDays ?? 30),
+        },
+        {
+          id: 'noncurrent',
+          noncurrentVersionExpiration,
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
       ],
       removalPolicy,
     });

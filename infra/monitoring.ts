@@ -11,9 +11,9 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { HandlerFunction } from './handler-function.ts';
@@ -75,16 +75,27 @@ export class PipelineMonitoring extends Construct {
       a.addAlarmAction(new SnsAction(this.alarmTopic));
       alarms.push(a);
     };
-    alarm('ExecutionsFailed', sm.metricFailed(fiveMinutes), 'A run failed: bad input, failed batches or a handler error.');
+    alarm(
+      'ExecutionsFailed',
+      sm.metricFailed(fiveMinutes),
+      'A run failed: bad input, failed batches or a handler error.',
+    );
     alarm('ExecutionsTimedOut', sm.metricTimedOut(fiveMinutes), 'A run timed out.');
-    alarm('BatchesFailed', batchesFailed, 'Batches failed after their retries: see the inventory (open index).');
+    alarm(
+      'BatchesFailed',
+      batchesFailed,
+      'Batches failed after their retries: see the inventory (open index).',
+    );
     alarm('LeasesExpired', leasesExpired, 'Leases expired: a worker was killed or ran past its lease.');
     for (const fn of props.functions) {
       alarm(`${fn.node.id}Errors`, fn.fn.metricErrors(fiveMinutes), `Errors of ${fn.node.id}.`);
     }
     alarm(
       'RegistrationsDeadLettered',
-      props.registrationDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      props.registrationDlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
       'Objects could not be registered into the catalog: see the dead-letter queue.',
     );
     this.alarms = alarms;
@@ -95,7 +106,11 @@ export class PipelineMonitoring extends Construct {
         [
           new GraphWidget({
             title: 'Runs',
-            left: [sm.metricStarted(fiveMinutes), sm.metricSucceeded(fiveMinutes), sm.metricFailed(fiveMinutes)],
+            left: [
+              sm.metricStarted(fiveMinutes),
+              sm.metricSucceeded(fiveMinutes),
+              sm.metricFailed(fiveMinutes),
+            ],
           }),
           new GraphWidget({ title: 'Batches failed, leases expired', left: [batchesFailed, leasesExpired] }),
         ],
@@ -106,8 +121,12 @@ export class PipelineMonitoring extends Construct {
           }),
           new GraphWidget({
             title: 'Handler errors and throttles',
-            left: props.functions.map((f) => f.fn.metricErrors({ ...fiveMinutes, label: `${f.node.id} errors` })),
-            right: props.functions.map((f) => f.fn.metricThrottles({ ...fiveMinutes, label: `${f.node.id} throttles` })),
+            left: props.functions.map((f) =>
+              f.fn.metricErrors({ ...fiveMinutes, label: `${f.node.id} errors` }),
+            ),
+            right: props.functions.map((f) =>
+              f.fn.metricThrottles({ ...fiveMinutes, label: `${f.node.id} throttles` }),
+            ),
           }),
         ],
       ],

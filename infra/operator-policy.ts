@@ -38,7 +38,10 @@ export class OperatorPolicy extends Construct {
     }
     // Resolving an exception updates its status and note, nothing else.
     statements.push(
-      new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [stores.tables.exceptions.tableArn] }),
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [stores.tables.exceptions.tableArn],
+      }),
       keyViaStatement(stores.key, 'dynamodb', 'write'),
     );
     this.policy = new ManagedPolicy(this, 'Resource', {

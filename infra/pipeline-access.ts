@@ -1,4 +1,5 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { TABLE_SPECS } from '../core/tables.ts';
 import type { DataStores, TableRole } from './data-stores.ts';
 import type { PipelineFunctions } from './functions.ts';
@@ -38,19 +39,26 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   const tables = (fn: HandlerFunction, grants: Partial<Record<TableRole, TableAccess>>) => {
     let writes = false;
     for (const [role, access] of Object.entries(grants) as [TableRole, TableAccess][]) {
-      for (const s of tableStatements(stores.tables[role], indexesOf(role), access)) fn.role.addToPrincipalPolicy(s);
+      for (const s of tableStatements(stores.tables[role], indexesOf(role), access))
+        fn.role.addToPrincipalPolicy(s);
       writes ||= access !== 'read';
     }
     fn.role.addToPrincipalPolicy(keyViaStatement(stores.key, 'dynamodb', writes ? 'write' : 'read'));
   };
-  const objects = (fn: HandlerFunction, bucket: typeof stores.dataBucket, prefix: string, actions: string[], why: string) => {
+  const objects = (fn: HandlerFunction, bucket: IBucket, prefix: string, actions: string[], why: string) => {
     fn.role.addToPrincipalPolicy(objectStatement(bucket, prefix, actions));
     acknowledgeWildcardResource(fn.role, objectArn(bucket, prefix), why);
   };
 
   // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness.
   tables(fns.planRun, { inventory: 'readWrite', catalog: 'read' });
-  objects(fns.planRun, stores.workBucket, WORK_PREFIXES.manifests, WRITE_OBJECTS, 'Plan writes one manifest per run.');
+  objects(
+    fns.planRun,
+    stores.workBucket,
+    WORK_PREFIXES.manifests,
+    WRITE_OBJECTS,
+    'Plan writes one manifest per run; its key embeds the job and run ids, so only the prefix is fixed.',
+  );
   fns.planRun.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
   fns.planRun.role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [props.executionsArn] }),
@@ -61,16 +69,30 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     'Plan asks whether the run that holds a reservation is still alive; run ids are execution names.',
   );
 
-  // ProcessBatch: leases and attempts, exceptions, items from the data bucket, outputs, the data sets' secrets.
+  // ProcessBatch: leases and attempts, exceptions, items from the data bucket, outputs (of the inventory and of
+  // sample runs), the data sets' secrets.
   tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
-  objects(fns.processBatch, stores.dataBucket, '', READ_OBJECTS, 'Items are any object of the data bucket.');
+  objects(
+    fns.processBatch,
+    stores.dataBucket,
+    '',
+    READ_OBJECTS,
+    'Items are objects of the data bucket named by the catalog; any key of that bucket may be one.',
+  );
   fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
   objects(
     fns.processBatch,
     stores.workBucket,
     WORK_PREFIXES.outputs,
     WRITE_OBJECTS,
-    'Outputs go to deterministic keys per job and batch under this prefix.',
+    'Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix.',
+  );
+  objects(
+    fns.processBatch,
+    stores.workBucket,
+    WORK_PREFIXES.samples,
+    WRITE_OBJECTS,
+    'Sample runs write their outputs apart from the inventory, under samples/<job>/<run>/ keys.',
   );
   fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
   if (props.secretArns.length > 0) {
@@ -88,7 +110,13 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
 
   // RegisterObjects: new objects of the data bucket become catalog entries.
   tables(fns.registerObjects, { catalog: 'readWrite' });
-  objects(fns.registerObjects, stores.dataBucket, '', READ_OBJECTS, 'Any new object of the data bucket is registered.');
+  objects(
+    fns.registerObjects,
+    stores.dataBucket,
+    '',
+    READ_OBJECTS,
+    'RegisterObjects reads whichever object was just created in the data bucket to register it.',
+  );
   fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
   fns.registerObjects.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'read'));
 }

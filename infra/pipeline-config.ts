@@ -34,13 +34,18 @@ export function childExecutionType(workerTimeoutSeconds: number): 'EXPRESS' | 'S
 /** The one ProcessBatch function serves every processor, so it is sized for the largest worker. */
 export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpec {
   const specs = processors.map((p) => WORKER_SIZES[p.size]);
-  return specs.reduce<WorkerSpec>((a, b) => (b.timeoutSeconds > a.timeoutSeconds ? b : a), WORKER_SIZES.small);
+  return specs.reduce<WorkerSpec>(
+    (a, b) => (b.timeoutSeconds > a.timeoutSeconds ? b : a),
+    WORKER_SIZES.small,
+  );
 }
 
 /** Key prefixes of the work bucket: the grants and the lifecycle rules are scoped by them. */
 export const WORK_PREFIXES = {
   manifests: 'manifests/',
   outputs: 'outputs/',
+  /** Outputs of sample runs, apart from the inventory's. */
+  samples: 'samples/',
   mapResults: 'map-results/',
 } as const;
 
@@ -63,7 +68,8 @@ export const ProcessorConfig = z.strictObject({
 export type ProcessorConfig = z.infer<typeof ProcessorConfig>;
 
 /** A complete secret ARN (with its 6-character suffix), so that the grant names exactly one secret. */
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
 export const DatasetConfig = z
   .strictObject({

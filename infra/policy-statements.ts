@@ -21,7 +21,12 @@ const TABLE_READ = [
   'dynamodb:DescribeTable',
 ];
 // No DeleteItem: history is never deleted by the pipeline (job deletion is an operator's act).
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
+const TABLE_WRITE = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
 
 const KMS_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
@@ -29,7 +34,11 @@ const KMS_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:Generat
 const unique = (xs: readonly string[]): string[] => [...new Set(xs)];
 
 /** `actions` on a table and on each of its named indexes (reads only: indexes take no writes). */
-export function tableStatements(table: ITable, indexes: readonly IndexSpec[], access: TableAccess): PolicyStatement[] {
+export function tableStatements(
+  table: ITable,
+  indexes: readonly IndexSpec[],
+  access: TableAccess,
+): PolicyStatement[] {
   const reads = access !== 'write';
   const writes = access !== 'read';
   const actions = unique([...(reads ? TABLE_READ : []), ...(writes ? TABLE_WRITE : [])]);
@@ -58,7 +67,11 @@ export function keyViaStatement(key: IKey, service: ViaService, access: 'read' |
 }
 
 /** Object actions under one key prefix (`''` for the whole bucket). */
-export function objectStatement(bucket: IBucket, prefix: string, actions: readonly string[]): PolicyStatement {
+export function objectStatement(
+  bucket: IBucket,
+  prefix: string,
+  actions: readonly string[],
+): PolicyStatement {
   return new PolicyStatement({ actions: [...actions], resources: [bucket.arnForObjects(`${prefix}*`)] });
 }
 

@@ -30,12 +30,15 @@ export class RunSchedules extends Construct {
       const n = (seen.get(s.jobId) ?? 0) + 1;
       seen.set(s.jobId, n);
       return new Schedule(this, n === 1 ? `Schedule-${s.jobId}` : `Schedule-${s.jobId}-${n}`, {
-          description: `batchkeeper: incremental run of job ${s.jobId}`,
-          schedule: ScheduleExpression.expression(s.expression, s.timeZone ? TimeZone.of(s.timeZone) : undefined),
-          target: new StepFunctionsStartExecution(props.stateMachine, {
-            // The execution input is a RunInput (core/events.ts).
-            input: ScheduleTargetInput.fromObject({ jobId: s.jobId, mode: 'incremental' }),
-            retryAttempts: props.retryAttempts ?? 3,
+        description: `batchkeeper: incremental run of job ${s.jobId}`,
+        schedule: ScheduleExpression.expression(
+          s.expression,
+          s.timeZone ? TimeZone.of(s.timeZone) : undefined,
+        ),
+        target: new StepFunctionsStartExecution(props.stateMachine, {
+          // The execution input is a RunInput (core/events.ts).
+          input: ScheduleTargetInput.fromObject({ jobId: s.jobId, mode: 'incremental' }),
+          retryAttempts: props.retryAttempts ?? 3,
           maxEventAge: Duration.hours(1),
         }),
       });

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -11,9 +10,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { WORK_PREFIXES } from './pipeline-config.ts';
 import { keyViaStatement, objectArn, objectStatement } from './policy-statements.ts';
-
-/** The one source of truth for the workflow, shared with the local mode. */
-export const RUN_JOB_ASL_PATH = fileURLToPath(new URL('../statemachines/run-job.asl.json', import.meta.url));
+import { distributedMapLabels, RUN_JOB_ASL_PATH } from './run-job-definition.ts';
 
 /** ARNs of a state machine and of its executions, built from its name so that nothing refers back to it. */
 export function stateMachineArns(scope: IConstruct, name: string) {
@@ -27,23 +24,6 @@ export function stateMachineArns(scope: IConstruct, name: string) {
     /** Child executions of one Distributed Map, named `<state machine>/<label>:<id>`. */
     mapChildren: (label: string) => arn('execution', `${name}/${label}:*`),
   };
-}
-
-/** Labels of the DISTRIBUTED Map states of an ASL definition (their children's ARNs carry them). */
-export function distributedMapLabels(definition: unknown): string[] {
-  const labels: string[] = [];
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      const processor = state.ItemProcessor as { ProcessorConfig?: { Mode?: string }; States?: object } | undefined;
-      if (processor?.ProcessorConfig?.Mode === 'DISTRIBUTED') {
-        if (typeof state.Label !== 'string') throw new Error(`distributed Map ${name} needs a Label`);
-        labels.push(state.Label);
-      }
-      if (processor?.States) visit(processor.States as Record<string, Record<string, unknown>>);
-    }
-  };
-  visit((definition as { States: Record<string, Record<string, unknown>> }).States);
-  return labels;
 }
 
 export interface RunJobStateMachineProps {
@@ -80,7 +60,8 @@ export class RunJobStateMachine extends Construct {
       FinalizeRunFunctionArn: props.finalizeRun.functionArn,
       ChildExecutionType: props.childExecutionType,
       WorkBucketName: props.workBucket.bucketName,
-      MapResultsPrefix: WORK_PREFIXES.mapResults,
+      // Step Functions adds `/<Map Run id>/` itself.
+      MapResultsPrefix: WORK_PREFIXES.mapResults.replace(/\/$/, ''),
     };
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps Step Functions' log delivery clear of the resource policy size limit.
@@ -101,7 +82,10 @@ export class RunJobStateMachine extends Construct {
     const role = this.stateMachine.role;
     const functions = [props.planRun, props.processBatch, props.recordFailure, props.finalizeRun];
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions.map((f) => f.functionArn) }),
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: functions.map((f) => f.functionArn),
+      }),
     );
     // ItemReader: the manifest; ResultWriter: the children's outputs.
     role.addToPrincipalPolicy(objectStatement(props.workBucket, WORK_PREFIXES.manifests, ['s3:GetObject']));
@@ -116,9 +100,14 @@ export class RunJobStateMachine extends Construct {
     role.addToPrincipalPolicy(keyViaStatement(props.workBucketKey, 's3', 'write'));
     // A Distributed Map starts its children as executions of this very state machine.
     const children = distributedMapLabels(JSON.parse(definition)).map((label) => arns.mapChildren(label));
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [arns.stateMachine] }));
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: children }),
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [arns.stateMachine] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: children,
+      }),
     );
 
     acknowledge(

@@ -29,9 +29,12 @@ export function tableNamesFor(prefix: string): TableNames {
     exceptions: `${prefix}-exceptions`,
   };
   if (!prefix || !Object.values(names).every((name) => TABLE_NAME.test(name))) {
-    throw new ValidationError([{ field: 'prefix', rule: 'must make table names of 3-255 characters [A-Za-z0-9_.-]' }], {
-      what: 'table prefix',
-    });
+    throw new ValidationError(
+      [{ field: 'prefix', rule: 'must make table names of 3-255 characters [A-Za-z0-9_.-]' }],
+      {
+        what: 'table prefix',
+      },
+    );
   }
   return names;
 }
@@ -41,7 +44,11 @@ export function tableNamesFor(prefix: string): TableNames {
  * ACTIVE. A table that exists already is kept, provided it has the indexes the adapters query.
  * @example await createTables(clients.ddb, tableNamesFor('demo'));
  */
-export async function createTables(ddb: DynamoDBClient, names: TableNames, timeoutMs = 300_000): Promise<void> {
+export async function createTables(
+  ddb: DynamoDBClient,
+  names: TableNames,
+  timeoutMs = 300_000,
+): Promise<void> {
   await Promise.all(
     TABLE_SPECS.map(async (spec) => {
       const tableName = names[spec.role];
@@ -53,8 +60,15 @@ export async function createTables(ddb: DynamoDBClient, names: TableNames, timeo
 }
 
 async function createTable(ddb: DynamoDBClient, tableName: string, spec: TableSpec): Promise<void> {
-  const attributes = new Set(['pk', 'sk', ...spec.indexes.flatMap((index) => [index.partitionKey, index.sortKey])]);
-  const definitions: AttributeDefinition[] = [...attributes].map((name) => ({ AttributeName: name, AttributeType: 'S' }));
+  const attributes = new Set([
+    'pk',
+    'sk',
+    ...spec.indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ]);
+  const definitions: AttributeDefinition[] = [...attributes].map((name) => ({
+    AttributeName: name,
+    AttributeType: 'S',
+  }));
   try {
     await ddb.send(
       new CreateTableCommand({
@@ -85,11 +99,17 @@ async function createTable(ddb: DynamoDBClient, tableName: string, spec: TableSp
 }
 
 /** On AWS a new table takes seconds to turn ACTIVE; DynamoDB Local is ACTIVE at once. */
-async function waitUntilActive(ddb: DynamoDBClient, tableName: string, timeoutMs: number): Promise<TableDescription> {
+async function waitUntilActive(
+  ddb: DynamoDBClient,
+  tableName: string,
+  timeoutMs: number,
+): Promise<TableDescription> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 2_000)) {
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every(
+      (index) => index.IndexStatus === 'ACTIVE',
+    );
     if (Table?.TableStatus === 'ACTIVE' && indexesActive) return Table;
     if (Date.now() > deadline) {
       throw new LocalServiceError(`table ${tableName} is not ACTIVE after ${timeoutMs} ms`, {
@@ -104,13 +124,18 @@ async function waitUntilActive(ddb: DynamoDBClient, tableName: string, timeoutMs
 
 function checkIndexes(table: TableDescription, spec: TableSpec): void {
   const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  const missing = spec.indexes.filter((index) => !present.has(index.indexName)).map((index) => index.indexName);
+  const missing = spec.indexes
+    .filter((index) => !present.has(index.indexName))
+    .map((index) => index.indexName);
   if (missing.length > 0) {
-    throw new LocalServiceError(`table ${table.TableName} exists without the index(es) ${missing.join(', ')}`, {
-      service: 'dynamodb',
-      tableName: table.TableName,
-      missing,
-    });
+    throw new LocalServiceError(
+      `table ${table.TableName} exists without the index(es) ${missing.join(', ')}`,
+      {
+        service: 'dynamodb',
+        tableName: table.TableName,
+        missing,
+      },
+    );
   }
 }
 
@@ -122,7 +147,8 @@ export async function createBucket(s3: S3Client, name: string): Promise<void> {
       new CreateBucketCommand({
         Bucket: name,
         // us-east-1 is the one region that refuses an explicit location constraint.
-        CreateBucketConfiguration: region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+        CreateBucketConfiguration:
+          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
       }),
     );
   } catch (error) {

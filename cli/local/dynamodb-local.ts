@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -15,6 +24,7 @@ import {
   startError,
   stopManaged,
   waitForOutput,
+  within,
 } from './processes.ts';
 
 export interface DynamoDbLocalOptions {
@@ -75,9 +85,14 @@ public final class ${LAUNCHER_CLASS} {
     ServerConnector connector = (ServerConnector) connectors[0];
     connector.setHost(host);
     connector.setPort(port);
-    proxy.start();
-    if (!server.isStarted() || connector.getLocalPort() <= 0) {
-      System.err.println("DynamoDB Local did not start on " + host + ":" + port);
+    String failure = null;
+    try {
+      proxy.start();
+    } catch (Exception e) {
+      failure = e + (e.getCause() == null ? "" : " (" + e.getCause() + ")");
+    }
+    if (failure != null || !server.isStarted() || connector.getLocalPort() <= 0) {
+      System.err.println("DynamoDB Local could not listen on " + host + ":" + port + ": " + failure);
       System.exit(3);
     }
     System.out.println("BATCHKEEPER_DYNAMODB_LOCAL_LISTENING " + host + ":" + connector.getLocalPort());
@@ -97,16 +112,27 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const dist = findDistribution();
   const launcherDir = await ensureLauncher(dist);
-  const proc = spawnManaged(requireExecutable('java', 'a Java runtime (JDK 17)'), javaArgs(dist, launcherDir, options), {
-    name: 'DynamoDB Local',
-    cwd: dist.dir,
-  });
+  const proc = spawnManaged(
+    requireExecutable('java', 'a Java runtime (JDK 17)'),
+    javaArgs(dist, launcherDir, options),
+    {
+      name: 'DynamoDB Local',
+      cwd: dist.dir,
+    },
+  );
   try {
     const match = await waitForOutput(proc, READY_LINE, timeoutMs);
     const port = Number(match[1]);
     const endpoint = `http://${HOST}:${port}`;
     await waitForListTables(proc, endpoint, started + timeoutMs);
-    return { endpoint, port, pid: proc.pid, startedInMs: Date.now() - started, process: proc, stop: () => stopManaged(proc) };
+    return {
+      endpoint,
+      port,
+      pid: proc.pid,
+      startedInMs: Date.now() - started,
+      process: proc,
+      stop: () => stopManaged(proc),
+    };
   } catch (error) {
     await stopManaged(proc);
     throw error;
@@ -114,7 +140,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 }
 
 function javaArgs(dist: Distribution, launcherDir: string, options: DynamoDbLocalOptions): string[] {
-  const storage = options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', prepareDataDir(options.dataDir)];
+  const storage =
+    options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', prepareDataDir(options.dataDir)];
   return [
     ...(options.jvmArgs ?? DEFAULT_JVM_ARGS),
     `-Dbatchkeeper.host=${HOST}`,
@@ -152,7 +179,9 @@ function findDistribution(): Distribution {
     .at(-1);
   const dir = release === undefined ? undefined : join(lib, release);
   if (dir === undefined || !existsSync(join(dir, 'DynamoDBLocal.jar'))) {
-    throw new LocalServiceError(`DynamoDB Local not found under ${lib}: run npm ci`, { service: 'DynamoDB Local' });
+    throw new LocalServiceError(`DynamoDB Local not found under ${lib}: run npm ci`, {
+      service: 'DynamoDB Local',
+    });
   }
   return { dir, jar: join(dir, 'DynamoDBLocal.jar') };
 }
@@ -184,7 +213,7 @@ async function ensureLauncher(dist: Distribution): Promise<string> {
 
 async function compile(javac: string, args: string[]): Promise<void> {
   const proc = spawnManaged(javac, args, { name: 'javac' });
-  const info = await Promise.race([proc.exited, sleep(120_000).then(() => undefined)]);
+  const info = await within(proc.exited, 120_000);
   if (info === undefined) {
     await stopManaged(proc);
     throw startError(proc, 'took longer than 120 s');
@@ -216,15 +245,23 @@ function cacheRoot(dist: Distribution): string {
 function requireExecutable(name: string, what: string): string {
   const found = findExecutable(name);
   if (found === undefined) {
-    throw new LocalServiceError(`${name} not found on PATH: install ${what}, e.g. apt-get install openjdk-17-jdk-headless`, {
-      service: 'DynamoDB Local',
-    });
+    throw new LocalServiceError(
+      `${name} not found on PATH: install ${what}, e.g. apt-get install openjdk-17-jdk-headless`,
+      {
+        service: 'DynamoDB Local',
+      },
+    );
   }
   return found;
 }
 
 async function waitForListTables(proc: ManagedProcess, endpoint: string, deadline: number): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
   try {
     for (;;) {
       if (!proc.isRunning()) throw startError(proc, 'exited before it answered');

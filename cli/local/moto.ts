@@ -84,12 +84,19 @@ function motoCommands(): Array<[string, string[]]> {
   const python = findExecutable('python3');
   if (python !== undefined) commands.push([python, ['-m', 'moto.server']]);
   if (commands.length === 0) {
-    throw new LocalServiceError(`neither moto_server nor python3 is on PATH: ${INSTALL_HINT}`, { service: 'moto' });
+    throw new LocalServiceError(`neither moto_server nor python3 is on PATH: ${INSTALL_HINT}`, {
+      service: 'moto',
+    });
   }
   return commands;
 }
 
-async function startOn(command: string, args: string[], port: number, options: MotoOptions): Promise<ManagedProcess> {
+async function startOn(
+  command: string,
+  args: string[],
+  port: number,
+  options: MotoOptions,
+): Promise<ManagedProcess> {
   const proc = spawnManaged(command, args, { name: 'moto', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   try {
     await waitForMoto(proc, `http://${HOST}:${port}`, options.startTimeoutMs ?? 30_000);

@@ -4,12 +4,11 @@ import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { BatchkeeperError } from '../../core/errors.ts';
 
-/** A local engine (DynamoDB Local, moto, a compiler) could not be started, reached or stopped. */
-export class LocalServiceError extends BatchkeeperError {
-  constructor(message: string, context: { service: string } & Record<string, unknown>, options?: { cause?: unknown }) {
-    super(message, context, options);
-  }
-}
+/**
+ * A local engine (DynamoDB Local, moto, a compiler) could not be started, reached or stopped. The context names
+ * the `service`.
+ */
+export class LocalServiceError extends BatchkeeperError {}
 
 export interface ExitInfo {
   readonly code: number | null;
@@ -23,7 +22,10 @@ export interface ManagedProcess {
   /** Pid of the command, which is also the id of its process group. */
   readonly pid: number;
   readonly child: ChildProcess;
-  /** Settles when the command has exited (never rejects). */
+  /**
+   * Settles when the command has exited (never rejects). Children are unref'd so that a forgotten stop cannot
+   * keep Node alive: awaiting this alone does not hold the event loop open (a timer or server must).
+   */
   readonly exited: Promise<ExitInfo>;
   isRunning(): boolean;
   /** The last few KiB of stdout and stderr, interleaved, for error messages. */
@@ -51,9 +53,13 @@ const GUARD = 'exec 3<&0 </dev/null; (while read -r line <&3; do :; done; kill -
 /**
  * Start a command that is killed, with its whole process group, when it is stopped, when this process exits,
  * on SIGINT/SIGTERM and on an uncaught error.
- * @example const java = spawnManaged('java', ['-version'], { name: 'java' }); await java.exited;
+ * @example const moto = spawnManaged('moto_server', ['-p', '5000'], { name: 'moto' }); await stopManaged(moto);
  */
-export function spawnManaged(command: string, args: readonly string[], options: SpawnManagedOptions): ManagedProcess {
+export function spawnManaged(
+  command: string,
+  args: readonly string[],
+  options: SpawnManagedOptions,
+): ManagedProcess {
   installHooks();
   const child = spawn('/bin/sh', ['-c', GUARD, options.name, command, ...args], {
     cwd: options.cwd,
@@ -63,14 +69,15 @@ export function spawnManaged(command: string, args: readonly string[], options: 
   });
   const pid = child.pid;
   if (pid === undefined) {
-    throw new LocalServiceError(`could not start ${options.name} (${command})`, { service: options.name, command });
+    throw new LocalServiceError(`could not start ${options.name} (${command})`, {
+      service: options.name,
+      command,
+    });
   }
   const managed = track(child, pid, options.name);
   registry.set(pid, managed);
   void managed.exited.then(() => {
     registry.delete(pid);
-    // The command is gone; the guard reader may still hold the group: take it down too.
-    killGroup(pid, 'SIGKILL');
     child.stdin?.destroy();
   });
   // A forgotten stop must not keep this process alive: the exit hook and the guard clean up instead.
@@ -90,8 +97,11 @@ function track(child: ChildProcess, pid: number, name: string): ManagedProcess {
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   let running = true;
+  // The guard reader shares the command's stdout and stderr: once the command exits, it goes too, and only
+  // then do the pipes close ('close'), with every line of output read.
+  child.once('exit', () => killGroup(pid, 'SIGKILL'));
   const exited = new Promise<ExitInfo>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
   }).finally(() => {
     running = false;
@@ -112,18 +122,16 @@ function track(child: ChildProcess, pid: number, name: string): ManagedProcess {
 
 /**
  * SIGTERM the process group, wait up to `graceMs` for the command to exit, then SIGKILL whatever is left.
- * Resolves once the command and the rest of its group are gone (or, where no init reaps orphans, after 2 s
- * more); safe to call twice.
+ * Resolves once the command has exited and the rest of its group has been sent SIGKILL; safe to call twice.
  */
 export async function stopManaged(proc: ManagedProcess, graceMs = 3_000): Promise<void> {
   if (proc.isRunning()) {
     killGroup(proc.pid, 'SIGTERM');
-    const timedOut = await Promise.race([proc.exited.then(() => false), sleep(graceMs).then(() => true)]);
-    if (timedOut) killGroup(proc.pid, 'SIGKILL');
+    if ((await within(proc.exited, graceMs)) === undefined) killGroup(proc.pid, 'SIGKILL');
     await proc.exited;
   }
+  // Whatever else is in the group (the guard reader) dies at once; its zombie is init's to reap.
   killGroup(proc.pid, 'SIGKILL');
-  for (let waited = 0; isAlive(-proc.pid) && waited < 2_000; waited += 20) await sleep(20);
 }
 
 /** Stop every process this module started. */
@@ -187,6 +195,19 @@ function unrefStream(stream: unknown): void {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The value of `promise`, or undefined after `ms`; the timer is cleared so it never holds the process open. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A port that was free a moment ago on 127.0.0.1 (another process may still take it before you bind). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -238,7 +259,11 @@ export function connectOnce(host: string, port: number, timeoutMs: number): Prom
  * Resolves with the first match of `pattern` in the process output (including what was printed already);
  * rejects if the process exits first or after `timeoutMs`.
  */
-export function waitForOutput(proc: ManagedProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+export function waitForOutput(
+  proc: ManagedProcess,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const done = (settle: () => void) => {
       clearTimeout(timer);
@@ -250,8 +275,13 @@ export function waitForOutput(proc: ManagedProcess, pattern: RegExp, timeoutMs: 
       if (match) done(() => resolve(match));
     };
     const unsubscribe = proc.onOutput(check);
-    const timer = setTimeout(() => done(() => reject(startError(proc, `not ready within ${timeoutMs} ms`))), timeoutMs);
-    void proc.exited.then((info) => done(() => reject(startError(proc, `exited early (${describeExit(info)})`))));
+    const timer = setTimeout(
+      () => done(() => reject(startError(proc, `not ready within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+    void proc.exited.then((info) =>
+      done(() => reject(startError(proc, `exited early (${describeExit(info)})`))),
+    );
     check();
   });
 }
@@ -259,7 +289,10 @@ export function waitForOutput(proc: ManagedProcess, pattern: RegExp, timeoutMs: 
 /** A start failure that quotes the tail of the process output, which names the real cause. */
 export function startError(proc: ManagedProcess, what: string): LocalServiceError {
   const tail = proc.output().trim().split('\n').slice(-15).join('\n');
-  return new LocalServiceError(`${proc.name} ${what}${tail ? `:\n${tail}` : ''}`, { service: proc.name, pid: proc.pid });
+  return new LocalServiceError(`${proc.name} ${what}${tail ? `:\n${tail}` : ''}`, {
+    service: proc.name,
+    pid: proc.pid,
+  });
 }
 
 export function describeExit(info: ExitInfo): string {

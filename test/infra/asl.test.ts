@@ -4,14 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../core/errors.ts';
 import { CHILD_ATTEMPTS, CHILD_OVERHEAD_SECONDS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
-import { distributedMapLabels, RUN_JOB_ASL_PATH } from '../../infra/state-machine.ts';
+import { distributedMapLabels, placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 
 type Validator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
 const aslValidator = createRequire(import.meta.url)('asl-validator') as Validator;
 
 const MACHINES_DIR = fileURLToPath(new URL('../../statemachines/', import.meta.url));
 const machineFiles = readdirSync(MACHINES_DIR).filter((f) => f.endsWith('.asl.json'));
-const placeholders = (text: string) => [...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
 
 /** What CDK substitutes, with plausible values, so that the validator sees a deployable definition. */
 const SAMPLE_VALUES: Record<string, string> = {
@@ -21,7 +20,7 @@ const SAMPLE_VALUES: Record<string, string> = {
   FinalizeRunFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:finalize-run',
   ChildExecutionType: 'EXPRESS',
   WorkBucketName: 'batchkeeper-work',
-  MapResultsPrefix: 'map-results/',
+  MapResultsPrefix: 'map-results',
 };
 
 type State = Record<string, unknown> & { Type: string };
@@ -31,9 +30,12 @@ function allStates(definition: { States: Record<string, State> }): [string, Stat
   const visit = (states: Record<string, State>) => {
     for (const [name, state] of Object.entries(states)) {
       out.push([name, state]);
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, State> } | undefined;
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States: Record<string, State> }
+        | undefined;
       if (processor) visit(processor.States);
-      for (const branch of (state.Branches as { States: Record<string, State> }[] | undefined) ?? []) visit(branch.States);
+      for (const branch of (state.Branches as { States: Record<string, State> }[] | undefined) ?? [])
+        visit(branch.States);
     }
   };
   visit(definition.States);
@@ -41,7 +43,8 @@ function allStates(definition: { States: Record<string, State> }): [string, Stat
 }
 
 const runJobText = readFileSync(RUN_JOB_ASL_PATH, 'utf8');
-const substituted = (text: string) => text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => SAMPLE_VALUES[name] ?? '');
+const substituted = (text: string) =>
+  text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) => SAMPLE_VALUES[name] ?? '');
 const runJob = JSON.parse(substituted(runJobText)) as { States: Record<string, State> };
 const states = new Map(allStates(runJob));
 const state = (name: string) => {
@@ -72,7 +75,8 @@ describe('statemachines/*.asl.json', () => {
 
   it.each(machineFiles)('%s passes asl-validator once its placeholders are filled', (file) => {
     const text = readFileSync(`${MACHINES_DIR}${file}`, 'utf8');
-    for (const name of placeholders(text)) expect(SAMPLE_VALUES, `no sample for \${${name}}`).toHaveProperty(name);
+    for (const name of placeholdersOf(text))
+      expect(SAMPLE_VALUES, `no sample for \${${name}}`).toHaveProperty(name);
     const result = aslValidator(JSON.parse(substituted(text)));
     expect(result.errorsText('\n')).toBe('');
     expect(result.isValid).toBe(true);
@@ -98,7 +102,9 @@ describe('run-job.asl.json', () => {
 
   it('processes the manifest in a distributed Map whose results stay out of the state', () => {
     const map = state('ProcessBatches');
-    expect(map.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } });
+    expect(map.ItemProcessor).toMatchObject({
+      ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+    });
     expect(map.ItemReader).toMatchObject({
       Resource: 'arn:aws:states:::s3:getObject',
       ReaderConfig: { InputType: 'JSON' },
@@ -111,7 +117,9 @@ describe('run-job.asl.json', () => {
       'batch.$': '$$.Map.Item.Value',
     });
     expect(map.ResultPath).toBeNull();
-    expect(map.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.mapError', Next: expect.any(String) }]);
+    expect(map.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.mapError', Next: expect.any(String) },
+    ]);
     expect(distributedMapLabels(runJob)).toEqual(['ProcessBatches']);
   });
 
@@ -128,7 +136,9 @@ describe('run-job.asl.json', () => {
       ]),
     );
     expect(retry.every((r) => r.JitterStrategy === 'FULL')).toBe(true);
-    expect(state('ProcessBatch').Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+    expect(state('ProcessBatch').Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+    ]);
     expect(state('RecordFailure').Next).toBe('BatchFailed');
     expect(state('BatchFailed').Type).toBe('Fail');
   });
@@ -136,16 +146,28 @@ describe('run-job.asl.json', () => {
   it('sends Finalize a FinalizeEvent with mapError only when the Map failed', () => {
     const payloads = ['ShapeFinalizeEvent', 'ShapeFinalizeEventWithMapError'].map((n) => state(n).Parameters);
     expect(payloads[0]).toEqual({ 'jobId.$': '$.plan.jobId', 'runId.$': '$.plan.runId' });
-    expect(payloads[1]).toEqual({ 'jobId.$': '$.plan.jobId', 'runId.$': '$.plan.runId', 'mapError.$': '$.mapError' });
+    expect(payloads[1]).toEqual({
+      'jobId.$': '$.plan.jobId',
+      'runId.$': '$.plan.runId',
+      'mapError.$': '$.mapError',
+    });
     expect((state('Finalize').Parameters as Record<string, unknown>)['Payload.$']).toBe('$.finalize');
     expect(state('HasBatches').Default).toBe('ShapeFinalizeEvent');
     expect(state('RunFailed')).toMatchObject({ Type: 'Fail', Error: 'BatchesFailedError' });
   });
 
   it('keeps the Express budget of infra/pipeline-config.ts in step with the retries and timeouts', () => {
-    const retryable = (state('ProcessBatch').Retry as Record<string, number & string[]>[]).find((r) =>
-      (r.ErrorEquals as string[]).includes('RetryableError'),
-    ) as { MaxAttempts: number; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number };
+    type Retrier = {
+      ErrorEquals: string[];
+      MaxAttempts: number;
+      IntervalSeconds: number;
+      BackoffRate: number;
+      MaxDelaySeconds: number;
+    };
+    const retryable = (state('ProcessBatch').Retry as Retrier[]).find((r) =>
+      r.ErrorEquals.includes('RetryableError'),
+    );
+    if (!retryable) throw new Error('ProcessBatch does not retry RetryableError');
     expect(1 + retryable.MaxAttempts).toBe(CHILD_ATTEMPTS);
     let backoff = 0;
     for (let i = 0; i < retryable.MaxAttempts; i++) {

@@ -3,18 +3,19 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/tables.ts';
 import { childExecutionType, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
-import { RUN_JOB_ASL_PATH } from '../../infra/state-machine.ts';
-import { build, logicalId, TEST_CONFIG } from './support.ts';
+import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
+import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
 const { stack, template } = build();
 const pipeline = stack.pipeline;
-const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+const resources = template.toJSON().Resources as TemplateResources;
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
-/** Fn::Sub [text, variables] -> text with each variable replaced by a readable marker. */
+/** DefinitionString with CloudFormation's DefinitionSubstitutions applied as readable markers. */
 function renderDefinition(): { text: string; variables: Record<string, unknown> } {
   const [, machine] = ofType('AWS::StepFunctions::StateMachine')[0] ?? [];
-  const [text, variables] = machine?.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+  const text = machine?.Properties.DefinitionString as string;
+  const variables = machine?.Properties.DefinitionSubstitutions as Record<string, unknown>;
   const rendered = text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
     name in variables ? `<${name}:${JSON.stringify(variables[name]).replace(/"/g, "'")}>` : whole,
   );
@@ -34,9 +35,13 @@ describe('PipelineFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
       });
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
-      for (const name of Object.values(ENV).filter((n) => n !== ENV.endpoint)) expect(env).toHaveProperty(name);
-      expect(env).not.toHaveProperty(ENV.endpoint);
-      expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: METRICS.service, POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace });
+      for (const name of Object.values(ENV)) expect(env).toHaveProperty(name);
+      // On AWS the SDK uses the real endpoints: no local override may leak into a function.
+      expect(Object.keys(env).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
+      expect(env).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: METRICS.service,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+      });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });
@@ -59,11 +64,11 @@ describe('RunJobStateMachine', () => {
 
   it('inlines the ASL file with every placeholder substituted', () => {
     const file = readFileSync(RUN_JOB_ASL_PATH, 'utf8');
-    const wanted = [...file.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1] as string);
-    expect(Object.keys(pipeline.runJob.definitionSubstitutions).sort()).toEqual([...new Set(wanted)].sort());
+    const wanted = placeholdersOf(file).sort();
+    expect(Object.keys(pipeline.runJob.definitionSubstitutions).sort()).toEqual(wanted);
     const { text, variables } = renderDefinition();
     expect(text).not.toContain('${');
-    expect(Object.keys(variables).sort()).toEqual([...new Set(wanted)].sort());
+    expect(Object.keys(variables).sort()).toEqual(wanted);
     const definition = JSON.parse(text);
     expect(definition.States.Plan.Parameters.FunctionName).toBe(
       `<PlanRunFunctionArn:{'Fn::GetAtt':['${logicalId(stack, pipeline.functions.planRun.fn)}','Arn']}>`,
@@ -71,17 +76,35 @@ describe('RunJobStateMachine', () => {
     expect(definition.States.ProcessBatches.ItemProcessor.ProcessorConfig.ExecutionType).toBe(
       "<ChildExecutionType:'EXPRESS'>",
     );
+    expect(definition.States.ProcessBatches.ResultWriter.Parameters).toEqual({
+      Bucket: `<WorkBucketName:{'Ref':'${logicalId(stack, stack.stores.workBucket)}'}>`,
+      Prefix: "<MapResultsPrefix:'map-results'>",
+    });
     // Same states as the file: the local mode runs what AWS runs.
     expect(Object.keys(definition.States)).toEqual(Object.keys(JSON.parse(file).States));
   });
 
+  it('gives each Task a timeout above its function timeout, so that the function times out first', () => {
+    const file = JSON.parse(readFileSync(RUN_JOB_ASL_PATH, 'utf8'));
+    const fns = pipeline.functions;
+    const tasks = {
+      Plan: [file.States.Plan, fns.planRun],
+      ProcessBatch: [file.States.ProcessBatches.ItemProcessor.States.ProcessBatch, fns.processBatch],
+      RecordFailure: [file.States.ProcessBatches.ItemProcessor.States.RecordFailure, fns.recordFailure],
+      Finalize: [file.States.Finalize, fns.finalizeRun],
+    } as const;
+    for (const [name, [task, fn]] of Object.entries(tasks)) {
+      const timeout = resources[logicalId(stack, fn.fn)]?.Properties.Timeout as number;
+      expect(task.TimeoutSeconds, name).toBeGreaterThan(timeout);
+    }
+  });
+
   it('may invoke exactly the four functions of the definition', () => {
-    const [, policy] = ofType('AWS::IAM::Policy').find(([, p]) =>
-      JSON.stringify(p.Properties.Roles).includes(logicalId(stack, pipeline.runJob.stateMachine.role)),
-    ) ?? [];
-    const invoke = (policy?.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]).find(
-      (s) => s.Action === 'lambda:InvokeFunction',
-    );
+    const role = logicalId(stack, pipeline.runJob.stateMachine.role);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[]);
+    const invoke = statements.find((s) => s.Action === 'lambda:InvokeFunction');
     const fns = pipeline.functions;
     expect(invoke?.Resource).toEqual(
       [fns.planRun, fns.processBatch, fns.recordFailure, fns.finalizeRun].map((f) => ({
@@ -146,7 +169,9 @@ describe('PipelineMonitoring', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/States',
       MetricName: 'ExecutionsFailed',
-      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack, pipeline.runJob.stateMachine) } }],
+      Dimensions: [
+        { Name: 'StateMachineArn', Value: { Ref: logicalId(stack, pipeline.runJob.stateMachine) } },
+      ],
     });
     for (const metricName of [METRICS.batchesFailed, METRICS.leasesExpired]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -160,7 +185,10 @@ describe('PipelineMonitoring', () => {
       });
     }
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: TEST_CONFIG.alarmEmail });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: TEST_CONFIG.alarmEmail,
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 });

@@ -23,7 +23,10 @@ describe('DataStores', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyRef(stores.key) },
       });
-      const indexes = (table.Properties.GlobalSecondaryIndexes ?? []) as { IndexName: string; KeySchema: unknown }[];
+      const indexes = (table.Properties.GlobalSecondaryIndexes ?? []) as {
+        IndexName: string;
+        KeySchema: unknown;
+      }[];
       expect(indexes.map((i) => i.IndexName).sort()).toEqual(spec.indexes.map((i) => i.indexName).sort());
       for (const index of spec.indexes) {
         expect(indexes.find((i) => i.IndexName === index.indexName)?.KeySchema).toEqual([
@@ -71,27 +74,36 @@ describe('DataStores', () => {
         ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyRef(stores.key) },
       });
       expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-      expect(props.LoggingConfiguration.DestinationBucketName).toEqual({ Ref: logicalId(stack, stores.accessLogsBucket) });
+      expect(props.LoggingConfiguration.DestinationBucketName).toEqual({
+        Ref: logicalId(stack, stores.accessLogsBucket),
+      });
     }
   });
 
-  it('expires manifests and Map results after 30 days, never outputs', () => {
-    const rules = template.toJSON().Resources[logicalId(stack, stores.workBucket)].Properties.LifecycleConfiguration
-      .Rules as { Prefix?: string; ExpirationInDays?: number }[];
+  it('expires manifests, Map results and sample outputs after 30 days, never inventory outputs', () => {
+    const rules = template.toJSON().Resources[logicalId(stack, stores.workBucket)].Properties
+      .LifecycleConfiguration.Rules as { Prefix?: string; ExpirationInDays?: number }[];
     expect(rules).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Prefix: WORK_PREFIXES.manifests, ExpirationInDays: 30, Status: 'Enabled' }),
-        expect.objectContaining({ Prefix: WORK_PREFIXES.mapResults, ExpirationInDays: 30, Status: 'Enabled' }),
+        expect.objectContaining({
+          Prefix: WORK_PREFIXES.mapResults,
+          ExpirationInDays: 30,
+          Status: 'Enabled',
+        }),
+        expect.objectContaining({ Prefix: WORK_PREFIXES.samples, ExpirationInDays: 30, Status: 'Enabled' }),
       ]),
     );
-    expect(rules.some((r) => r.Prefix === WORK_PREFIXES.outputs || (r.Prefix === undefined && r.ExpirationInDays))).toBe(
-      false,
-    );
+    expect(
+      rules.some((r) => r.Prefix === WORK_PREFIXES.outputs || (r.Prefix === undefined && r.ExpirationInDays)),
+    ).toBe(false);
   });
 
   it('sends ObjectCreated of the data bucket to EventBridge natively (no notification custom resource)', () => {
     const props = template.toJSON().Resources[logicalId(stack, stores.dataBucket)].Properties;
-    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    expect(props.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerFunction } from '../../infra/handler-function.ts';
-import { build, logicalId, TEST_CONFIG } from './support.ts';
+import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
 interface Statement {
   Effect: string;
@@ -16,7 +16,6 @@ interface Grant {
 
 const { stack, template } = build();
 const fns = stack.pipeline.functions;
-type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
 const roleOf = (f: HandlerFunction) => logicalId(stack, f.role);
 const processBatchRole = roleOf(fns.processBatch);
 const operatorPolicy = logicalId(stack, stack.pipeline.operatorPolicy.policy);
@@ -27,7 +26,7 @@ const secretArns = [
 ];
 
 /** Every Allow statement of every identity policy in the template, with the role (or policy) it grants to. */
-function grants(resources: Resources): Grant[] {
+function grants(resources: TemplateResources): Grant[] {
   const out: Grant[] = [];
   for (const [id, r] of Object.entries(resources)) {
     const push = (owner: string, doc: { Statement: Statement[] }) => {
@@ -49,13 +48,15 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 /** Does the action list cover `action` (literally or through a wildcard)? */
 const allows = (s: Statement, action: string) =>
-  actions(s).some((a) => new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action));
+  actions(s).some((a) =>
+    new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action),
+  );
 const viaService = (s: Statement) => s.Condition?.StringEquals?.['kms:ViaService'];
 
 const all = grants(template.toJSON().Resources);
 
 describe('least privilege', () => {
-  it('lets only ProcessBatch read secrets, and only the data sets\' secrets', () => {
+  it("lets only ProcessBatch read secrets, and only the data sets' secrets", () => {
     const readers = all.filter((g) => allows(g.statement, 'secretsmanager:GetSecretValue'));
     expect(readers.map((g) => g.owner)).toEqual([processBatchRole]);
     expect(readers[0]?.statement.Resource).toEqual(secretArns);
@@ -67,8 +68,12 @@ describe('least privilege', () => {
     for (const { owner, statement } of decrypts) {
       // Every KMS grant is bound to one service: none can decrypt a secret by calling KMS directly.
       const service = viaService(statement);
-      expect(service, `${owner} has an unconditioned kms:Decrypt`).toMatch(/^(dynamodb|s3|secretsmanager)\.us-east-1\./);
-      const isSecretsKey = resourcesOf(statement).some((r) => JSON.stringify(r) === JSON.stringify(secretsKey));
+      expect(service, `${owner} has an unconditioned kms:Decrypt`).toMatch(
+        /^(dynamodb|s3|secretsmanager)\.us-east-1\./,
+      );
+      const isSecretsKey = resourcesOf(statement).some(
+        (r) => JSON.stringify(r) === JSON.stringify(secretsKey),
+      );
       if (owner === processBatchRole && isSecretsKey) {
         expect(service).toBe('secretsmanager.us-east-1.amazonaws.com');
         continue;
@@ -122,10 +127,12 @@ describe('least privilege', () => {
     expect(updates.flatMap(resourcesOf)).toEqual([
       { 'Fn::GetAtt': [logicalId(stack, stack.stores.tables.exceptions), 'Arn'] },
     ]);
-    expect(operator.some((s) => allows(s, 'dynamodb:PutItem') || allows(s, 'dynamodb:DeleteItem'))).toBe(false);
+    expect(operator.some((s) => allows(s, 'dynamodb:PutItem') || allows(s, 'dynamodb:DeleteItem'))).toBe(
+      false,
+    );
   });
 
-  it('lets only Plan and ProcessBatch write to the work bucket, each under its own prefix', () => {
+  it('lets only Plan, ProcessBatch and the Map ResultWriter write to the work bucket, each under its prefixes', () => {
     const work = logicalId(stack, stack.stores.workBucket);
     const writers = all
       .filter((g) => allows(g.statement, 's3:PutObject'))
@@ -136,6 +143,7 @@ describe('least privilege', () => {
       [
         [roleOf(fns.planRun), 'manifests'],
         [processBatchRole, 'outputs'],
+        [processBatchRole, 'samples'],
         [stateMachineRole, 'map-results'],
       ].sort(),
     );

@@ -12,7 +12,10 @@ export const TEST_CONFIG = {
   ],
   datasets: [
     { id: 'images', createSecret: true },
-    { id: 'partner-feed', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:partner-feed-AbC123' },
+    {
+      id: 'partner-feed',
+      secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:partner-feed-AbC123',
+    },
     { id: 'public' },
   ],
   schedules: [
@@ -21,6 +24,11 @@ export const TEST_CONFIG = {
   ],
   alarmEmail: 'ops@example.com',
 };
+
+/** A resource of a synthesized template: JSON whose shape each test asserts, so it is left loose here. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped by nature; the tests assert its shape.
+export type TemplateResource = { Type: string; Properties: Record<string, any> };
+export type TemplateResources = Record<string, TemplateResource>;
 
 export interface Built {
   readonly app: App;
@@ -32,10 +40,11 @@ export interface Built {
  * The app as infra/app.ts builds it, without bundling (the handlers are not compiled) and without the
  * built-in CloudFormation validation: about a second per build.
  */
-export function build(config: object = TEST_CONFIG, extraContext: Record<string, unknown> = {}): Built {
+export function build(config: object = TEST_CONFIG, outdir?: string): Built {
   const app = new App({
-    context: { 'aws:cdk:bundling-stacks': [], batchkeeper: config, ...extraContext },
+    context: { 'aws:cdk:bundling-stacks': [], batchkeeper: config },
     builtinCloudFormationValidation: false,
+    ...(outdir ? { outdir } : {}),
   });
   const { stack } = buildApp(app);
   return { app, stack, template: Template.fromStack(stack) };

@@ -1,11 +1,22 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
 import { createTables, tableNamesFor } from '../../cli/local/create-resources.ts';
 import { startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
@@ -25,23 +36,21 @@ function otherAddresses(): string[] {
   return [...external, '127.0.0.2', '::1'];
 }
 
-const ddbClient = (endpoint: string) =>
-  makeClients({ endpoints: { dynamodb: endpoint }, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }).ddb;
+const hasIpv6Loopback = () =>
+  Object.values(networkInterfaces()).some((list) => list?.some((a) => a.internal && a.family === 'IPv6'));
 
-/** Process ids still in a process group, from ps. */
-async function groupMembers(pgid: number): Promise<number[]> {
-  const ps = spawn('ps', ['-eo', 'pid=,pgid=']);
-  let text = '';
-  ps.stdout.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  await new Promise((resolve) => ps.once('close', resolve));
-  return text
+const ddbClient = (endpoint: string) =>
+  makeClients({ endpoints: { dynamodb: endpoint }, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION })
+    .ddb;
+
+/** Live (not zombie) processes of a process group, from ps: a zombie is dead, only waiting for init. */
+function liveMembers(pgid: number): number[] {
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat='], { encoding: 'utf8' })
     .trim()
     .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number))
-    .filter(([, group]) => group === pgid)
-    .map(([pid]) => pid ?? 0);
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, group, stat]) => Number(group) === pgid && !stat?.startsWith('Z'))
+    .map(([pid]) => Number(pid));
 }
 
 describe('startDynamoDbLocal', () => {
@@ -55,6 +64,19 @@ describe('startDynamoDbLocal', () => {
     }
   });
 
+  it('probes addresses that do reach a server bound to every interface (control)', async () => {
+    const server = createServer().listen(0);
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const address of otherAddresses().filter((a) => a !== '::1' || hasIpv6Loopback())) {
+        await expect(connectOnce(address, port, 1_000), `unreachable on ${address}`).resolves.toBeUndefined();
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   it('starts and stops a second instance, leaving no process behind', async () => {
     const second = await startDynamoDbLocal();
     console.log(`second DynamoDB Local ready in ${second.startedInMs} ms`);
@@ -62,8 +84,7 @@ describe('startDynamoDbLocal', () => {
     await expect(ddbClient(second.endpoint).send(new ListTablesCommand({}))).resolves.toBeDefined();
     await second.stop();
     expect(isAlive(second.pid)).toBe(false);
-    expect(isAlive(-second.pid)).toBe(false);
-    expect(await groupMembers(second.pid)).toEqual([]);
+    expect(liveMembers(second.pid)).toEqual([]);
     await expect(connectOnce('127.0.0.1', second.port, 1_000)).rejects.toThrow();
   });
 
@@ -88,7 +109,9 @@ describe('createTables', () => {
   it('creates every table with its GSIs, on demand, projecting ALL', async () => {
     const env = await localEnv('create-tables');
     for (const spec of TABLE_SPECS) {
-      const { Table } = await env.clients.ddb.send(new DescribeTableCommand({ TableName: env.tables[spec.role] }));
+      const { Table } = await env.clients.ddb.send(
+        new DescribeTableCommand({ TableName: env.tables[spec.role] }),
+      );
       expect(Table?.TableStatus).toBe('ACTIVE');
       expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
       expect(Table?.KeySchema).toEqual([
@@ -162,7 +185,9 @@ describe('moto', () => {
     const { KeyMetadata } = await clients.kms.send(new CreateKeyCommand({ Description: 'batchkeeper test' }));
     const keyId = KeyMetadata?.KeyId ?? '';
     const plaintext = new TextEncoder().encode('credentials');
-    const { CiphertextBlob } = await clients.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext }));
+    const { CiphertextBlob } = await clients.kms.send(
+      new EncryptCommand({ KeyId: keyId, Plaintext: plaintext }),
+    );
     expect(Buffer.from(CiphertextBlob ?? []).includes(Buffer.from('credentials'))).toBe(false);
     const { Plaintext } = await clients.kms.send(new DecryptCommand({ CiphertextBlob }));
     expect(new TextDecoder().decode(Plaintext)).toBe('credentials');
@@ -184,7 +209,7 @@ describe('moto', () => {
     await moto.reset();
     await moto.stop();
     expect(isAlive(moto.pid)).toBe(false);
-    expect(await groupMembers(moto.pid)).toEqual([]);
+    expect(liveMembers(moto.pid)).toEqual([]);
   });
 });
 
@@ -216,15 +241,20 @@ async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<bool
 }
 
 describe('spawnManaged', () => {
-  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)('leaves no child when the parent gets %s', async (signal) => {
-    const { parent, childPid } = await parentWithManagedSleep();
-    expect(isAlive(childPid)).toBe(true);
-    parent.kill(signal);
-    expect(await eventually(() => !isAlive(-childPid))).toBe(true);
-  });
+  it.each(['SIGTERM', 'SIGINT', 'SIGKILL'] as const)(
+    'leaves no child when the parent gets %s',
+    async (signal) => {
+      const { parent, childPid } = await parentWithManagedSleep();
+      expect(isAlive(childPid)).toBe(true);
+      parent.kill(signal);
+      expect(await eventually(() => liveMembers(childPid).length === 0)).toBe(true);
+    },
+  );
 
   it('waitForPort gives up with a clear error when nothing listens', async () => {
     const port = await freePort();
-    await expect(waitForPort('127.0.0.1', port, 300)).rejects.toThrow(`nothing answered on 127.0.0.1:${port}`);
+    await expect(waitForPort('127.0.0.1', port, 300)).rejects.toThrow(
+      `nothing answered on 127.0.0.1:${port}`,
+    );
   });
 });

@@ -73,7 +73,7 @@ export async function seedDataset(
   options: { chunk?: number; record?: (i: number) => unknown; weights?: (i: number) => number } = {},
 ): Promise<void> {
   const at = new Date(deps.clock.now()).toISOString();
-  await deps.catalog.createDataset({ datasetId }, at);
+  if (!(await deps.catalog.getDataset(datasetId))) await deps.catalog.createDataset({ datasetId }, at);
   await appendRecords(deps, datasetId, count, options);
 }
 

@@ -41,7 +41,10 @@ export async function localEnv(label: string): Promise<LocalEnv> {
 function clientsFor(endpoints: LocalEnv['endpoints']): Clients {
   const key = JSON.stringify(endpoints);
   if (shared?.key !== key) {
-    shared = { key, clients: makeClients({ endpoints, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }) };
+    shared = {
+      key,
+      clients: makeClients({ endpoints, credentials: LOCAL_CREDENTIALS, region: LOCAL_REGION }),
+    };
   }
   return shared.clients;
 }
@@ -64,7 +67,10 @@ function slug(label: string): string {
 export async function countItems(env: LocalEnv): Promise<Record<keyof TableNames, number>> {
   const roles = Object.keys(env.tables) as Array<keyof TableNames>;
   const counts = await Promise.all(roles.map((role) => countTable(env, env.tables[role])));
-  return Object.fromEntries(roles.map((role, i) => [role, counts[i] ?? 0])) as Record<keyof TableNames, number>;
+  return Object.fromEntries(roles.map((role, i) => [role, counts[i] ?? 0])) as Record<
+    keyof TableNames,
+    number
+  >;
 }
 
 async function countTable(env: LocalEnv, tableName: string): Promise<number> {
@@ -72,7 +78,12 @@ async function countTable(env: LocalEnv, tableName: string): Promise<number> {
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await env.clients.ddb.send(
-      new ScanCommand({ TableName: tableName, Select: 'COUNT', ConsistentRead: true, ExclusiveStartKey: startKey }),
+      new ScanCommand({
+        TableName: tableName,
+        Select: 'COUNT',
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
     );
     total += page.Count ?? 0;
     startKey = page.LastEvaluatedKey;

@@ -1,0 +1,18 @@
+import { inventoryBench } from './inventory.ts';
+
+/** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). Figures only, never pass/fail. */
+const benches: Record<string, () => Promise<string>> = { inventory: inventoryBench };
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = names.filter((n) => !benches[n]);
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}`);
+  process.exit(2);
+}
+const lines: string[] = [];
+for (const name of names.length > 0 ? names : Object.keys(benches)) {
+  console.log(`== ${name}`);
+  lines.push(await (benches[name] as () => Promise<string>)());
+}
+for (const line of lines) console.log(line);
+process.exit(0);

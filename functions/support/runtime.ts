@@ -1,0 +1,48 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
+import { makeClients } from '../../core/clients.ts';
+import type { Deps } from '../../core/deps.ts';
+import { makeDeps, namesFromEnv } from '../../core/make-deps.ts';
+import { defaultRegistry } from '../../core/processors/builtin.ts';
+import { ENV } from '../../core/tables.ts';
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
+export const metrics = new Metrics({ namespace: 'batchkeeper', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
+
+let cached: Deps | undefined;
+
+/**
+ * The core's dependencies, built once per container. The local mode injects its own (same adapters, local
+ * endpoints) through `useDeps` before it invokes a handler.
+ */
+export function deps(): Deps {
+  if (!cached) {
+    const clients = makeClients();
+    const stateMachineArn = process.env[ENV.stateMachineArn];
+    cached = makeDeps({
+      clients,
+      ...namesFromEnv(),
+      processors: defaultRegistry,
+      liveness: stateMachineArn ? new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn }) : undefined,
+    });
+  }
+  return cached;
+}
+
+export function useDeps(d: Deps | undefined): void {
+  cached = d;
+}
+
+/**
+ * Cross-cutting concerns of every handler: structured logs with the Lambda context, metrics flushed at the
+ * end. Errors keep their name: it is what the state machine's Retry and Catch match on.
+ */
+export function handle<E, R>(fn: (event: E, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<R>) {
+  return middy(fn)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
