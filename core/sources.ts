@@ -1,4 +1,4 @@
-import { CatalogSource } from './adapters/dynamo-catalog-store.ts';
+import { CatalogSource } from './adapters/catalog-source.ts';
 import type { Deps } from './deps.ts';
 import { DatasetNotFoundError } from './errors.ts';
 import type { Source } from './ports.ts';

@@ -10,11 +10,19 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ContentionError, DatasetConflictError, DatasetNotFoundError, ValidationError } from '../errors.ts';
-import type { CatalogEntry, Dataset, Item } from '../model.ts';
+import type { CatalogEntry, Dataset } from '../model.ts';
 import { DatasetSpec } from '../model.ts';
-import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult, Source } from '../ports.ts';
+import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports.ts';
 import { keys } from '../tables.ts';
-import { Id, MAX_ID, Name, PositiveInt, parse } from '../validation.ts';
+import { MAX_ID, Name, parse } from '../validation.ts';
+import {
+  compact,
+  fromEntryItem,
+  planTransactions,
+  toEntryItem,
+  toLocationItem,
+  validateEntries,
+} from './catalog-entries.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './paging.ts';
 
 /** Optimistic attempts on the id counter before giving up with a ContentionError. */
@@ -23,17 +31,6 @@ const MAX_ATTEMPTS = 16;
 const ENTRY_PAGE = 100;
 /** BatchGetItem takes at most 100 keys, so a listing page is at most that. */
 const LISTING_MAX = 100;
-/** A transaction holds 100 items: the counter, then an entry and its location marker each. */
-const ENTRIES_PER_TRANSACTION = 49;
-/** A transaction carries at most 4 MB of items; keep a margin for attribute names and estimates. */
-const TRANSACTION_BYTES = 3_000_000;
-/**
- * Per-item weights are stored as little-endian float64 (8 bytes each, exact, any positive double), so this
- * many fit in one item under DynamoDB's 400 KB with room to spare. Larger chunks take a uniform weight.
- */
-export const MAX_ITEM_WEIGHTS = 40_000;
-/** Sort keys hold 1,024 bytes, and a location marker's key is `L#<location>`. */
-const MAX_LOCATION_BYTES = 1000;
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Reason = { code: string; item?: Record<string, unknown> };
@@ -259,12 +256,7 @@ export class DynamoCatalogStore implements CatalogStore {
     };
     const writes = placed.flatMap(({ entry, start }) => [
       this.#putNew(toEntryItem(datasetId, start, entry, at)),
-      this.#putNew({
-        ...keys.location(datasetId, entry.location),
-        kind: 'location',
-        start,
-        registeredAt: at,
-      }),
+      this.#putNew(toLocationItem(datasetId, entry.location, start, at)),
     ]);
     return [counter, ...writes];
   }
@@ -346,59 +338,8 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 }
 
-/**
- * The `Source` of a catalog data set: one Item per id, chunk entries expanded line by line. It streams: at most
- * one page of entries is held at a time, whatever the range.
- * @example for await (const item of new CatalogSource(catalog, 'images').items(1, 1000, 10)) { ... }
- */
-export class CatalogSource implements Source {
-  readonly datasetId: string;
-  readonly #catalog: CatalogStore;
-
-  constructor(catalog: CatalogStore, datasetId: string) {
-    this.#catalog = catalog;
-    this.datasetId = datasetId;
-  }
-
-  async highId(): Promise<number> {
-    const dataset = await this.#catalog.getDataset(this.datasetId);
-    if (!dataset) throw new DatasetNotFoundError({ datasetId: this.datasetId });
-    return dataset.highId;
-  }
-
-  async *items(start: number, end: number, stride = 1): AsyncIterable<Item> {
-    if (!Number.isSafeInteger(stride) || stride < 1) {
-      throw new ValidationError([{ field: 'stride', rule: 'must be an integer >= 1' }]);
-    }
-    for await (const entry of this.#catalog.entries(this.datasetId, start, end)) {
-      // The first id of this entry on the stride grid that starts at `start`.
-      const from = Math.max(start, entry.start);
-      const first = from + ((stride - ((from - start) % stride)) % stride);
-      const last = Math.min(end, entry.start + entry.count - 1);
-      for (let id = first; id <= last; id += stride) yield itemOf(entry, id);
-    }
-  }
-}
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Placed = { entry: NewEntry; start: number };
-
-function itemOf(entry: CatalogEntry, id: number): Item {
-  const line = id - entry.start;
-  const weight = typeof entry.weights === 'number' ? entry.weights : entry.weights[line]!;
-  return compact({
-    datasetId: entry.datasetId,
-    id,
-    location: entry.location,
-    weight,
-    checksum: entry.checksum,
-    size: entry.size,
-    ready: entry.ready,
-    format: entry.format,
-    line: entry.format === 'jsonl' ? line : undefined,
-    ref: entry.ref,
-  }) as unknown as Item;
-}
 
 function assignIds(pending: readonly NewEntry[], highId: number): Placed[] {
   let next = highId + 1;
@@ -445,151 +386,6 @@ function checkRange(start: number, end: number): void {
   }
 }
 
-/** Drop undefined attributes: a caller's doc client may not be set to remove them. */
-function compact<T extends Record<string, unknown>>(record: T): T {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;
-}
-
 /** Full jitter: racing registrars spread out instead of colliding again in lockstep. */
 const backoff = (attempt: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.random() * Math.min(500, 10 * 2 ** attempt)));
-
-// ---- entries: validation, layout and size -------------------------------------------------------------
-
-const NewEntryInput = z
-  .strictObject({
-    count: PositiveInt(MAX_ID),
-    location: z
-      .string({ error: 'must be a string' })
-      .min(1, { error: 'must not be empty' })
-      .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_LOCATION_BYTES, {
-        error: `must be at most ${MAX_LOCATION_BYTES} bytes`,
-      }),
-    format: z.enum(['object', 'jsonl'], { error: "must be 'object' or 'jsonl'" }),
-    weights: z.unknown(),
-    checksum: z.string({ error: 'must be a string' }).min(1).max(512).optional(),
-    size: z.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0).optional(),
-    ref: z.strictObject({ datasetId: Name, id: Id }).optional(),
-    ready: z.boolean({ error: 'must be a boolean' }).optional(),
-  })
-  .superRefine((e, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (e.format === 'object' && e.count !== 1) issue('count', "must be 1 for format 'object'");
-    const rule = weightsRule(e.weights, e.count);
-    if (rule) issue('weights', rule);
-  });
-
-const positive = (w: unknown) => typeof w === 'number' && Number.isFinite(w) && w > 0;
-
-function weightsRule(weights: unknown, count: number): string | undefined {
-  if (typeof weights === 'number') return positive(weights) ? undefined : 'must be a positive finite number';
-  if (!Array.isArray(weights)) return 'must be a positive number or an array of `count` positive numbers';
-  if (weights.length !== count) return `must have count (${count}) weights, not ${weights.length}`;
-  if (weights.length > MAX_ITEM_WEIGHTS && !weights.every((w) => w === weights[0])) {
-    return `must be uniform (one number) beyond ${MAX_ITEM_WEIGHTS} items`;
-  }
-  const bad = weights.findIndex((w) => !positive(w));
-  return bad < 0 ? undefined : `must be positive finite numbers (item ${bad} is ${String(weights[bad])})`;
-}
-
-/** Every entry valid (or a ValidationError naming `entries.<i>.<field>`), and one entry per location. */
-function validateEntries(entries: readonly NewEntry[]): { fresh: NewEntry[]; duplicates: string[] } {
-  const valid = parse(z.object({ entries: z.array(NewEntryInput, { error: 'must be an array' }) }), {
-    entries,
-  });
-  const seen = new Set<string>();
-  const fresh: NewEntry[] = [];
-  const duplicates: string[] = [];
-  for (const entry of valid.entries as NewEntry[]) {
-    if (seen.has(entry.location)) duplicates.push(entry.location);
-    else fresh.push(entry);
-    seen.add(entry.location);
-  }
-  return { fresh, duplicates };
-}
-
-/** Entries cut into transactions that DynamoDB accepts: at most 49 entries and about 3 MB each. */
-function planTransactions(entries: readonly NewEntry[]): NewEntry[][] {
-  const groups: NewEntry[][] = [];
-  let group: NewEntry[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    const size = 600 + 2 * Buffer.byteLength(entry.location, 'utf8') + 8 * weightCount(entry.weights);
-    if (group.length === ENTRIES_PER_TRANSACTION || (group.length > 0 && bytes + size > TRANSACTION_BYTES)) {
-      groups.push(group);
-      group = [];
-      bytes = 0;
-    }
-    group.push(entry);
-    bytes += size;
-  }
-  if (group.length > 0) groups.push(group);
-  return groups;
-}
-
-const weightCount = (weights: NewEntry['weights']) =>
-  typeof weights === 'number' || uniformWeight(weights) !== undefined ? 0 : weights.length;
-
-function uniformWeight(weights: NewEntry['weights']): number | undefined {
-  if (typeof weights === 'number') return weights;
-  const first = weights[0];
-  return weights.every((w) => w === first) ? first : undefined;
-}
-
-function toEntryItem(datasetId: string, start: number, entry: NewEntry, at: string): Record<string, unknown> {
-  const uniform = uniformWeight(entry.weights);
-  return compact({
-    ...keys.entry(datasetId, start),
-    kind: 'entry',
-    start,
-    count: entry.count,
-    location: entry.location,
-    format: entry.format,
-    // Uniform weights take one number; others are packed, so a 10,000-line chunk stays near 80 KB.
-    weight: uniform,
-    weightsBin: uniform === undefined ? packWeights(entry.weights as readonly number[]) : undefined,
-    checksum: entry.checksum,
-    size: entry.size,
-    ref: entry.ref,
-    ready: entry.ready ?? true,
-    registeredAt: at,
-  });
-}
-
-const EntryItem = z.object({
-  start: z.number().int(),
-  count: z.number().int().min(1),
-  location: z.string(),
-  format: z.enum(['object', 'jsonl']),
-  weight: z.number().optional(),
-  weightsBin: z.instanceof(Uint8Array).optional(),
-  checksum: z.string().optional(),
-  size: z.number().optional(),
-  ref: z.object({ datasetId: z.string(), id: z.number() }).optional(),
-  ready: z.boolean(),
-  registeredAt: z.string(),
-});
-
-function fromEntryItem(datasetId: string, raw: Record<string, unknown>): CatalogEntry {
-  const { weight, weightsBin, ...rest } = parse(EntryItem, raw, 'catalog entry');
-  const weights = weight ?? (weightsBin && unpackWeights(weightsBin, rest.count));
-  if (weights === undefined) {
-    throw new ValidationError([{ field: 'weightsBin', rule: `must hold ${rest.count} float64 weights` }], {
-      what: 'catalog entry',
-    });
-  }
-  return compact({ datasetId, ...rest, weights });
-}
-
-function packWeights(weights: readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(weights.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (const [i, w] of weights.entries()) view.setFloat64(i * 8, w, true);
-  return bytes;
-}
-
-function unpackWeights(bytes: Uint8Array, count: number): number[] | undefined {
-  if (bytes.byteLength !== count * 8) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true));
-}

@@ -13,6 +13,7 @@ import {
   type PageRequest,
   systemClock,
 } from '../ports.ts';
+import * as attemptRecords from './dynamo-attempt-records.ts';
 import * as batchRecords from './dynamo-batch-records.ts';
 import * as jobRecords from './dynamo-job-records.ts';
 import * as leaseRecords from './dynamo-lease-records.ts';
@@ -37,7 +38,12 @@ export class DynamoInventoryStore implements InventoryStore {
   private readonly ctx: InventoryCtx;
 
   constructor(props: DynamoInventoryStoreProps) {
-    this.ctx = { doc: props.doc, table: props.table, exceptionsTable: props.exceptionsTable, clock: props.clock ?? systemClock };
+    this.ctx = {
+      doc: props.doc,
+      table: props.table,
+      exceptionsTable: props.exceptionsTable,
+      clock: props.clock ?? systemClock,
+    };
   }
 
   putJob(job: Job) {
@@ -49,19 +55,37 @@ export class DynamoInventoryStore implements InventoryStore {
   listJobs(page?: PageRequest): Promise<Page<Job>> {
     return jobRecords.listJobs(this.ctx, page);
   }
-  updateJobConfig(jobId: string, change: { config: Record<string, unknown>; configHash: string; processorVersion: string }, at: string) {
+  updateJobConfig(
+    jobId: string,
+    change: { config: Record<string, unknown>; configHash: string; processorVersion: string },
+    at: string,
+  ) {
     return jobRecords.updateJobConfig(this.ctx, jobId, change, at);
   }
   markJobDeleting(jobId: string, at: string) {
     return jobRecords.markJobDeleting(this.ctx, jobId, at);
   }
-  reserveNew(jobId: string, from: number, batches: readonly NewBatch[], runId: string, reservedUntil: number, at: string) {
+  reserveNew(
+    jobId: string,
+    from: number,
+    batches: readonly NewBatch[],
+    runId: string,
+    reservedUntil: number,
+    at: string,
+  ) {
     return batchRecords.reserveNew(this.ctx, jobId, from, batches, runId, reservedUntil, at);
   }
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string) {
     return batchRecords.putSampleBatches(this.ctx, jobId, runId, batches, at);
   }
-  reserveExisting(jobId: string, start: number, runId: string, reservedUntil: number, now: number, staleRuns: readonly string[]) {
+  reserveExisting(
+    jobId: string,
+    start: number,
+    runId: string,
+    reservedUntil: number,
+    now: number,
+    staleRuns: readonly string[],
+  ) {
     return batchRecords.reserveExisting(this.ctx, jobId, start, runId, reservedUntil, now, staleRuns);
   }
   splitBatch(jobId: string, batch: Batch, parts: readonly NewBatch[], at: string) {
@@ -85,7 +109,14 @@ export class DynamoInventoryStore implements InventoryStore {
   acquire(input: leaseRecords.AcquireInput): Promise<AcquireResult> {
     return leaseRecords.acquire(this.ctx, input);
   }
-  heartbeat(input: { jobId: string; scope: BatchScope; start: number; token: number; owner: string; leaseMs: number }) {
+  heartbeat(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    token: number;
+    owner: string;
+    leaseMs: number;
+  }) {
     return leaseRecords.heartbeat(this.ctx, input);
   }
   commit(input: CommitInput) {
@@ -97,17 +128,30 @@ export class DynamoInventoryStore implements InventoryStore {
   recordExceptions(lease: LeaseRef & { owner: string; runId: string }, exceptions: readonly NewException[]) {
     return leaseRecords.recordExceptions(this.ctx, lease, exceptions);
   }
-  async failAbandoned(input: { jobId: string; scope: BatchScope; start: number; runId: string; error: { name: string; message: string } }) {
+  async failAbandoned(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    runId: string;
+    error: { name: string; message: string };
+  }) {
     const b = await this.getBatch(input.jobId, input.scope, input.start);
     if (!b || b.status !== 'RUNNING' || b.leaseRunId !== input.runId || !b.leaseOwner) return false;
-    const read = { token: b.token, owner: b.leaseOwner, attempt: b.attempt, end: b.end, startedAt: b.startedAt ?? b.plannedAt, configHash: b.configHash };
-    return leaseRecords.failAbandoned(this.ctx, input, read);
+    const read = {
+      token: b.token,
+      owner: b.leaseOwner,
+      attempt: b.attempt,
+      end: b.end,
+      startedAt: b.startedAt ?? b.plannedAt,
+      configHash: b.configHash,
+    };
+    return attemptRecords.failAbandoned(this.ctx, input, read);
   }
   attempts(jobId: string, scope: BatchScope, start?: number): AsyncIterable<Attempt> {
-    return leaseRecords.attempts(this.ctx, jobId, scope, start);
+    return attemptRecords.attempts(this.ctx, jobId, scope, start);
   }
   runAttempts(jobId: string, runId: string): AsyncIterable<Attempt> {
-    return leaseRecords.runAttempts(this.ctx, jobId, runId);
+    return attemptRecords.runAttempts(this.ctx, jobId, runId);
   }
   putRun(run: Run) {
     return jobRecords.putRun(this.ctx, run);

@@ -1,0 +1,55 @@
+import { DatasetNotFoundError, ValidationError } from '../errors.ts';
+import type { CatalogEntry, Item } from '../model.ts';
+import type { CatalogStore, Source } from '../ports.ts';
+import { compact } from './catalog-entries.ts';
+
+/**
+ * The `Source` of a catalog data set: one Item per id, chunk entries expanded line by line. It streams: at most
+ * one page of entries is held at a time, whatever the range.
+ * @example for await (const item of new CatalogSource(catalog, 'images').items(1, 1000, 10)) { ... }
+ */
+export class CatalogSource implements Source {
+  readonly datasetId: string;
+  readonly #catalog: CatalogStore;
+
+  constructor(catalog: CatalogStore, datasetId: string) {
+    this.#catalog = catalog;
+    this.datasetId = datasetId;
+  }
+
+  async highId(): Promise<number> {
+    const dataset = await this.#catalog.getDataset(this.datasetId);
+    if (!dataset) throw new DatasetNotFoundError({ datasetId: this.datasetId });
+    return dataset.highId;
+  }
+
+  async *items(start: number, end: number, stride = 1): AsyncIterable<Item> {
+    if (!Number.isSafeInteger(stride) || stride < 1) {
+      throw new ValidationError([{ field: 'stride', rule: 'must be an integer >= 1' }]);
+    }
+    for await (const entry of this.#catalog.entries(this.datasetId, start, end)) {
+      // The first id of this entry on the stride grid that starts at `start`.
+      const from = Math.max(start, entry.start);
+      const first = from + ((stride - ((from - start) % stride)) % stride);
+      const last = Math.min(end, entry.start + entry.count - 1);
+      for (let id = first; id <= last; id += stride) yield itemOf(entry, id);
+    }
+  }
+}
+
+function itemOf(entry: CatalogEntry, id: number): Item {
+  const line = id - entry.start;
+  const weight = typeof entry.weights === 'number' ? entry.weights : entry.weights[line]!;
+  return compact({
+    datasetId: entry.datasetId,
+    id,
+    location: entry.location,
+    weight,
+    checksum: entry.checksum,
+    size: entry.size,
+    ready: entry.ready,
+    format: entry.format,
+    line: entry.format === 'jsonl' ? line : undefined,
+    ref: entry.ref,
+  }) as unknown as Item;
+}

@@ -1,0 +1,149 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Attempt, BatchScope } from '../model.ts';
+import type { CommitInput, FailInput } from '../ports.ts';
+import { BY_RUN_INDEX, keys } from '../tables.ts';
+import { type InventoryCtx, isConditionalCheckFailed, iso, queryItems, transact } from './dynamo-support.ts';
+import { aliasNames } from './expression-names.ts';
+import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
+
+/** Log the attempt a dead owner left behind, once (attempt records are written once, never overwritten). */
+export async function logExpiredAttempt(ctx: InventoryCtx, a: Attempt): Promise<void> {
+  try {
+    await ctx.doc.send(
+      new PutCommand(
+        aliasNames({
+          TableName: ctx.table,
+          Item: toAttemptItem(a),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+  } catch (e) {
+    if (!isConditionalCheckFailed(e)) throw e;
+  }
+}
+
+/** The attempt a commit or a fail logs: what the lease held, and how it ended. */
+export function attemptOf(
+  l: CommitInput | FailInput,
+  outcome: Attempt['outcome'],
+  now: number,
+  extra: Partial<Attempt>,
+): Attempt {
+  return {
+    jobId: l.jobId,
+    scope: l.scope,
+    start: l.start,
+    end: l.end,
+    attempt: l.attempt,
+    runId: l.runId,
+    owner: l.owner,
+    token: l.token,
+    startedAt: iso(l.startedAt),
+    endedAt: iso(now),
+    outcome,
+    configHash: l.configHash,
+    itemsSucceeded: 0,
+    itemsExcepted: 0,
+    durationMs: now - l.startedAt,
+    diagnostics: l.diagnostics,
+    ...extra,
+  };
+}
+
+/** A worker that died without a word (timeout, out of memory): fail its attempt if the run still holds it. */
+export async function failAbandoned(
+  ctx: InventoryCtx,
+  input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    runId: string;
+    error: { name: string; message: string };
+  },
+  read: {
+    token: number;
+    owner: string;
+    attempt: number;
+    end: number;
+    startedAt: string;
+    configHash?: string;
+  },
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  const attempt: Attempt = {
+    jobId: input.jobId,
+    scope: input.scope,
+    start: input.start,
+    end: read.end,
+    attempt: read.attempt,
+    runId: input.runId,
+    owner: read.owner,
+    token: read.token,
+    startedAt: read.startedAt,
+    endedAt: iso(now),
+    outcome: 'FAILED',
+    configHash: read.configHash ?? 'unknown',
+    itemsSucceeded: 0,
+    itemsExcepted: 0,
+    durationMs: Math.max(0, now - Date.parse(read.startedAt)),
+    error: input.error,
+  };
+  const out = await transact(ctx, [
+    {
+      Update: {
+        TableName: ctx.table,
+        Key: keys.batch(input.jobId, input.scope, input.start),
+        UpdateExpression:
+          'SET #status = :failed, #error = :msg, failedAt = :at REMOVE leaseOwner, leaseRunId, leaseExpiresAt',
+        // Only the attempt that was read: a newer owner (higher token) is never disturbed.
+        ConditionExpression: 'token = :token AND leaseRunId = :run AND #status = :running',
+        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+        ExpressionAttributeValues: {
+          ':failed': 'FAILED',
+          ':running': 'RUNNING',
+          ':msg': `${input.error.name}: ${input.error.message}`.slice(0, 2000),
+          ':at': iso(now),
+          ':token': read.token,
+          ':run': input.runId,
+        },
+      },
+    },
+    {
+      Put: {
+        TableName: ctx.table,
+        Item: toAttemptItem(attempt),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ]);
+  return out.ok;
+}
+
+/** Attempts of one batch (or every batch of the scope), oldest first. */
+export async function* attempts(ctx: InventoryCtx, jobId: string, scope: BatchScope, start?: number) {
+  const head = keys.attempt(jobId, scope, start ?? 0, 0, 0).sk.split('#');
+  // A#I#<start>#... or A#S#<run>#<start>#...: cut after the scope (and the start when one is given).
+  const scopeParts = scope.kind === 'inventory' ? 2 : 3;
+  const prefix = `${head.slice(0, scopeParts + (start === undefined ? 0 : 1)).join('#')}#`;
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': prefix },
+    ConsistentRead: true,
+  })) {
+    yield fromAttemptItem(item);
+  }
+}
+
+/** Attempts of one run, from the sparse byRun index. */
+export async function* runAttempts(ctx: InventoryCtx, jobId: string, runId: string) {
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    IndexName: BY_RUN_INDEX.indexName,
+    KeyConditionExpression: 'runPk = :p',
+    ExpressionAttributeValues: { ':p': keys.runPk(jobId, runId) },
+  })) {
+    yield fromAttemptItem(item);
+  }
+}
