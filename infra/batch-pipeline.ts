@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,7 @@ import { OperatorPolicy } from './operator-policy.ts';
 import { grantPipelineAccess } from './pipeline-access.ts';
 import {
   childExecutionType,
+  DATASETS_PREFIX,
   type DatasetConfig,
   largestWorker,
   type ProcessorConfig,
@@ -114,7 +115,11 @@ export class BatchPipeline extends Construct {
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: { bucket: { name: [stores.dataBucket.bucketName] } },
+        // RegisterObjects takes objects under datasets/<datasetId>/; nothing else of the bucket is an item.
+        detail: {
+          bucket: { name: [stores.dataBucket.bucketName] },
+          object: { key: Match.prefix(DATASETS_PREFIX) },
+        },
       },
       targets: [
         new LambdaFunction(fns.registerObjects.fn, {

@@ -51,7 +51,7 @@ export class PipelineFunctions extends Construct {
       ...common,
       handler: 'process-batch',
       description: 'batchkeeper ProcessBatch: lease, preflight, process and commit one batch',
-      memorySize: props.worker.memoryMiB,
+      memorySize: props.worker.memoryMb,
       timeout: Duration.seconds(props.worker.timeoutSeconds),
     });
     this.recordFailure = new HandlerFunction(this, 'RecordFailure', {

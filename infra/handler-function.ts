@@ -9,7 +9,7 @@ import {
   SystemLogLevel,
   Tracing,
 } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.ts';
@@ -17,9 +17,24 @@ import { METRICS } from './pipeline-config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-// Lets CommonJS dependencies call require() from inside the ESM bundle.
-const ESM_REQUIRE_SHIM =
-  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+/**
+ * How every handler is bundled (by the local esbuild, never Docker). Exported so that a test can bundle with
+ * the same options and check what matters at run time.
+ */
+export const HANDLER_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  // Bundle the SDK too: the pinned versions of package-lock.json run, not whatever the runtime carries.
+  externalModules: [],
+  minify: true,
+  // Error names are the contract with Step Functions (Retry on RetryableError): minifying must keep them.
+  keepNames: true,
+  sourceMap: true,
+  // Lets CommonJS dependencies call require() from inside the ESM bundle.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  forceDockerBundling: false,
+} as const satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {
   /** File name under functions/, without extension, e.g. `plan-run`. */
@@ -80,17 +95,7 @@ export class HandlerFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
         POWERTOOLS_LOG_LEVEL: logLevel,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // Bundle the SDK too: the pinned versions of package-lock.json run, not whatever the runtime carries.
-        externalModules: [],
-        minify: true,
-        sourceMap: true,
-        banner: ESM_REQUIRE_SHIM,
-        forceDockerBundling: false,
-      },
+      bundling: HANDLER_BUNDLING,
     });
     // With a role of its own the function gets no AWSLambdaBasicExecutionRole: it writes to its log group only.
     this.logGroup.grantWrite(this.role);

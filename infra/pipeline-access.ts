@@ -5,7 +5,7 @@ import type { DataStores, TableRole } from './data-stores.ts';
 import type { PipelineFunctions } from './functions.ts';
 import type { HandlerFunction } from './handler-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
-import { WORK_PREFIXES } from './pipeline-config.ts';
+import { DATASETS_PREFIX, WORK_PREFIXES } from './pipeline-config.ts';
 import {
   keyViaStatement,
   listStatement,
@@ -108,15 +108,15 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   // Finalize: aggregate the run from the inventory and count its exceptions.
   tables(fns.finalizeRun, { inventory: 'readWrite', exceptions: 'read' });
 
-  // RegisterObjects: new objects of the data bucket become catalog entries.
+  // RegisterObjects: new objects under datasets/ of the data bucket become catalog entries.
   tables(fns.registerObjects, { catalog: 'readWrite' });
   objects(
     fns.registerObjects,
     stores.dataBucket,
-    '',
+    DATASETS_PREFIX,
     READ_OBJECTS,
-    'RegisterObjects reads whichever object was just created in the data bucket to register it.',
+    'RegisterObjects reads the objects that land under datasets/<datasetId>/, whatever their names.',
   );
-  fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
+  fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket, DATASETS_PREFIX));
   fns.registerObjects.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'read'));
 }

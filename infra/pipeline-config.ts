@@ -1,20 +1,15 @@
 import { z } from 'zod';
+import { builtinProcessors } from '../core/processors/builtin.ts';
+import { WORKER_SIZES, type WorkerLimits } from '../core/processors/define-processor.ts';
 
 /**
  * The deployment's shape: which processors run (and how big their workers are), which data sets have secrets,
  * which jobs run on a schedule. Read from the CDK context key `batchkeeper` (cdk.json or `-c`), validated here.
  */
 
-export const WORKER_SIZES = {
-  small: { memoryMiB: 512, timeoutSeconds: 60 },
-  medium: { memoryMiB: 1769, timeoutSeconds: 300 },
-  large: { memoryMiB: 3008, timeoutSeconds: 900 },
-} as const;
-export type WorkerSize = keyof typeof WORKER_SIZES;
-export interface WorkerSpec {
-  readonly memoryMiB: number;
-  readonly timeoutSeconds: number;
-}
+/** Worker presets are the processors' own (core/processors/define-processor.ts): one table for code and infra. */
+export { WORKER_SIZES };
+export type WorkerSpec = WorkerLimits;
 
 /** An Express execution is stopped after 5 minutes. */
 export const EXPRESS_LIMIT_SECONDS = 300;
@@ -48,6 +43,9 @@ export const WORK_PREFIXES = {
   samples: 'samples/',
   mapResults: 'map-results/',
 } as const;
+
+/** Key prefix of the data bucket under which new objects are registered (`datasets/<datasetId>/...`). */
+export const DATASETS_PREFIX = 'datasets/';
 
 /** The Powertools metrics the handlers emit (namespace and the default `service` dimension). */
 export const METRICS = {
@@ -97,9 +95,9 @@ export const PipelineConfig = z.strictObject({
 });
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 
-/** What a fresh checkout deploys: one small processor, no secrets, no schedules. */
+/** What a fresh checkout deploys: the processors registered in code, no secrets, no schedules. */
 export const DEFAULT_CONFIG: PipelineConfig = {
-  processors: [{ name: 'default', size: 'small' }],
+  processors: builtinProcessors.map((p) => ({ name: p.name, size: p.workerSize })),
   datasets: [],
   schedules: [],
 };

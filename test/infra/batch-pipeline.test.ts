@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../core/tables.ts';
-import { childExecutionType, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { childExecutionType, DATASETS_PREFIX, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
@@ -152,7 +152,10 @@ describe('object registration', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
-        detail: { bucket: { name: [{ Ref: logicalId(stack, stack.stores.dataBucket) }] } },
+        detail: {
+          bucket: { name: [{ Ref: logicalId(stack, stack.stores.dataBucket) }] },
+          object: { key: [{ prefix: DATASETS_PREFIX }] },
+        },
       },
       Targets: [
         Match.objectLike({
