@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  type AslDefinition,
+  LOCAL_MAP_RESOURCE,
+  loadDefinition,
+  localize,
+  MAP_RESULTS_PREFIX,
+  RUN_JOB_ASL_FILE,
+  runJobSubstitutions,
+  substitute,
+} from '../../../cli/local/asl-local.ts';
+import { WORK_PREFIXES } from '../../../infra/pipeline-config.ts';
+
+const values = runJobSubstitutions({ region: 'us-east-1', workBucket: 'batchkeeper-local-work' });
+
+describe('the local form of statemachines/run-job.asl.json', () => {
+  it('has a local value for every placeholder of the file, and validates once substituted', () => {
+    const placeholders = [...readFileSync(RUN_JOB_ASL_FILE, 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map(
+      (m) => m[1],
+    );
+    expect(placeholders.filter((name) => values[name as string] === undefined)).toEqual([]);
+    expect(() => loadDefinition(RUN_JOB_ASL_FILE, values)).not.toThrow();
+    // The local mode cannot import infra/: its copy of the deployed value is checked here.
+    expect(`${MAP_RESULTS_PREFIX}/`).toBe(WORK_PREFIXES.mapResults);
+  });
+
+  it('serves the Distributed Map locally and keeps the Map as written for the runner', () => {
+    const { definition } = loadDefinition(RUN_JOB_ASL_FILE, values);
+    const local = localize(definition);
+
+    const map = local.maps.ProcessBatches;
+    expect(map?.distributed).toBe(true);
+    expect(map?.state.ItemReader).toBeDefined();
+    expect(local.definition.States.ProcessBatches).toMatchObject({
+      Type: 'Task',
+      Resource: LOCAL_MAP_RESOURCE,
+    });
+    expect(local.definition.States.ProcessBatches?.Catch).toEqual(definition.States.ProcessBatches?.Catch);
+    expect(local.types.ProcessBatches).toBe('Map');
+    expect(Object.values(local.tasks).every((t) => t.kind === 'lambda-invoke')).toBe(true);
+    expect(definition.States.ProcessBatches?.Type).toBe('Map');
+  });
+
+  it('refuses what it could not run as AWS does, instead of running it otherwise', () => {
+    const map = (extra: Record<string, unknown>): AslDefinition => ({
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+          ...extra,
+        },
+      },
+    });
+    expect(() => localize(map({ ItemBatcher: { MaxItemsPerBatch: 2 } }))).toThrow(/ItemBatcher/);
+    expect(() => localize(map({ QueryLanguage: 'JSONata' }))).toThrow(/JSONata/);
+    expect(() =>
+      localize({
+        StartAt: 'T',
+        States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } },
+      }),
+    ).toThrow(/only Lambda functions/);
+    // An ASL placeholder, not a template literal: built from parts so that it reads as one.
+    const text = `{"a": "$${'{'}Nope}"}`;
+    expect(() => substitute(text, values)).toThrow(/\$\{Nope\}/);
+  });
+});
