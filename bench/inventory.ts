@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../core/deps.ts';
 import { createJob } from '../core/jobs.ts';
 import { makeDeps } from '../core/make-deps.ts';
-import type { Deps } from '../core/deps.ts';
 import { planRun } from '../core/plan-run.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import { localStack } from './support/local-stack.ts';
@@ -15,27 +15,64 @@ async function dataset(deps: Deps, id: string, ids: number) {
   await deps.catalog.createDataset({ datasetId: id }, new Date().toISOString());
   const entries = [];
   for (let n = 0; n < ids; n += 10_000) {
-    entries.push({ count: Math.min(10_000, ids - n), location: `s3://${deps.buckets.data}/${id}/${n}.jsonl`, format: 'jsonl' as const, weights: 1 });
+    entries.push({
+      count: Math.min(10_000, ids - n),
+      location: `s3://${deps.buckets.data}/${id}/${n}.jsonl`,
+      format: 'jsonl' as const,
+      weights: 1,
+    });
   }
   await deps.catalog.register(id, entries, new Date().toISOString());
 }
 
 /** One planner: plan up to `per` batches, acquire (and commit) each, until the shared budget is spent. Returns starts. */
-async function planner(deps: Deps, jobId: string, name: string, budget: { left: number }, per: number, commit: boolean) {
+async function planner(
+  deps: Deps,
+  jobId: string,
+  name: string,
+  budget: { left: number },
+  per: number,
+  commit: boolean,
+) {
   const acquired: number[] = [];
   for (let round = 0; budget.left > 0; round++) {
     const plan = await planRun(deps, { jobId, mode: 'incremental', maxBatches: per }, `${name}-${round}`);
     if (plan.batches === 0) break;
     const body = await deps.objects.get(deps.buckets.work, plan.manifestKey);
-    const manifest = JSON.parse(Buffer.from(body as Uint8Array).toString('utf8')) as { start: number; end: number }[];
+    const manifest = JSON.parse(Buffer.from(body as Uint8Array).toString('utf8')) as {
+      start: number;
+      end: number;
+    }[];
     for (const b of manifest) {
       const owner = `${name}-${round}`;
-      const got = await deps.inventory.acquire({ jobId, scope: inventory, start: b.start, owner, runId: owner, leaseMs: 600_000, policy: 'skip-succeeded' });
+      const got = await deps.inventory.acquire({
+        jobId,
+        scope: inventory,
+        start: b.start,
+        owner,
+        runId: owner,
+        leaseMs: 600_000,
+        policy: 'skip-succeeded',
+      });
       if (got.outcome !== 'ACQUIRED') continue;
       acquired.push(b.start);
       budget.left--;
       if (commit) {
-        await deps.inventory.commit({ jobId, scope: inventory, start: b.start, end: b.end, token: got.token, attempt: got.attempt, startedAt: got.startedAt, owner, runId: owner, configHash: 'bench', itemsSucceeded: b.end - b.start + 1, itemsExcepted: 0, exceptions: [] });
+        await deps.inventory.commit({
+          jobId,
+          scope: inventory,
+          start: b.start,
+          end: b.end,
+          token: got.token,
+          attempt: got.attempt,
+          startedAt: got.startedAt,
+          owner,
+          runId: owner,
+          configHash: 'bench',
+          itemsSucceeded: b.end - b.start + 1,
+          itemsExcepted: 0,
+          exceptions: [],
+        });
       }
     }
   }
@@ -45,15 +82,23 @@ async function planner(deps: Deps, jobId: string, name: string, budget: { left: 
 async function claimsPerSecond(deps: Deps, jobId: string, planners: number, batches: number) {
   const budget = { left: batches };
   const began = performance.now();
-  const all = await Promise.all(Array.from({ length: planners }, (_, p) => planner(deps, jobId, `${jobId}-p${p}`, budget, 99, true)));
+  const all = await Promise.all(
+    Array.from({ length: planners }, (_, p) => planner(deps, jobId, `${jobId}-p${p}`, budget, 99, true)),
+  );
   const seconds = (performance.now() - began) / 1000;
   const starts = all.flat();
-  return { rate: starts.length / seconds, claimed: starts.length, double: starts.length - new Set(starts).size };
+  return {
+    rate: starts.length / seconds,
+    claimed: starts.length,
+    double: starts.length - new Set(starts).size,
+  };
 }
 
 /** The store's ceiling: bare conditional UpdateItem calls from 8 concurrent clients. */
 async function rawConditionalWrites(deps: Deps, table: string, n: number) {
-  const doc = (deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }).ctx.doc;
+  const doc = (
+    deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
+  ).ctx.doc;
   let i = 0;
   const began = performance.now();
   await Promise.all(
@@ -80,21 +125,43 @@ export async function inventoryBench(): Promise<string> {
   const stack = await localStack('inventory');
   try {
     const counter = new RequestCounter().attach(stack.clients.ddb);
-    const deps = makeDeps({ clients: stack.clients, tables: stack.tables, buckets: stack.buckets, processors: defaultRegistry });
+    const deps = makeDeps({
+      clients: stack.clients,
+      tables: stack.tables,
+      buckets: stack.buckets,
+      processors: defaultRegistry,
+    });
     await dataset(deps, 'ds', 2_000_000);
     const rows: (string | number)[][] = [];
     for (const size of [10, 1000]) {
       const jobId = `life-${size}`;
-      await createJob(deps, { jobId, datasetId: 'ds', processor: { name: 'noop' }, batching: { by: 'count', size } });
+      await createJob(deps, {
+        jobId,
+        datasetId: 'ds',
+        processor: { name: 'noop' },
+        batching: { by: 'count', size },
+      });
       counter.reset();
       const done = (await planner(deps, jobId, jobId, { left: 300 }, 99, true)).length;
-      rows.push([`life, ${size} items/batch (${done} batches)`, (counter.writes / done).toFixed(3), (counter.reads / done).toFixed(3)]);
+      rows.push([
+        `life, ${size} items/batch (${done} batches)`,
+        (counter.writes / done).toFixed(3),
+        (counter.reads / done).toFixed(3),
+      ]);
       if (size === 10) Object.assign(rows, { w: counter.writes / done, r: counter.reads / done });
     }
     const { w, r } = rows as unknown as { w: number; r: number };
     const c = await rawConditionalWrites(deps, stack.tables.inventory, 3000);
-    for (const [jobId, n] of [['claims-1', 1], ['claims-8', 8]] as const) {
-      await createJob(deps, { jobId, datasetId: 'ds', processor: { name: 'noop' }, batching: { by: 'count', size: 100 } });
+    for (const [jobId] of [
+      ['claims-1', 1],
+      ['claims-8', 8],
+    ] as const) {
+      await createJob(deps, {
+        jobId,
+        datasetId: 'ds',
+        processor: { name: 'noop' },
+        batching: { by: 'count', size: 100 },
+      });
     }
     const one = await claimsPerSecond(deps, 'claims-1', 1, 600);
     const eight = await claimsPerSecond(deps, 'claims-8', 8, 2400);

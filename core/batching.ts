@@ -20,7 +20,11 @@ export function* cutByCount(from: number, to: number, size: number): Generator<N
  * Ranges whose cumulative weight stays within `target`; an item heavier than the target forms a batch alone.
  * Items must come in id order without gaps (the catalog hands out consecutive ids).
  */
-export async function* cutByWeight(items: AsyncIterable<Weighed>, target: number, maxItems = 100_000): AsyncGenerator<NewBatch> {
+export async function* cutByWeight(
+  items: AsyncIterable<Weighed>,
+  target: number,
+  maxItems = 100_000,
+): AsyncGenerator<NewBatch> {
   let open: { start: number; end: number; count: number; weight: number } | undefined;
   for await (const item of items) {
     const fits = open && open.weight + item.weight <= target && open.count < maxItems;

@@ -33,7 +33,10 @@ export const LOCAL_REGION = 'us-east-1';
  * @example const clients = makeClients({ region: 'eu-west-1' });
  */
 export function makeClients(options: ClientOptions = {}): Clients {
-  const base = { region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION, credentials: options.credentials };
+  const base = {
+    region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION,
+    credentials: options.credentials,
+  };
   const endpoints = { ...endpointsFromEnv(), ...options.endpoints };
   const at = (service: ServiceName) => {
     const endpoint = endpoints[service];
@@ -47,7 +50,12 @@ export function makeClients(options: ClientOptions = {}): Clients {
     // Local S3 engines need path-style addressing; checksums only when the API requires them.
     s3: new S3Client(
       s3Local
-        ? { ...at('s3'), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+        ? {
+            ...at('s3'),
+            forcePathStyle: true,
+            requestChecksumCalculation: 'WHEN_REQUIRED',
+            responseChecksumValidation: 'WHEN_REQUIRED',
+          }
         : at('s3'),
     ),
     sfn: new SFNClient(at('sfn')),

@@ -17,7 +17,10 @@ export function canonicalJson(value: Json): string {
  * The config hash of a job: SHA-256 of the canonical JSON of processor name, processor version and config.
  * @example configHash({ name: 'normalize-address', version: '1' }, { uppercaseCity: true })
  */
-export function configHash(processor: { name: string; version: string }, config: Record<string, Json>): string {
+export function configHash(
+  processor: { name: string; version: string },
+  config: Record<string, Json>,
+): string {
   const text = canonicalJson({ processor: processor.name, version: processor.version, config });
   return createHash('sha256').update(text).digest('hex');
 }

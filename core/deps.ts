@@ -1,4 +1,3 @@
-import type { ProcessorRegistry } from './processors/registry.ts';
 import type {
   CatalogStore,
   Clock,
@@ -9,6 +8,7 @@ import type {
   RunLiveness,
   SecretResolver,
 } from './ports.ts';
+import type { ProcessorRegistry } from './processors/registry.ts';
 
 /** Everything the core is given: stores, clients behind ports, and the knobs tests turn. */
 export interface Deps {

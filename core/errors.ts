@@ -93,7 +93,10 @@ export class LeaseBusyError extends BatchkeeperError {
 /** Fencing: the caller's token is no longer current (expired or taken over). Nothing was written. */
 export class LeaseLostError extends BatchkeeperError {
   constructor(ctx: { jobId: string; batchStart: number; token: number; operation: string }) {
-    super(`lease on batch ${ctx.batchStart} of job ${ctx.jobId} lost (token ${ctx.token}, ${ctx.operation})`, ctx);
+    super(
+      `lease on batch ${ctx.batchStart} of job ${ctx.jobId} lost (token ${ctx.token}, ${ctx.operation})`,
+      ctx,
+    );
   }
 }
 

@@ -18,7 +18,11 @@ export const RunInput = z
     every: PositiveInt(1_000_000).optional(),
     limit: PositiveInt(1_000_000).optional(),
     maxConcurrency: PositiveInt(10_000).optional(),
-    toleratedFailurePercentage: z.number({ error: 'must be a number' }).min(0, { error: 'must be >= 0' }).max(100, { error: 'must be <= 100' }).optional(),
+    toleratedFailurePercentage: z
+      .number({ error: 'must be a number' })
+      .min(0, { error: 'must be >= 0' })
+      .max(100, { error: 'must be <= 100' })
+      .optional(),
   })
   .superRefine((v, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -26,10 +30,13 @@ export const RunInput = z
       if (v.idStart === undefined) issue('idStart', 'is required for mode backfill');
       if (v.idEnd === undefined) issue('idEnd', 'is required for mode backfill');
     } else {
-      if (v.idStart !== undefined && v.mode !== 'sample') issue('idStart', `is only allowed for mode backfill or sample`);
-      if (v.idEnd !== undefined && v.mode !== 'sample') issue('idEnd', `is only allowed for mode backfill or sample`);
+      if (v.idStart !== undefined && v.mode !== 'sample')
+        issue('idStart', `is only allowed for mode backfill or sample`);
+      if (v.idEnd !== undefined && v.mode !== 'sample')
+        issue('idEnd', `is only allowed for mode backfill or sample`);
     }
-    if (v.idStart !== undefined && v.idEnd !== undefined && v.idStart > v.idEnd) issue('idStart', 'must be <= idEnd');
+    if (v.idStart !== undefined && v.idEnd !== undefined && v.idStart > v.idEnd)
+      issue('idStart', 'must be <= idEnd');
     if (v.mode === 'sample' && v.every === undefined) issue('every', 'is required for mode sample');
     if (v.mode !== 'sample' && v.every !== undefined) issue('every', 'is only allowed for mode sample');
     if (v.mode !== 'sample' && v.limit !== undefined) issue('limit', 'is only allowed for mode sample');
@@ -37,7 +44,9 @@ export const RunInput = z
 export type RunInput = z.infer<typeof RunInput>;
 
 /** Step Functions execution names: 1-80 characters. */
-export const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be 1-80 characters of A-Z a-z 0-9 _ -' });
+export const RunId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,80}$/, { error: 'must be 1-80 characters of A-Z a-z 0-9 _ -' });
 
 /** The Plan state's payload: the raw execution input (parsed by the handler) and the execution's name. */
 export const PlanEvent = z.strictObject({ input: z.unknown(), runId: RunId });

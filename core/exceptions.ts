@@ -4,7 +4,7 @@ import { getJob } from './jobs.ts';
 import type { ExceptionStatus, ItemException } from './model.ts';
 import type { NewEntry, Page, PageRequest } from './ports.ts';
 import { exceptionsDatasetOf, sourceFor } from './sources.ts';
-import { Text, parse } from './validation.ts';
+import { parse, Text } from './validation.ts';
 
 const STATUSES: readonly ExceptionStatus[] = ['OPEN', 'RESOLVED', 'REQUEUED'];
 
@@ -16,13 +16,23 @@ function statusOf(raw: unknown): ExceptionStatus | undefined {
   return raw as ExceptionStatus;
 }
 
-export async function listExceptions(deps: Deps, jobId: unknown, status?: unknown, page?: PageRequest): Promise<Page<ItemException>> {
+export async function listExceptions(
+  deps: Deps,
+  jobId: unknown,
+  status?: unknown,
+  page?: PageRequest,
+): Promise<Page<ItemException>> {
   const job = await getJob(deps, jobId);
   return deps.exceptions.list(job.jobId, statusOf(status), page);
 }
 
 /** Close an exception after review, with a note saying what was decided. */
-export async function resolveException(deps: Deps, jobId: unknown, exceptionId: unknown, note: unknown): Promise<ItemException> {
+export async function resolveException(
+  deps: Deps,
+  jobId: unknown,
+  exceptionId: unknown,
+  note: unknown,
+): Promise<ItemException> {
   const job = await getJob(deps, jobId);
   const id = parse(Text(200), exceptionId, 'exceptionId');
   const text = parse(Text(2000), note, 'note');
@@ -34,11 +44,18 @@ export async function resolveException(deps: Deps, jobId: unknown, exceptionId: 
  * item, so any job over that data set processes them incrementally. Safe to re-run after a crash: an
  * exception's marker location registers once, and the id it got is looked up again.
  */
-export async function requeueExceptions(deps: Deps, jobId: unknown, only?: readonly string[]): Promise<{ requeued: number; datasetId: string }> {
+export async function requeueExceptions(
+  deps: Deps,
+  jobId: unknown,
+  only?: readonly string[],
+): Promise<{ requeued: number; datasetId: string }> {
   const job = await getJob(deps, jobId);
   const datasetId = exceptionsDatasetOf(job.jobId);
   const at = new Date(deps.clock.now()).toISOString();
-  await deps.catalog.createDataset({ datasetId, description: `requeued exceptions of job ${job.jobId}`, exceptionsOf: job.jobId }, at);
+  await deps.catalog.createDataset(
+    { datasetId, description: `requeued exceptions of job ${job.jobId}`, exceptionsOf: job.jobId },
+    at,
+  );
   const source = await sourceFor(deps, job.datasetId);
   let requeued = 0;
   let next: string | undefined;
@@ -51,7 +68,8 @@ export async function requeueExceptions(deps: Deps, jobId: unknown, only?: reado
     await deps.faults('requeue.afterRegister');
     for (const x of picked) {
       const id = await deps.catalog.findLocation(datasetId, markerOf(x));
-      if (id === undefined) throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'requeued entry not found' });
+      if (id === undefined)
+        throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'requeued entry not found' });
       await deps.exceptions.markRequeued(job.jobId, x.exceptionId, { datasetId, id }, at);
       requeued++;
     }
@@ -64,7 +82,17 @@ const markerOf = (x: ItemException) => `exception:${x.jobId}/${x.exceptionId}`;
 
 async function entryFor(source: Awaited<ReturnType<typeof sourceFor>>, x: ItemException): Promise<NewEntry> {
   for await (const item of source.items(x.itemId, x.itemId)) {
-    return { count: 1, location: markerOf(x), format: 'object', weights: item.weight, ref: { datasetId: source.datasetId, id: x.itemId } };
+    return {
+      count: 1,
+      location: markerOf(x),
+      format: 'object',
+      weights: item.weight,
+      ref: { datasetId: source.datasetId, id: x.itemId },
+    };
   }
-  throw new ItemLoadError({ datasetId: source.datasetId, id: x.itemId, reason: 'original item is not in the catalog' });
+  throw new ItemLoadError({
+    datasetId: source.datasetId,
+    id: x.itemId,
+    reason: 'original item is not in the catalog',
+  });
 }

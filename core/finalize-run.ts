@@ -16,7 +16,7 @@ export async function finalizeRun(deps: Deps, event: FinalizeEvent): Promise<Fin
     all.push(a);
     const key = `${a.scope.kind}#${a.start}`;
     const seen = last.get(key);
-    if (!seen || seen.outcome !== 'SUCCEEDED') last.set(key, a);
+    if (seen?.outcome !== 'SUCCEEDED') last.set(key, a);
   }
   const finals = [...last.values()];
   const succeeded = finals.filter((a) => a.outcome === 'SUCCEEDED');
@@ -32,9 +32,22 @@ export async function finalizeRun(deps: Deps, event: FinalizeEvent): Promise<Fin
     states: stateStats(all),
   };
   const status = failed > 0 || event.mapError ? (succeeded.length > 0 ? 'PARTIAL' : 'FAILED') : 'SUCCEEDED';
-  await deps.inventory.finishRun(event.jobId, event.runId, { status, finishedAt: new Date(deps.clock.now()).toISOString(), stats });
+  await deps.inventory.finishRun(event.jobId, event.runId, {
+    status,
+    finishedAt: new Date(deps.clock.now()).toISOString(),
+    stats,
+  });
   const { batchesSucceeded, batchesFailed, batchesNotDone, itemsSucceeded, itemsExcepted } = stats;
-  return { jobId: event.jobId, runId: event.runId, status, batchesSucceeded, batchesFailed, batchesNotDone, itemsSucceeded, itemsExcepted };
+  return {
+    jobId: event.jobId,
+    runId: event.runId,
+    status,
+    batchesSucceeded,
+    batchesFailed,
+    batchesNotDone,
+    itemsSucceeded,
+    itemsExcepted,
+  };
 }
 
 const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);

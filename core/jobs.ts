@@ -1,6 +1,12 @@
 import { configHash } from './config-hash.ts';
 import type { Deps } from './deps.ts';
-import { DatasetNotFoundError, JobBusyError, JobConflictError, JobNotFoundError, ValidationError } from './errors.ts';
+import {
+  DatasetNotFoundError,
+  JobBusyError,
+  JobConflictError,
+  JobNotFoundError,
+  ValidationError,
+} from './errors.ts';
 import type { Job } from './model.ts';
 import { JobSpec } from './model.ts';
 import type { Page, PageRequest } from './ports.ts';
@@ -16,10 +22,14 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
   const spec = parse(JobSpec, raw, 'job spec');
   const processor = deps.processors.get(spec.processor.name);
   if (spec.processor.version !== undefined && spec.processor.version !== processor.version) {
-    throw new ValidationError([{ field: 'processor.version', rule: `must be the deployed version ${processor.version}` }], { what: 'job spec' });
+    throw new ValidationError(
+      [{ field: 'processor.version', rule: `must be the deployed version ${processor.version}` }],
+      { what: 'job spec' },
+    );
   }
   const config = processor.parseConfig(spec.config) as Record<string, Json>;
-  if (!(await deps.catalog.getDataset(spec.datasetId))) throw new DatasetNotFoundError({ datasetId: spec.datasetId });
+  if (!(await deps.catalog.getDataset(spec.datasetId)))
+    throw new DatasetNotFoundError({ datasetId: spec.datasetId });
   const ref = { name: processor.name, version: processor.version };
   const at = new Date(deps.clock.now()).toISOString();
   const job: Job = {
@@ -36,13 +46,25 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
   const out = await deps.inventory.putJob(job);
   if (out.created) return { job, created: true };
   if (sameSpec(out.existing, job)) return { job: out.existing, created: false };
-  throw new JobConflictError({ jobId: job.jobId, existingHash: out.existing.configHash, requestedHash: job.configHash });
+  throw new JobConflictError({
+    jobId: job.jobId,
+    existingHash: out.existing.configHash,
+    requestedHash: job.configHash,
+  });
 }
 
 /** The parts of a spec a second create must repeat exactly (the config through its hash). */
 function sameSpec(a: Job, b: Job): boolean {
   const shape = (j: Job) =>
-    JSON.stringify([j.datasetId, j.configHash, j.batching, j.description ?? null, j.maxConcurrency, j.toleratedFailurePercentage, j.leaseSeconds]);
+    JSON.stringify([
+      j.datasetId,
+      j.configHash,
+      j.batching,
+      j.description ?? null,
+      j.maxConcurrency,
+      j.toleratedFailurePercentage,
+      j.leaseSeconds,
+    ]);
   return shape(a) === shape(b);
 }
 
@@ -67,7 +89,11 @@ export async function updateJobConfig(deps: Deps, jobId: unknown, rawConfig: unk
   const config = processor.parseConfig(rawConfig) as Record<string, Json>;
   const hash = configHash({ name: processor.name, version: processor.version }, config);
   const at = new Date(deps.clock.now()).toISOString();
-  return deps.inventory.updateJobConfig(job.jobId, { config, configHash: hash, processorVersion: processor.version }, at);
+  return deps.inventory.updateJobConfig(
+    job.jobId,
+    { config, configHash: hash, processorVersion: processor.version },
+    at,
+  );
 }
 
 export interface DeleteReport {
@@ -84,28 +110,46 @@ const PAGE = 100;
  * the job record, so that a crash half way leaves the job findable and a re-run finishes the work.
  * Refused while a lease is live unless forced.
  */
-export async function deleteJob(deps: Deps, jobId: unknown, options: { force?: boolean } = {}): Promise<DeleteReport> {
+export async function deleteJob(
+  deps: Deps,
+  jobId: unknown,
+  options: { force?: boolean } = {},
+): Promise<DeleteReport> {
   const id = parse(Name, jobId, 'jobId');
   const job = await deps.inventory.getJob(id);
   if (!job) return { existed: false, inventoryItems: 0, exceptions: 0, objects: 0 };
   if (!options.force) {
     const live = await deps.inventory.findLiveLease(id);
-    if (live) throw new JobBusyError({ jobId: id, batchStart: live.start, leaseExpiresAt: live.leaseExpiresAt ?? 0 });
+    if (live)
+      throw new JobBusyError({ jobId: id, batchStart: live.start, leaseExpiresAt: live.leaseExpiresAt ?? 0 });
   }
   await deps.inventory.markJobDeleting(id, new Date(deps.clock.now()).toISOString());
   await deps.faults('delete.afterMark');
-  const exceptions = await drain(() => deps.exceptions.deletePage(id, PAGE), () => deps.faults('delete.exceptionsPage'));
+  const exceptions = await drain(
+    () => deps.exceptions.deletePage(id, PAGE),
+    () => deps.faults('delete.exceptionsPage'),
+  );
   let objects = 0;
   for (const prefix of jobPrefixes(id)) {
-    objects += await drain(() => deps.objects.deletePrefixPage(deps.buckets.work, prefix), () => deps.faults('delete.objectsPage'));
+    objects += await drain(
+      () => deps.objects.deletePrefixPage(deps.buckets.work, prefix),
+      () => deps.faults('delete.objectsPage'),
+    );
   }
-  const inventoryItems = await drain(() => deps.inventory.deletePage(id, PAGE), () => deps.faults('delete.inventoryPage'));
+  const inventoryItems = await drain(
+    () => deps.inventory.deletePage(id, PAGE),
+    () => deps.faults('delete.inventoryPage'),
+  );
   await deps.inventory.deleteJobRecord(id);
   return { existed: true, inventoryItems, exceptions, objects };
 }
 
 /** S3 prefixes that hold a job's data in the work bucket. */
-export const jobPrefixes = (jobId: string) => [`outputs/${jobId}/`, `samples/${jobId}/`, `manifests/${jobId}/`];
+export const jobPrefixes = (jobId: string) => [
+  `outputs/${jobId}/`,
+  `samples/${jobId}/`,
+  `manifests/${jobId}/`,
+];
 
 async function drain(page: () => Promise<number>, between: () => unknown): Promise<number> {
   let total = 0;

@@ -38,7 +38,12 @@ export const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').updat
  * Answer ready, where and right for a batch, and load its records. Each object is fetched once per batch; a
  * requeued item (ref) is loaded from its original data set. Throws PreflightFailedError on the first no.
  */
-export async function loadBatch(deps: Deps, dataset: Dataset, batch: Batch, preflight: Preflight): Promise<LoadedItem[]> {
+export async function loadBatch(
+  deps: Deps,
+  dataset: Dataset,
+  batch: Batch,
+  preflight: Preflight,
+): Promise<LoadedItem[]> {
   const source = await sourceFor(deps, dataset.datasetId);
   const items = await listItems(source, batch);
   const notReady = items.filter((i) => !i.ready).length;
@@ -50,7 +55,10 @@ export async function loadBatch(deps: Deps, dataset: Dataset, batch: Batch, pref
   if (!preflight.ready.ok) throw failed(batch, 'ready', preflight.ready.detail);
   const resolved = await resolveRefs(deps, items);
   const objects = await fetchObjects(deps, batch, resolved, preflight);
-  return resolved.map(({ id, item }) => ({ id, raw: recordOf(objects.get(item.location) as string | string[], item) }));
+  return resolved.map(({ id, item }) => ({
+    id,
+    raw: recordOf(objects.get(item.location) as string | string[], item),
+  }));
 }
 
 async function listItems(source: Source, batch: Batch): Promise<Item[]> {
@@ -70,7 +78,13 @@ async function resolveRefs(deps: Deps, items: Item[]): Promise<{ id: number; ite
     const original = await sourceFor(deps, item.ref.datasetId);
     let found: Item | undefined;
     for await (const o of original.items(item.ref.id, item.ref.id)) found = o;
-    if (!found) throw new PreflightFailedError({ jobId: '', batchStart: item.id, question: 'ready', detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone` });
+    if (!found)
+      throw new PreflightFailedError({
+        jobId: '',
+        batchStart: item.id,
+        question: 'ready',
+        detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone`,
+      });
     out.push({ id: item.id, item: found });
   }
   return out;
@@ -87,12 +101,17 @@ async function fetchObjects(deps: Deps, batch: Batch, items: { item: Item }[], p
       preflight.where = { ok: false, detail: `${item.location} does not exist` };
       throw failed(batch, 'where', preflight.where.detail);
     }
-    if (item.size !== undefined && item.size !== body.byteLength) mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
-    if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum) mismatches.push(`${item.location}: checksum differs`);
+    if (item.size !== undefined && item.size !== body.byteLength)
+      mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
+    if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum)
+      mismatches.push(`${item.location}: checksum differs`);
     bodies.set(item.location, decode(body, item.format));
   }
   preflight.where = { ok: true, detail: `${bodies.size} object(s) found` };
-  preflight.right = { ok: mismatches.length === 0, detail: mismatches.length === 0 ? 'sizes and checksums as registered' : mismatches.slice(0, 5).join('; ') };
+  preflight.right = {
+    ok: mismatches.length === 0,
+    detail: mismatches.length === 0 ? 'sizes and checksums as registered' : mismatches.slice(0, 5).join('; '),
+  };
   if (!preflight.right.ok) throw failed(batch, 'right', preflight.right.detail);
   return bodies;
 }

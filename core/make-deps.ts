@@ -30,7 +30,12 @@ export function makeDeps(o: DepsOptions): Deps {
   const clock = o.clock ?? systemClock;
   const { doc } = o.clients;
   return {
-    inventory: new DynamoInventoryStore({ doc, table: o.tables.inventory, exceptionsTable: o.tables.exceptions, clock }),
+    inventory: new DynamoInventoryStore({
+      doc,
+      table: o.tables.inventory,
+      exceptionsTable: o.tables.exceptions,
+      clock,
+    }),
     catalog: new DynamoCatalogStore({ doc, table: o.tables.catalog }),
     exceptions: new DynamoExceptionStore({ doc, table: o.tables.exceptions }),
     objects: new S3ObjectStore({ s3: o.clients.s3 }),
@@ -45,14 +50,24 @@ export function makeDeps(o: DepsOptions): Deps {
 }
 
 /** Resource names from the environment the CDK app (or the local mode) sets; a missing one is named. */
-export function namesFromEnv(env: NodeJS.ProcessEnv = process.env): { tables: TableNames; buckets: { work: string; data: string } } {
+export function namesFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  tables: TableNames;
+  buckets: { work: string; data: string };
+} {
   const need = (name: string) => {
     const value = env[name];
-    if (!value) throw new ValidationError([{ field: name, rule: 'must be set in the environment' }], { what: 'configuration' });
+    if (!value)
+      throw new ValidationError([{ field: name, rule: 'must be set in the environment' }], {
+        what: 'configuration',
+      });
     return value;
   };
   return {
-    tables: { catalog: need(ENV.catalogTable), inventory: need(ENV.inventoryTable), exceptions: need(ENV.exceptionsTable) },
+    tables: {
+      catalog: need(ENV.catalogTable),
+      inventory: need(ENV.inventoryTable),
+      exceptions: need(ENV.exceptionsTable),
+    },
     buckets: { work: need(ENV.workBucket), data: need(ENV.dataBucket) },
   };
 }

@@ -19,7 +19,9 @@ export type Batching = z.infer<typeof Batching>;
 
 export const ProcessorRef = z.strictObject({
   name: Name,
-  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, { error: 'must be a short version string' }),
+  version: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}$/, { error: 'must be a short version string' }),
 });
 export type ProcessorRef = z.infer<typeof ProcessorRef>;
 

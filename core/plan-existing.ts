@@ -1,7 +1,7 @@
 import type { Deps } from './deps.ts';
 import type { Batch } from './model.ts';
+import { addToManifest, type PlanContext } from './plan-run.ts';
 import type { NewBatch } from './ports.ts';
-import { type PlanContext, addToManifest } from './plan-run.ts';
 
 /**
  * Existing batches for a run: the open ones (not yet SUCCEEDED: pending, failed, or left RUNNING by a dead
@@ -29,7 +29,16 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
     }
     const batch = which === 'bounds' ? await cutToBounds(ctx, found) : found;
     if (!batch) continue;
-    if (await ctx.deps.inventory.reserveExisting(ctx.job.jobId, batch.start, ctx.runId, ctx.reservedUntil, now, stale)) {
+    if (
+      await ctx.deps.inventory.reserveExisting(
+        ctx.job.jobId,
+        batch.start,
+        ctx.runId,
+        ctx.reservedUntil,
+        now,
+        stale,
+      )
+    ) {
       await ctx.deps.faults('plan.afterReserveExisting');
       addToManifest(ctx, batch, 'inventory');
     } else ctx.skippedBusy++;
@@ -72,7 +81,8 @@ async function cutToBounds(ctx: PlanContext, batch: Batch): Promise<Batch | unde
   const cuts = [idStart, idEnd + 1].filter((c) => c > batch.start && c <= batch.end);
   const bounds = [batch.start, ...cuts, batch.end + 1];
   const parts: NewBatch[] = [];
-  for (let i = 0; i + 1 < bounds.length; i++) parts.push(await partOf(ctx, bounds[i] as number, (bounds[i + 1] as number) - 1));
+  for (let i = 0; i + 1 < bounds.length; i++)
+    parts.push(await partOf(ctx, bounds[i] as number, (bounds[i + 1] as number) - 1));
   const at = new Date(ctx.deps.clock.now()).toISOString();
   if (!(await ctx.deps.inventory.splitBatch(ctx.job.jobId, batch, parts, at))) {
     ctx.skippedBusy++;

@@ -1,12 +1,12 @@
+import { z } from 'zod';
 import { cut } from './batching.ts';
 import type { Deps } from './deps.ts';
+import { DEFAULT_RESERVATION_MS } from './deps.ts';
 import { ContentionError, JobDeletingError, JobNotFoundError } from './errors.ts';
-import { z } from 'zod';
 import { type ManifestItem, type PlanOutput, RunId, RunInput } from './events.ts';
 import type { Job, Run } from './model.ts';
 import { planExisting } from './plan-existing.ts';
 import { planSample } from './plan-sample.ts';
-import { DEFAULT_RESERVATION_MS } from './deps.ts';
 import type { NewBatch, Source } from './ports.ts';
 import { sourceFor } from './sources.ts';
 import { parse } from './validation.ts';
@@ -86,7 +86,8 @@ async function planNew(ctx: PlanContext): Promise<void> {
       continue;
     }
     // Another planner moved the watermark first: read it again and cut from there.
-    if (++conflicts > MAX_CONFLICTS) throw new ContentionError({ jobId: job.jobId, operation: 'reserve', attempts: conflicts });
+    if (++conflicts > MAX_CONFLICTS)
+      throw new ContentionError({ jobId: job.jobId, operation: 'reserve', attempts: conflicts });
     await backoff(conflicts);
   }
 }
@@ -96,7 +97,10 @@ async function nextChunk(ctx: PlanContext, job: Job, ceiling: number): Promise<N
   const room = Math.min(RESERVE_CHUNK, ctx.maxBatches - ctx.manifest.length);
   const out: NewBatch[] = [];
   // A backfill past the watermark cuts at idStart, so that its manifest holds only ranges inside the bounds.
-  const cutAt = ctx.input.mode === 'backfill' && (ctx.input.idStart as number) > job.watermark ? (ctx.input.idStart as number) : undefined;
+  const cutAt =
+    ctx.input.mode === 'backfill' && (ctx.input.idStart as number) > job.watermark
+      ? (ctx.input.idStart as number)
+      : undefined;
   const to = cutAt !== undefined ? cutAt - 1 : ceiling;
   const weighed = (a: number, b: number) => weights(ctx.source, a, b);
   for await (const b of cut(ctx.job.batching, job.watermark, to, weighed)) {
@@ -110,13 +114,22 @@ async function* weights(source: Source, from: number, to: number) {
   for await (const item of source.items(from, to)) yield { id: item.id, weight: item.weight };
 }
 
-export function addToManifest(ctx: PlanContext, b: { start: number; end: number; stride: number; count: number }, scope: ManifestItem['scope']) {
-  if (ctx.input.mode === 'backfill' && (b.start < (ctx.input.idStart as number) || b.end > (ctx.input.idEnd as number))) return;
+export function addToManifest(
+  ctx: PlanContext,
+  b: { start: number; end: number; stride: number; count: number },
+  scope: ManifestItem['scope'],
+) {
+  if (
+    ctx.input.mode === 'backfill' &&
+    (b.start < (ctx.input.idStart as number) || b.end > (ctx.input.idEnd as number))
+  )
+    return;
   ctx.manifest.push({ start: b.start, end: b.end, stride: b.stride, scope });
   ctx.items += b.count;
 }
 
-const backoff = (n: number) => new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 * 2 ** Math.min(n, 6))));
+const backoff = (n: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 * 2 ** Math.min(n, 6))));
 
 async function finish(ctx: PlanContext): Promise<PlanOutput> {
   const { deps, job, input, runId } = ctx;

@@ -165,11 +165,25 @@ export interface InventoryStore {
    * Reserve new ranges past the watermark in one atomic write: the watermark moves from `from` to the end of
    * the last batch only if it is still `from`. Returns false when another planner moved it first.
    */
-  reserveNew(jobId: string, from: number, batches: readonly NewBatch[], runId: string, reservedUntil: number, at: string): Promise<boolean>;
+  reserveNew(
+    jobId: string,
+    from: number,
+    batches: readonly NewBatch[],
+    runId: string,
+    reservedUntil: number,
+    at: string,
+  ): Promise<boolean>;
   /** Create sample batches (apart from the inventory). Idempotent. */
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string): Promise<void>;
   /** Reserve an existing batch for a run unless it is under a live lease or a live reservation. */
-  reserveExisting(jobId: string, start: number, runId: string, reservedUntil: number, now: number, staleRuns: readonly string[]): Promise<boolean>;
+  reserveExisting(
+    jobId: string,
+    start: number,
+    runId: string,
+    reservedUntil: number,
+    now: number,
+    staleRuns: readonly string[],
+  ): Promise<boolean>;
   /** Replace one batch by consecutive parts that tile it (backfill bounds inside a batch). */
   splitBatch(jobId: string, batch: Batch, parts: readonly NewBatch[], at: string): Promise<boolean>;
   /** A live lease of the job, inventory or sample, if any. */
@@ -192,18 +206,34 @@ export interface InventoryStore {
     leaseMs: number;
     policy: AcquirePolicy;
   }): Promise<AcquireResult>;
-  heartbeat(input: { jobId: string; scope: BatchScope; start: number; token: number; owner: string; leaseMs: number }): Promise<void>;
+  heartbeat(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    token: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<void>;
   /** Fenced: only while the token is current and the lease unexpired; records the attempt and exceptions. */
   commit(input: CommitInput): Promise<void>;
   /** Fenced like commit. */
   fail(input: FailInput): Promise<void>;
   /** Records exceptions ahead of a commit, fenced by the token (for batches with many exceptions). */
-  recordExceptions(lease: LeaseRef & { owner: string; runId: string }, exceptions: readonly NewException[]): Promise<void>;
+  recordExceptions(
+    lease: LeaseRef & { owner: string; runId: string },
+    exceptions: readonly NewException[],
+  ): Promise<void>;
   /**
    * A worker died without recording its end (timeout, out of memory): mark its attempt FAILED, but only if
    * the batch is still held by that run with the token read, so a newer owner is never disturbed.
    */
-  failAbandoned(input: { jobId: string; scope: BatchScope; start: number; runId: string; error: { name: string; message: string } }): Promise<boolean>;
+  failAbandoned(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    runId: string;
+    error: { name: string; message: string };
+  }): Promise<boolean>;
 
   attempts(jobId: string, scope: BatchScope, start?: number): AsyncIterable<Attempt>;
   runAttempts(jobId: string, runId: string): AsyncIterable<Attempt>;
@@ -221,7 +251,12 @@ export interface ExceptionStore {
   get(jobId: string, exceptionId: string): Promise<ItemException | undefined>;
   list(jobId: string, status: ExceptionStatus | undefined, page?: PageRequest): Promise<Page<ItemException>>;
   resolve(jobId: string, exceptionId: string, note: string, at: string): Promise<ItemException>;
-  markRequeued(jobId: string, exceptionId: string, requeuedAs: { datasetId: string; id: number }, at: string): Promise<ItemException>;
+  markRequeued(
+    jobId: string,
+    exceptionId: string,
+    requeuedAs: { datasetId: string; id: number },
+    at: string,
+  ): Promise<ItemException>;
   counts(jobId: string): Promise<Record<ExceptionStatus, number>>;
   deletePage(jobId: string, limit: number): Promise<number>;
 }

@@ -1,11 +1,19 @@
 import type { Deps } from './deps.ts';
-import { DatasetNotFoundError, InjectedFaultError, ItemRejectedError, JobDeletingError, PreflightFailedError, RetryableError, SecretAccessError } from './errors.ts';
+import {
+  DatasetNotFoundError,
+  InjectedFaultError,
+  ItemRejectedError,
+  JobDeletingError,
+  PreflightFailedError,
+  RetryableError,
+  SecretAccessError,
+} from './errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
 import { getJob } from './jobs.ts';
-import { type LoadedItem, type Preflight, loadBatch } from './load-batch.ts';
+import { type LoadedItem, loadBatch, type Preflight } from './load-batch.ts';
 import type { Batch, BatchScope, Dataset, Job } from './model.ts';
-import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
 import type { AcquirePolicy, LeaseGrant, NewException } from './ports.ts';
+import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
 import { effectiveHash } from './stats.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
@@ -31,19 +39,41 @@ export const outputKeyOf = (jobId: string, scope: BatchScope, b: { start: number
  * Process one batch: take the lease, answer the preflight, run the processor, write outputs to a key derived
  * from the range (a retry overwrites), record exceptions and commit, all fenced by the lease's token.
  */
-export async function processBatch(deps: Deps, event: ProcessBatchEvent, worker: WorkerContext): Promise<ProcessBatchReport> {
+export async function processBatch(
+  deps: Deps,
+  event: ProcessBatchEvent,
+  worker: WorkerContext,
+): Promise<ProcessBatchReport> {
   const began = deps.clock.now();
   const job = await getJob(deps, event.jobId);
   if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
   const processor = deps.processors.get(job.processor.name);
-  const scope: BatchScope = event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
+  const scope: BatchScope =
+    event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
   const owner = `${event.runId}/${worker.invocationId}`;
   const leaseMs = leaseFor(job, worker);
   const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
-  const got = await deps.inventory.acquire({ jobId: job.jobId, scope, start: event.batch.start, owner, runId: event.runId, leaseMs, policy });
+  const got = await deps.inventory.acquire({
+    jobId: job.jobId,
+    scope,
+    start: event.batch.start,
+    owner,
+    runId: event.runId,
+    leaseMs,
+    policy,
+  });
   if (got.outcome !== 'ACQUIRED') return skipped(got.outcome, got.batch, deps.clock.now() - began);
   await deps.faults('process.afterAcquire');
-  const lease = { ...got, jobId: job.jobId, scope, start: got.batch.start, end: got.batch.end, owner, runId: event.runId, configHash: effectiveHash(deps, job) };
+  const lease = {
+    ...got,
+    jobId: job.jobId,
+    scope,
+    start: got.batch.start,
+    end: got.batch.end,
+    owner,
+    runId: event.runId,
+    configHash: effectiveHash(deps, job),
+  };
   const preflight: Preflight = {};
   try {
     const report = await runLeased(deps, job, processor, lease, preflight, worker, leaseMs);
@@ -55,7 +85,15 @@ export async function processBatch(deps: Deps, event: ProcessBatchEvent, worker:
   }
 }
 
-type Lease = LeaseGrant & { jobId: string; scope: BatchScope; start: number; end: number; owner: string; runId: string; configHash: string };
+type Lease = LeaseGrant & {
+  jobId: string;
+  scope: BatchScope;
+  start: number;
+  end: number;
+  owner: string;
+  runId: string;
+  configHash: string;
+};
 
 function leaseFor(job: Job, worker: WorkerContext): number {
   const configured = job.leaseSeconds * 1000;
@@ -73,7 +111,15 @@ const skipped = (outcome: 'ALREADY_DONE' | 'BUSY', b: Batch, durationMs: number)
   durationMs,
 });
 
-async function runLeased(deps: Deps, job: Job, processor: AnyProcessor, lease: Lease, preflight: Preflight, worker: WorkerContext, leaseMs: number) {
+async function runLeased(
+  deps: Deps,
+  job: Job,
+  processor: AnyProcessor,
+  lease: Lease,
+  preflight: Preflight,
+  worker: WorkerContext,
+  leaseMs: number,
+) {
   const dataset = await deps.catalog.getDataset(job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const clock = phases(deps);
@@ -93,18 +139,40 @@ async function runLeased(deps: Deps, job: Job, processor: AnyProcessor, lease: L
   const withState = { ...ctx, state };
   const beat = heartbeater(deps, lease, leaseMs);
   const { lines, exceptions, invalid } = await runItems(processor, items, withState, beat);
-  preflight.valid = { ok: true, detail: `${items.length - invalid} of ${items.length} items parse against the schema` };
+  preflight.valid = {
+    ok: true,
+    detail: `${items.length - invalid} of ${items.length} items parse against the schema`,
+  };
   clock.lap('processMs');
   const outputKey = lines.length > 0 ? outputKeyOf(job.jobId, lease.scope, lease) : undefined;
-  if (outputKey) await deps.objects.put(deps.buckets.work, outputKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+  if (outputKey)
+    await deps.objects.put(deps.buckets.work, outputKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
   await deps.faults('process.afterOutputs');
   clock.lap('writeMs');
-  const summary = { itemsSucceeded: lines.length, itemsExcepted: exceptions.length, durationMs: deps.clock.now() - lease.startedAt, outputKey };
+  const summary = {
+    itemsSucceeded: lines.length,
+    itemsExcepted: exceptions.length,
+    durationMs: deps.clock.now() - lease.startedAt,
+    outputKey,
+  };
   await processor.afterBatch(withState, summary);
   await deps.faults('process.beforeCommit');
-  await deps.inventory.commit({ ...lease, itemsSucceeded: lines.length, itemsExcepted: exceptions.length, outputKey, diagnostics: { preflight, timings: clock.laps }, exceptions });
+  await deps.inventory.commit({
+    ...lease,
+    itemsSucceeded: lines.length,
+    itemsExcepted: exceptions.length,
+    outputKey,
+    diagnostics: { preflight, timings: clock.laps },
+    exceptions,
+  });
   await deps.faults('process.afterCommit');
-  return { outcome: 'SUCCEEDED' as const, start: lease.start, end: lease.end, itemsSucceeded: lines.length, itemsExcepted: exceptions.length };
+  return {
+    outcome: 'SUCCEEDED' as const,
+    start: lease.start,
+    end: lease.end,
+    itemsSucceeded: lines.length,
+    itemsExcepted: exceptions.length,
+  };
 }
 
 /** Time spent in each phase of a batch, kept with its attempt and summed per state by Finalize. */
@@ -121,19 +189,33 @@ function phases(deps: Deps) {
   };
 }
 
-async function resolveSecret(deps: Deps, dataset: Dataset, lease: Lease, preflight: Preflight): Promise<string | undefined> {
+async function resolveSecret(
+  deps: Deps,
+  dataset: Dataset,
+  lease: Lease,
+  preflight: Preflight,
+): Promise<string | undefined> {
   if (!dataset.secretArn) {
     preflight.safe = { ok: true, detail: 'no secret needed' };
     return undefined;
   }
   try {
-    if (!deps.secrets) throw new SecretAccessError({ secretArn: dataset.secretArn, reason: 'no secret resolver configured' });
+    if (!deps.secrets)
+      throw new SecretAccessError({ secretArn: dataset.secretArn, reason: 'no secret resolver configured' });
     const value = await deps.secrets.resolve(dataset.secretArn);
     preflight.safe = { ok: true, detail: 'secret resolved' };
     return value;
   } catch (e) {
-    preflight.safe = { ok: false, detail: e instanceof SecretAccessError ? e.message : 'secret could not be resolved' };
-    throw new PreflightFailedError({ jobId: lease.jobId, batchStart: lease.start, question: 'safe', detail: preflight.safe.detail });
+    preflight.safe = {
+      ok: false,
+      detail: e instanceof SecretAccessError ? e.message : 'secret could not be resolved',
+    };
+    throw new PreflightFailedError({
+      jobId: lease.jobId,
+      batchStart: lease.start,
+      question: 'safe',
+      detail: preflight.safe.detail,
+    });
   }
 }
 
@@ -142,12 +224,24 @@ function heartbeater(deps: Deps, lease: Lease, leaseMs: number) {
   let last = deps.clock.now();
   return async () => {
     if (deps.clock.now() - last < leaseMs / 3) return;
-    await deps.inventory.heartbeat({ jobId: lease.jobId, scope: lease.scope, start: lease.start, token: lease.token, owner: lease.owner, leaseMs });
+    await deps.inventory.heartbeat({
+      jobId: lease.jobId,
+      scope: lease.scope,
+      start: lease.start,
+      token: lease.token,
+      owner: lease.owner,
+      leaseMs,
+    });
     last = deps.clock.now();
   };
 }
 
-async function runItems(processor: AnyProcessor, items: LoadedItem[], ctx: BatchContext<unknown, unknown>, beat: () => Promise<void>) {
+async function runItems(
+  processor: AnyProcessor,
+  items: LoadedItem[],
+  ctx: BatchContext<unknown, unknown>,
+  beat: () => Promise<void>,
+) {
   const lines: string[] = [];
   const exceptions: NewException[] = [];
   let invalid = 0;
@@ -172,7 +266,10 @@ async function runItems(processor: AnyProcessor, items: LoadedItem[], ctx: Batch
 
 /** The attempt ends in the history with its error: RETRY gives the lease back for Step Functions' retry. */
 async function recordFailure(deps: Deps, lease: Lease, preflight: Preflight, e: unknown): Promise<void> {
-  const error = { name: (e as Error)?.name ?? 'Error', message: String((e as Error)?.message ?? e).slice(0, 1000) };
+  const error = {
+    name: (e as Error)?.name ?? 'Error',
+    message: String((e as Error)?.message ?? e).slice(0, 1000),
+  };
   const outcome = e instanceof RetryableError ? 'RETRY' : 'FAILED';
   try {
     await deps.inventory.fail({ ...lease, error, outcome, diagnostics: { preflight } });

@@ -7,10 +7,20 @@ import type { BatchScope } from './model.ts';
  * when it died without a word (timeout, out of memory, killed), the attempt is failed here, but only if this
  * run still holds the batch, so that a newer owner is never disturbed.
  */
-export async function recordFailure(deps: Deps, event: RecordFailureEvent): Promise<{ recorded: boolean; error: string }> {
-  const scope: BatchScope = event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
+export async function recordFailure(
+  deps: Deps,
+  event: RecordFailureEvent,
+): Promise<{ recorded: boolean; error: string }> {
+  const scope: BatchScope =
+    event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
   const error = { name: event.error.Error, message: messageOf(event.error.Cause) };
-  const recorded = await deps.inventory.failAbandoned({ jobId: event.jobId, scope, start: event.batch.start, runId: event.runId, error });
+  const recorded = await deps.inventory.failAbandoned({
+    jobId: event.jobId,
+    scope,
+    start: event.batch.start,
+    runId: event.runId,
+    error,
+  });
   return { recorded, error: error.name };
 }
 

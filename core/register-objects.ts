@@ -28,7 +28,11 @@ export function datasetOfKey(key: string): string | undefined {
  * the line's bytes), anything else one item (weight = its size). A location registers once, so an event
  * delivered twice is harmless.
  */
-export async function registerObjects(deps: Deps, objects: readonly LandedObject[], datasetId?: string): Promise<RegisterReport> {
+export async function registerObjects(
+  deps: Deps,
+  objects: readonly LandedObject[],
+  datasetId?: string,
+): Promise<RegisterReport> {
   const skipped: RegisterReport['skipped'] = [];
   const byDataset = new Map<string, NewEntry[]>();
   for (const o of objects) {
@@ -51,8 +55,11 @@ export async function registerObjects(deps: Deps, objects: readonly LandedObject
     if (!(await deps.catalog.getDataset(ds))) throw new DatasetNotFoundError({ datasetId: ds });
     const out = await deps.catalog.register(ds, entries, at);
     registered += out.registered;
-    items += entries.filter((e) => !out.skippedLocations.includes(e.location)).reduce((n, e) => n + e.count, 0);
-    for (const location of out.skippedLocations) skipped.push({ key: location, reason: 'already registered' });
+    items += entries
+      .filter((e) => !out.skippedLocations.includes(e.location))
+      .reduce((n, e) => n + e.count, 0);
+    for (const location of out.skippedLocations)
+      skipped.push({ key: location, reason: 'already registered' });
   }
   return { registered, items, skipped };
 }
@@ -68,18 +75,38 @@ async function entryFor(deps: Deps, o: LandedObject): Promise<NewEntry | undefin
   if (!body || body.byteLength === 0) return undefined;
   const lines = Buffer.from(body).toString('utf8').replace(/\n$/, '').split('\n');
   const weights = lines.map((l) => Math.max(1, Buffer.byteLength(l)));
-  return { count: lines.length, location, format: 'jsonl', weights, size: body.byteLength, checksum: sha256(body) };
+  return {
+    count: lines.length,
+    location,
+    format: 'jsonl',
+    weights,
+    size: body.byteLength,
+    checksum: sha256(body),
+  };
 }
 
 /** A one-off registration of everything already under an S3 prefix, page by page. */
-export async function registerPrefix(deps: Deps, bucket: string, prefix: string, datasetId: unknown): Promise<RegisterReport> {
+export async function registerPrefix(
+  deps: Deps,
+  bucket: string,
+  prefix: string,
+  datasetId: unknown,
+): Promise<RegisterReport> {
   const ds = parse(Name, datasetId, 'datasetId');
   const total: RegisterReport = { registered: 0, items: 0, skipped: [] };
   let next: string | undefined;
   do {
     const page = await deps.objects.list(bucket, prefix, { limit: 1000, next });
-    const out = await registerObjects(deps, page.items.map((i) => ({ bucket, key: i.key, size: i.size })), ds);
-    Object.assign(total, { registered: total.registered + out.registered, items: total.items + out.items, skipped: [...total.skipped, ...out.skipped] });
+    const out = await registerObjects(
+      deps,
+      page.items.map((i) => ({ bucket, key: i.key, size: i.size })),
+      ds,
+    );
+    Object.assign(total, {
+      registered: total.registered + out.registered,
+      items: total.items + out.items,
+      skipped: [...total.skipped, ...out.skipped],
+    });
     next = page.next;
   } while (next);
   return total;

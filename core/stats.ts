@@ -20,7 +20,9 @@ export interface JobSummary {
 
 /** The hash a batch completes with now: the job's config under the processor version that is deployed. */
 export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
-  const version = deps.processors.has(job.processor.name) ? deps.processors.get(job.processor.name).version : job.processor.version;
+  const version = deps.processors.has(job.processor.name)
+    ? deps.processors.get(job.processor.name).version
+    : job.processor.version;
   return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
 }
 

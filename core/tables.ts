@@ -38,7 +38,11 @@ export interface TableSpec {
 
 export const OPEN_INDEX: IndexSpec = { indexName: 'open', partitionKey: 'openPk', sortKey: 'openSk' };
 export const BY_RUN_INDEX: IndexSpec = { indexName: 'byRun', partitionKey: 'runPk', sortKey: 'runSk' };
-export const BY_STATUS_INDEX: IndexSpec = { indexName: 'byStatus', partitionKey: 'statusPk', sortKey: 'statusSk' };
+export const BY_STATUS_INDEX: IndexSpec = {
+  indexName: 'byStatus',
+  partitionKey: 'statusPk',
+  sortKey: 'statusSk',
+};
 
 export const TABLE_SPECS: readonly TableSpec[] = [
   { role: 'catalog', indexes: [] },
@@ -83,7 +87,10 @@ export const keys = {
   openPk: (jobId: string) => `J#${jobId}`,
   configHistory: (jobId: string, at: string) => ({ pk: `J#${jobId}`, sk: `C#${at}` }),
   history: (jobId: string, at: string, start: number) => ({ pk: `J#${jobId}`, sk: `H#${at}#${pad(start)}` }),
-  exception: (jobId: string, itemId: number, runId: string) => ({ pk: `J#${jobId}`, sk: `X#${pad(itemId)}#${runId}` }),
+  exception: (jobId: string, itemId: number, runId: string) => ({
+    pk: `J#${jobId}`,
+    sk: `X#${pad(itemId)}#${runId}`,
+  }),
   exceptionStatusPk: (jobId: string, status: string) => `J#${jobId}#${status}`,
 };
 

@@ -69,6 +69,7 @@ export function toViolations(error: z.ZodError): Violation[] {
 
 function ruleOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_union') return issue.message === 'Invalid input' ? 'has an invalid shape' : issue.message;
+  if (issue.code === 'invalid_union')
+    return issue.message === 'Invalid input' ? 'has an invalid shape' : issue.message;
   return issue.message;
 }

@@ -2,8 +2,14 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { Batch, BatchScope } from '../model.ts';
 import type { NewBatch } from '../ports.ts';
-import { OPEN_INDEX, keys, pad } from '../tables.ts';
-import { type InventoryCtx, TRANSACT_MAX, isConditionalCheckFailed, queryItems, transact } from './dynamo-support.ts';
+import { keys, OPEN_INDEX, pad } from '../tables.ts';
+import {
+  type InventoryCtx,
+  isConditionalCheckFailed,
+  queryItems,
+  TRANSACT_MAX,
+  transact,
+} from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromBatchItem, openPkOf, toNewBatchItem } from './inventory-records.ts';
 
@@ -23,7 +29,8 @@ export async function reserveNew(
   reservedUntil: number,
   at: string,
 ): Promise<boolean> {
-  if (batches.length === 0 || batches.length > RESERVE_MAX) throw new RangeError(`reserveNew takes 1-${RESERVE_MAX} batches`);
+  if (batches.length === 0 || batches.length > RESERVE_MAX)
+    throw new RangeError(`reserveNew takes 1-${RESERVE_MAX} batches`);
   const to = (batches[batches.length - 1] as NewBatch).end + 1;
   const out = await transact(ctx, [
     {
@@ -41,7 +48,14 @@ export async function reserveNew(
     ...batches.map((b) => ({
       Put: {
         TableName: ctx.table,
-        Item: toNewBatchItem({ jobId, scope: { kind: 'inventory' }, ...b, plannedAt: at, reservedBy: runId, reservedUntil }),
+        Item: toNewBatchItem({
+          jobId,
+          scope: { kind: 'inventory' },
+          ...b,
+          plannedAt: at,
+          reservedBy: runId,
+          reservedUntil,
+        }),
         // Mutual exclusion: a range is created once.
         ConditionExpression: 'attribute_not_exists(pk)',
       },
@@ -68,11 +82,13 @@ export async function putSampleBatches(
   for (const b of batches) {
     try {
       await ctx.doc.send(
-        new PutCommand(aliasNames({
-          TableName: ctx.table,
-          Item: toNewBatchItem({ jobId, scope, ...b, plannedAt: at }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        })),
+        new PutCommand(
+          aliasNames({
+            TableName: ctx.table,
+            Item: toNewBatchItem({ jobId, scope, ...b, plannedAt: at }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
       );
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
@@ -91,26 +107,29 @@ export async function reserveExisting(
   staleRuns: readonly string[],
 ): Promise<boolean> {
   const stale = staleRuns.slice(0, 90);
-  const staleClause = stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
+  const staleClause =
+    stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
   try {
     await ctx.doc.send(
-      new UpdateCommand(aliasNames({
-        TableName: ctx.table,
-        Key: keys.batch(jobId, { kind: 'inventory' }, start),
-        UpdateExpression: 'SET reservedBy = :run, reservedUntil = :until',
-        ConditionExpression:
-          'attribute_exists(pk)' +
-          // Never touch a range under a live lease.
-          ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
-          // Nor one another live run has reserved.
-          ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
-        ExpressionAttributeValues: {
-          ':run': runId,
-          ':until': reservedUntil,
-          ':now': now,
-          ...Object.fromEntries(stale.map((r, i) => [`:s${i}`, r])),
-        },
-      })),
+      new UpdateCommand(
+        aliasNames({
+          TableName: ctx.table,
+          Key: keys.batch(jobId, { kind: 'inventory' }, start),
+          UpdateExpression: 'SET reservedBy = :run, reservedUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk)' +
+            // Never touch a range under a live lease.
+            ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
+            // Nor one another live run has reserved.
+            ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
+          ExpressionAttributeValues: {
+            ':run': runId,
+            ':until': reservedUntil,
+            ':now': now,
+            ...Object.fromEntries(stale.map((r, i) => [`:s${i}`, r])),
+          },
+        }),
+      ),
     );
     return true;
   } catch (e) {
@@ -142,7 +161,8 @@ export async function splitBatch(
         TableName: ctx.table,
         Key: keys.batch(jobId, batch.scope, batch.start),
         UpdateExpression: 'SET #end = :end, #count = :count, weight = :w, splitFrom = :from',
-        ConditionExpression: 'token = :token AND #end = :oldEnd AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+        ConditionExpression:
+          'token = :token AND #end = :oldEnd AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
         ExpressionAttributeNames: { '#end': 'end', '#count': 'count' },
         ExpressionAttributeValues: {
           ':end': first.end,
@@ -169,7 +189,13 @@ export async function splitBatch(
     {
       Put: {
         TableName: ctx.table,
-        Item: { ...keys.history(jobId, at, batch.start), kind: 'split', from: origin, parts: parts.map((p) => [p.start, p.end]), at },
+        Item: {
+          ...keys.history(jobId, at, batch.start),
+          kind: 'split',
+          from: origin,
+          parts: parts.map((p) => [p.start, p.end]),
+          at,
+        },
       },
     },
   ]);
@@ -179,27 +205,51 @@ export async function splitBatch(
 /** What a part of a split batch keeps: its status, the config and run that completed it, where its output is. */
 function inheritedAttributes(b: Batch): Record<string, unknown> {
   const keep: Record<string, unknown> = { status: b.status, attempt: b.attempt, token: b.token };
-  for (const k of ['completedAt', 'completedRunId', 'configHash', 'outputKey', 'error', 'startedAt'] as const) {
+  for (const k of [
+    'completedAt',
+    'completedRunId',
+    'configHash',
+    'outputKey',
+    'error',
+    'startedAt',
+  ] as const) {
     if (b[k] !== undefined) keep[k] = b[k];
   }
   if (b.status === 'SUCCEEDED') Object.assign(keep, { openPk: undefined, openSk: undefined });
   return keep;
 }
 
-export async function getBatch(ctx: InventoryCtx, jobId: string, scope: BatchScope, start: number): Promise<Batch | undefined> {
+export async function getBatch(
+  ctx: InventoryCtx,
+  jobId: string,
+  scope: BatchScope,
+  start: number,
+): Promise<Batch | undefined> {
   const out = await ctx.doc.send(
-    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.batch(jobId, scope, start), ConsistentRead: true })),
+    new GetCommand(
+      aliasNames({ TableName: ctx.table, Key: keys.batch(jobId, scope, start), ConsistentRead: true }),
+    ),
   );
   return out.Item ? fromBatchItem(out.Item) : undefined;
 }
 
 /** Batches with start in [from, to], in id order, paged. */
-export async function* batches(ctx: InventoryCtx, jobId: string, scope: BatchScope, from = 0, to = Number.MAX_SAFE_INTEGER) {
+export async function* batches(
+  ctx: InventoryCtx,
+  jobId: string,
+  scope: BatchScope,
+  from = 0,
+  to = Number.MAX_SAFE_INTEGER,
+) {
   const prefix = keys.batchPrefix(scope);
   for await (const item of queryItems(ctx.doc, {
     TableName: ctx.table,
     KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': `${prefix}${pad(from)}`, ':b': `${prefix}${pad(to)}` },
+    ExpressionAttributeValues: {
+      ':p': keys.jobPk(jobId),
+      ':a': `${prefix}${pad(from)}`,
+      ':b': `${prefix}${pad(to)}`,
+    },
     ConsistentRead: true,
   })) {
     yield fromBatchItem(item);
@@ -207,12 +257,20 @@ export async function* batches(ctx: InventoryCtx, jobId: string, scope: BatchSco
 }
 
 /** The batch whose range contains `id`, if any. */
-export async function batchContaining(ctx: InventoryCtx, jobId: string, id: number): Promise<Batch | undefined> {
+export async function batchContaining(
+  ctx: InventoryCtx,
+  jobId: string,
+  id: number,
+): Promise<Batch | undefined> {
   const prefix = keys.batchPrefix({ kind: 'inventory' });
   for await (const item of queryItems(ctx.doc, {
     TableName: ctx.table,
     KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': `${prefix}${pad(0)}`, ':b': `${prefix}${pad(id)}` },
+    ExpressionAttributeValues: {
+      ':p': keys.jobPk(jobId),
+      ':a': `${prefix}${pad(0)}`,
+      ':b': `${prefix}${pad(id)}`,
+    },
     ScanIndexForward: false,
     Limit: 1,
     ConsistentRead: true,
@@ -224,7 +282,11 @@ export async function batchContaining(ctx: InventoryCtx, jobId: string, id: numb
 }
 
 /** Batches not yet SUCCEEDED (the sparse `open` index; eventually consistent, so callers re-check). */
-export async function* openBatches(ctx: InventoryCtx, jobId: string, scope: BatchScope = { kind: 'inventory' }) {
+export async function* openBatches(
+  ctx: InventoryCtx,
+  jobId: string,
+  scope: BatchScope = { kind: 'inventory' },
+) {
   for await (const item of queryItems(ctx.doc, {
     TableName: ctx.table,
     IndexName: OPEN_INDEX.indexName,
@@ -250,4 +312,3 @@ export async function findLiveLease(ctx: InventoryCtx, jobId: string): Promise<B
   }
   return undefined;
 }
-

@@ -136,7 +136,7 @@ export class DynamoInventoryStore implements InventoryStore {
     error: { name: string; message: string };
   }) {
     const b = await this.getBatch(input.jobId, input.scope, input.start);
-    if (!b || b.status !== 'RUNNING' || b.leaseRunId !== input.runId || !b.leaseOwner) return false;
+    if (b?.status !== 'RUNNING' || b.leaseRunId !== input.runId || !b.leaseOwner) return false;
     const read = {
       token: b.token,
       owner: b.leaseOwner,

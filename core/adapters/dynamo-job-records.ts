@@ -3,7 +3,7 @@ import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { Job, Run } from '../model.ts';
 import type { Page, PageRequest } from '../ports.ts';
 import { keys } from '../tables.ts';
-import { type InventoryCtx, deleteKeys, isConditionalCheckFailed, transact } from './dynamo-support.ts';
+import { deleteKeys, type InventoryCtx, isConditionalCheckFailed, transact } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromJobItem, fromRunItem, toJobItem, toRunItem } from './inventory-records.ts';
 import { decodeCursor, encodeCursor } from './paging.ts';
@@ -43,19 +43,23 @@ const configHistoryItem = (job: Pick<Job, 'jobId' | 'config' | 'configHash' | 'p
 });
 
 export async function getJob(ctx: InventoryCtx, jobId: string): Promise<Job | undefined> {
-  const out = await ctx.doc.send(new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.job(jobId), ConsistentRead: true })));
+  const out = await ctx.doc.send(
+    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.job(jobId), ConsistentRead: true })),
+  );
   return out.Item ? fromJobItem(out.Item) : undefined;
 }
 
 export async function listJobs(ctx: InventoryCtx, page: PageRequest = {}): Promise<Page<Job>> {
   const out = await ctx.doc.send(
-    new QueryCommand(aliasNames({
-      TableName: ctx.table,
-      KeyConditionExpression: 'pk = :p',
-      ExpressionAttributeValues: { ':p': 'JOBS' },
-      Limit: page.limit ?? 50,
-      ExclusiveStartKey: decodeCursor(page.next),
-    })),
+    new QueryCommand(
+      aliasNames({
+        TableName: ctx.table,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': 'JOBS' },
+        Limit: page.limit ?? 50,
+        ExclusiveStartKey: decodeCursor(page.next),
+      }),
+    ),
   );
   const jobs: Job[] = [];
   for (const row of out.Items ?? []) {
@@ -96,7 +100,12 @@ export async function updateJobConfig(
       Put: {
         TableName: ctx.table,
         Item: configHistoryItem(
-          { ...current, config: change.config as Job['config'], configHash: change.configHash, processor: { ...current.processor, version: change.processorVersion } },
+          {
+            ...current,
+            config: change.config as Job['config'],
+            configHash: change.configHash,
+            processor: { ...current.processor, version: change.processorVersion },
+          },
           at,
         ),
       },
@@ -116,14 +125,16 @@ export async function updateJobConfig(
 export async function markJobDeleting(ctx: InventoryCtx, jobId: string, at: string): Promise<void> {
   try {
     await ctx.doc.send(
-      new UpdateCommand(aliasNames({
-        TableName: ctx.table,
-        Key: keys.job(jobId),
-        UpdateExpression: 'SET #state = :deleting, updatedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':deleting': 'DELETING', ':at': at },
-      })),
+      new UpdateCommand(
+        aliasNames({
+          TableName: ctx.table,
+          Key: keys.job(jobId),
+          UpdateExpression: 'SET #state = :deleting, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':deleting': 'DELETING', ':at': at },
+        }),
+      ),
     );
   } catch (e) {
     if (isConditionalCheckFailed(e)) throw new JobNotFoundError({ jobId });
@@ -134,13 +145,15 @@ export async function markJobDeleting(ctx: InventoryCtx, jobId: string, at: stri
 /** Delete one page of the job's partition, keeping META (deleted last, so a re-run can find the job). */
 export async function deletePage(ctx: InventoryCtx, jobId: string, limit: number): Promise<number> {
   const out = await ctx.doc.send(
-    new QueryCommand(aliasNames({
-      TableName: ctx.table,
-      KeyConditionExpression: 'pk = :p',
-      ExpressionAttributeValues: { ':p': keys.jobPk(jobId) },
-      ProjectionExpression: 'pk, sk',
-      Limit: limit + 1,
-    })),
+    new QueryCommand(
+      aliasNames({
+        TableName: ctx.table,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': keys.jobPk(jobId) },
+        ProjectionExpression: 'pk, sk',
+        Limit: limit + 1,
+      }),
+    ),
   );
   const doomed = (out.Items ?? []).filter((i) => i.sk !== 'META').slice(0, limit);
   await deleteKeys(ctx.doc, ctx.table, doomed);
@@ -158,7 +171,13 @@ export async function putRun(ctx: InventoryCtx, run: Run): Promise<void> {
   try {
     // The first plan of a run wins; a retried Plan finds it and reuses its manifest.
     await ctx.doc.send(
-      new PutCommand(aliasNames({ TableName: ctx.table, Item: toRunItem(run), ConditionExpression: 'attribute_not_exists(pk)' })),
+      new PutCommand(
+        aliasNames({
+          TableName: ctx.table,
+          Item: toRunItem(run),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
     );
   } catch (e) {
     if (!isConditionalCheckFailed(e)) throw e;
@@ -166,20 +185,24 @@ export async function putRun(ctx: InventoryCtx, run: Run): Promise<void> {
 }
 
 export async function getRun(ctx: InventoryCtx, jobId: string, runId: string): Promise<Run | undefined> {
-  const out = await ctx.doc.send(new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.run(jobId, runId), ConsistentRead: true })));
+  const out = await ctx.doc.send(
+    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.run(jobId, runId), ConsistentRead: true })),
+  );
   return out.Item ? fromRunItem(out.Item) : undefined;
 }
 
 export async function listRuns(ctx: InventoryCtx, jobId: string, page: PageRequest = {}): Promise<Page<Run>> {
   const out = await ctx.doc.send(
-    new QueryCommand(aliasNames({
-      TableName: ctx.table,
-      KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)',
-      ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':r': 'R#' },
-      ScanIndexForward: false,
-      Limit: page.limit ?? 50,
-      ExclusiveStartKey: decodeCursor(page.next),
-    })),
+    new QueryCommand(
+      aliasNames({
+        TableName: ctx.table,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':r': 'R#' },
+        ScanIndexForward: false,
+        Limit: page.limit ?? 50,
+        ExclusiveStartKey: decodeCursor(page.next),
+      }),
+    ),
   );
   return { items: (out.Items ?? []).map(fromRunItem), next: encodeCursor(out.LastEvaluatedKey) };
 }
@@ -216,4 +239,3 @@ export async function finishRun(
   if (!run) throw new JobNotFoundError({ jobId });
   return run;
 }
-

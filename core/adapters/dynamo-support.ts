@@ -1,6 +1,10 @@
-import type { DynamoDBDocumentClient, QueryCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type {
+  DynamoDBDocumentClient,
+  QueryCommandInput,
+  TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../ports.ts';
 import { aliasNames, aliasTransact } from './expression-names.ts';
@@ -31,15 +35,24 @@ export type TransactOutcome = { ok: true } | { ok: false; reasons: CancelReason[
  * Run a transaction; a cancellation is an answer, not an exception. Other SDK errors propagate.
  * A TransactionConflict (another transaction on the same item) reads as a cancellation with that code.
  */
-export async function transact(ctx: InventoryCtx | { doc: DynamoDBDocumentClient }, items: TransactItem[]): Promise<TransactOutcome> {
+export async function transact(
+  ctx: InventoryCtx | { doc: DynamoDBDocumentClient },
+  items: TransactItem[],
+): Promise<TransactOutcome> {
   try {
     await ctx.doc.send(new TransactWriteCommand(aliasTransact({ TransactItems: items })));
     return { ok: true };
   } catch (e) {
-    const err = e as { name?: string; CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[] };
+    const err = e as {
+      name?: string;
+      CancellationReasons?: { Code?: string; Item?: Record<string, unknown> }[];
+    };
     if (err.name !== 'TransactionCanceledException') throw e;
     // The document client does not unmarshall errors: the items come as attribute values.
-    const reasons = (err.CancellationReasons ?? []).map((r) => ({ code: r.Code ?? 'None', item: plain(r.Item) }));
+    const reasons = (err.CancellationReasons ?? []).map((r) => ({
+      code: r.Code ?? 'None',
+      item: plain(r.Item),
+    }));
     return { ok: false, reasons };
   }
 }

@@ -14,7 +14,13 @@ type Expressions = {
   ExpressionAttributeNames?: Record<string, string>;
 };
 
-const FIELDS = ['ConditionExpression', 'UpdateExpression', 'KeyConditionExpression', 'FilterExpression', 'ProjectionExpression'] as const;
+const FIELDS = [
+  'ConditionExpression',
+  'UpdateExpression',
+  'KeyConditionExpression',
+  'FilterExpression',
+  'ProjectionExpression',
+] as const;
 
 /** Alias the bare names of one request (in place) and return it. */
 export function aliasNames<T extends object>(input: T): T {

@@ -109,7 +109,8 @@ export function toNewBatchItem(b: NewBatchItem): Record<string, unknown> {
 
 export function fromBatchItem(raw: Record<string, unknown>): Batch {
   const { scope, sampleRunId, ...rest } = parse(BatchItem, raw, 'batch record');
-  const s: BatchScope = scope === 'sample' ? { kind: 'sample', runId: sampleRunId ?? '' } : { kind: 'inventory' };
+  const s: BatchScope =
+    scope === 'sample' ? { kind: 'sample', runId: sampleRunId ?? '' } : { kind: 'inventory' };
   return { ...rest, scope: s };
 }
 
@@ -148,7 +149,10 @@ export function toAttemptItem(a: Attempt): Record<string, unknown> {
 
 export function fromAttemptItem(raw: Record<string, unknown>): Attempt {
   const { scope, sampleRunId, ...rest } = parse(AttemptItem, raw, 'attempt record');
-  return { ...rest, scope: scope === 'sample' ? { kind: 'sample', runId: sampleRunId ?? '' } : { kind: 'inventory' } };
+  return {
+    ...rest,
+    scope: scope === 'sample' ? { kind: 'sample', runId: sampleRunId ?? '' } : { kind: 'inventory' },
+  };
 }
 
 const StateStatsItem = z.object({

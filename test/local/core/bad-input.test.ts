@@ -12,14 +12,38 @@ const twoKb = 'x'.repeat(2048);
 type Case = readonly [name: string, call: (e: CoreEnv) => Promise<unknown>, field: string];
 
 const cases: Case[] = [
-  ['negative idStart', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: -5, idEnd: 10 }), 'r'), 'idStart'],
+  [
+    'negative idStart',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: -5, idEnd: 10 }), 'r'),
+    'idStart',
+  ],
   ['zero idEnd', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: 0 }), 'r'), 'idEnd'],
-  ['fractional idStart', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1.5, idEnd: 10 }), 'r'), 'idStart'],
+  [
+    'fractional idStart',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1.5, idEnd: 10 }), 'r'),
+    'idStart',
+  ],
   ['huge idEnd', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: 2 ** 60 }), 'r'), 'idEnd'],
-  ['non-numeric idStart', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: '10', idEnd: 20 }), 'r'), 'idStart'],
-  ['NaN idEnd', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: Number.NaN }), 'r'), 'idEnd'],
-  ['Infinity idEnd', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: Number.POSITIVE_INFINITY }), 'r'), 'idEnd'],
-  ['idStart > idEnd', (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 20, idEnd: 10 }), 'r'), 'idStart'],
+  [
+    'non-numeric idStart',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: '10', idEnd: 20 }), 'r'),
+    'idStart',
+  ],
+  [
+    'NaN idEnd',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: Number.NaN }), 'r'),
+    'idEnd',
+  ],
+  [
+    'Infinity idEnd',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 1, idEnd: Number.POSITIVE_INFINITY }), 'r'),
+    'idEnd',
+  ],
+  [
+    'idStart > idEnd',
+    (e) => planRun(e.deps, run({ mode: 'backfill', idStart: 20, idEnd: 10 }), 'r'),
+    'idStart',
+  ],
   ['backfill without bounds', (e) => planRun(e.deps, run({ mode: 'backfill' }), 'r'), 'idStart'],
   ['bounds on incremental', (e) => planRun(e.deps, run({ idStart: 1 }), 'r'), 'idStart'],
   ['unknown mode', (e) => planRun(e.deps, run({ mode: 'everything' }), 'r'), 'mode'],
@@ -35,24 +59,79 @@ const cases: Case[] = [
   ['every = 0', (e) => planRun(e.deps, run({ mode: 'sample', every: 0 }), 'r'), 'every'],
   ['limit on incremental', (e) => planRun(e.deps, run({ limit: 5 }), 'r'), 'limit'],
   ['maxBatches = 0', (e) => planRun(e.deps, run({ maxBatches: 0 }), 'r'), 'maxBatches'],
-  ['toleratedFailurePercentage 150', (e) => planRun(e.deps, run({ toleratedFailurePercentage: 150 }), 'r'), 'toleratedFailurePercentage'],
+  [
+    'toleratedFailurePercentage 150',
+    (e) => planRun(e.deps, run({ toleratedFailurePercentage: 150 }), 'r'),
+    'toleratedFailurePercentage',
+  ],
   ['bad run id', (e) => planRun(e.deps, run({}), 'run id with spaces'), 'runId'],
-  ['job: weight <= 0', (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: 0 } }), 'batching.target'],
-  ['job: NaN weight', (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: Number.NaN } }), 'batching.target'],
-  ['job: batch size fractional', (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'count', size: 2.5 } }), 'batching.size'],
-  ['job: unknown batching', (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'bytes', size: 5 } }), 'batching.by'],
-  ['job: config not JSON (a function)', (e) => createJob(e.deps, { ...job, jobId: 'k', config: { f: () => 1 } }), 'config.f'],
-  ['job: config not an object', (e) => createJob(e.deps, { ...job, jobId: 'k', config: '{"a":1}' }), 'config'],
-  ['job: empty description', (e) => createJob(e.deps, { ...job, jobId: 'k', description: '' }), 'description'],
-  ['job: 2 KB description', (e) => createJob(e.deps, { ...job, jobId: 'k', description: twoKb }), 'description'],
+  [
+    'job: weight <= 0',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: 0 } }),
+    'batching.target',
+  ],
+  [
+    'job: NaN weight',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: Number.NaN } }),
+    'batching.target',
+  ],
+  [
+    'job: batch size fractional',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'count', size: 2.5 } }),
+    'batching.size',
+  ],
+  [
+    'job: unknown batching',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'bytes', size: 5 } }),
+    'batching.by',
+  ],
+  [
+    'job: config not JSON (a function)',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', config: { f: () => 1 } }),
+    'config.f',
+  ],
+  [
+    'job: config not an object',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', config: '{"a":1}' }),
+    'config',
+  ],
+  [
+    'job: empty description',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', description: '' }),
+    'description',
+  ],
+  [
+    'job: 2 KB description',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', description: twoKb }),
+    'description',
+  ],
   ['job: datasetId with #', (e) => createJob(e.deps, { ...job, jobId: 'k', datasetId: 'd#1' }), 'datasetId'],
   ['job: unicode id', (e) => createJob(e.deps, { ...job, jobId: 'job-ő' }), 'jobId'],
   ['getJob with /', (e) => getJob(e.deps, '../etc'), '(root)'],
   ['update-config of unknown job', (e) => updateJobConfig(e.deps, 'nope', {}), 'jobId'],
   ['delete with #', (e) => deleteJob(e.deps, 'a#b'), '(root)'],
-  ['register: weight <= 0', (e) => e.deps.catalog.register('ds', [{ count: 1, location: 's3://b/k', format: 'object', weights: 0 }], 'x'), 'entries.0.weights'],
-  ['register: count 0', (e) => e.deps.catalog.register('ds', [{ count: 0, location: 's3://b/k', format: 'jsonl', weights: 1 }], 'x'), 'entries.0.count'],
-  ['register: NaN weight in list', (e) => e.deps.catalog.register('ds', [{ count: 2, location: 's3://b/k', format: 'jsonl', weights: [1, Number.NaN] }], 'x'), 'entries.0.weights'],
+  [
+    'register: weight <= 0',
+    (e) =>
+      e.deps.catalog.register('ds', [{ count: 1, location: 's3://b/k', format: 'object', weights: 0 }], 'x'),
+    'entries.0.weights',
+  ],
+  [
+    'register: count 0',
+    (e) =>
+      e.deps.catalog.register('ds', [{ count: 0, location: 's3://b/k', format: 'jsonl', weights: 1 }], 'x'),
+    'entries.0.count',
+  ],
+  [
+    'register: NaN weight in list',
+    (e) =>
+      e.deps.catalog.register(
+        'ds',
+        [{ count: 2, location: 's3://b/k', format: 'jsonl', weights: [1, Number.NaN] }],
+        'x',
+      ),
+    'entries.0.weights',
+  ],
 ];
 
 describe('bad input', () => {

@@ -27,14 +27,22 @@ async function pointsOf(make: () => Promise<CoreEnv>, op: (e: CoreEnv) => Promis
 async function planningEnv(label: string) {
   const e = await coreEnv(label);
   await seedDataset(e.deps, 'ds', 1000, { chunk: 250 });
-  await createJob(e.deps, { jobId: 'j', datasetId: 'ds', processor: { name: 'noop' }, batching: { by: 'count', size: 5 } });
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 5 },
+  });
   return e;
 }
 
 describe('a crash between any two writes of planning', () => {
   it('leaves state from which planning again (same run, or a new one) reserves every id exactly once', async () => {
     const plan = (e: CoreEnv, runId: string) => planRun(e.deps, { jobId: 'j', mode: 'incremental' }, runId);
-    const points = await pointsOf(() => planningEnv('crash-plan-probe'), (e) => plan(e, 'run-1'));
+    const points = await pointsOf(
+      () => planningEnv('crash-plan-probe'),
+      (e) => plan(e, 'run-1'),
+    );
     expect(points.length).toBeGreaterThanOrEqual(3);
     for (const [point, nth] of points) {
       for (const rerun of ['same run', 'new run'] as const) {
@@ -42,8 +50,13 @@ describe('a crash between any two writes of planning', () => {
         e.faults.crashAt(point, nth);
         await expect(plan(e, 'run-1'), `${point}#${nth}`).rejects.toBeInstanceOf(InjectedFaultError);
         // A new execution of the same input: the crashed one is dead (it never finalized; its run is gone).
-        const deps = rerun === 'new run' ? e.with({ liveness: { isActive: async (_j, r) => r !== 'run-1' } }) : e.deps;
-        const out = await planRun(deps, { jobId: 'j', mode: 'incremental' }, rerun === 'same run' ? 'run-1' : 'run-2');
+        const deps =
+          rerun === 'new run' ? e.with({ liveness: { isActive: async (_j, r) => r !== 'run-1' } }) : e.deps;
+        const out = await planRun(
+          deps,
+          { jobId: 'j', mode: 'incremental' },
+          rerun === 'same run' ? 'run-1' : 'run-2',
+        );
         const ids = idCounts([await manifestOf(e.deps, out.manifestKey)]);
         expect(ids.size, `${point}#${nth} ${rerun}`).toBe(1000);
         expect([...ids.values()].every((n) => n === 1)).toBe(true);
@@ -56,17 +69,35 @@ describe('a crash between any two writes of planning', () => {
 async function processingEnv(label: string) {
   const e = await coreEnv(label);
   await seedDataset(e.deps, 'ds', 40, { chunk: 40 });
-  await createJob(e.deps, { jobId: 'j', datasetId: 'ds', processor: { name: 'noop' }, batching: { by: 'count', size: 20 } });
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 20 },
+  });
   await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
   return e;
 }
 
-const event = { jobId: 'j', runId: 'run-1', mode: 'incremental' as const, batch: { start: 1, end: 20, stride: 1, scope: 'inventory' as const } };
+const event = {
+  jobId: 'j',
+  runId: 'run-1',
+  mode: 'incremental' as const,
+  batch: { start: 1, end: 20, stride: 1, scope: 'inventory' as const },
+};
 
 describe('a crash between any two writes of processing a batch', () => {
   it('is finished by the next worker once the lease expires: one commit, one output, the dead attempt in the history', async () => {
-    const points = await pointsOf(() => processingEnv('crash-process-probe'), (e) => processBatch(e.deps, event, worker('probe')));
-    expect(points.map(([p]) => p)).toEqual(['process.afterAcquire', 'process.afterOutputs', 'process.beforeCommit', 'process.afterCommit']);
+    const points = await pointsOf(
+      () => processingEnv('crash-process-probe'),
+      (e) => processBatch(e.deps, event, worker('probe')),
+    );
+    expect(points.map(([p]) => p)).toEqual([
+      'process.afterAcquire',
+      'process.afterOutputs',
+      'process.beforeCommit',
+      'process.afterCommit',
+    ]);
     for (const [point, nth] of points) {
       const e = await processingEnv(`crash-process-${point}`);
       e.faults.crashAt(point, nth);
@@ -80,7 +111,10 @@ describe('a crash between any two writes of processing a batch', () => {
       const outputs = await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/');
       expect(outputs.items).toHaveLength(1);
       const history = await collect(e.deps.inventory.attempts('j', { kind: 'inventory' }, 1));
-      expect(history.map((h) => h.outcome), point).toEqual(committed ? ['SUCCEEDED'] : ['LEASE_EXPIRED', 'SUCCEEDED']);
+      expect(
+        history.map((h) => h.outcome),
+        point,
+      ).toEqual(committed ? ['SUCCEEDED'] : ['LEASE_EXPIRED', 'SUCCEEDED']);
     }
   });
 });
@@ -93,7 +127,10 @@ describe('a crash between any two writes of deleting a job', () => {
       await processBatch(e.deps, { ...event, batch: { ...event.batch, start: 21, end: 40 } }, worker('w'));
       return e;
     };
-    const points = await pointsOf(() => setup('crash-delete-probe'), (e) => deleteJob(e.deps, 'j'));
+    const points = await pointsOf(
+      () => setup('crash-delete-probe'),
+      (e) => deleteJob(e.deps, 'j'),
+    );
     expect(points.length).toBeGreaterThanOrEqual(3);
     for (const [point, nth] of points) {
       const e = await setup(`crash-delete-${nth}`);

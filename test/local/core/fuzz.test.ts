@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RequestCounter } from '../../../bench/support/request-counter.ts';
 import { BatchkeeperError } from '../../../core/errors.ts';
 import { createJob } from '../../../core/jobs.ts';
 import { planRun } from '../../../core/plan-run.ts';
-import { RequestCounter } from '../../../bench/support/request-counter.ts';
 import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 
 /** Values a hostile or careless caller sends: right keys with wrong values, and junk. */
@@ -72,7 +72,7 @@ const runInput = fc.oneof(
 );
 
 /** Each case is a valid run (a plan) or a typed error with no write at all; never a crash. */
-async function check(e: CoreEnv, counter: RequestCounter, call: () => Promise<unknown>) {
+async function check(counter: RequestCounter, call: () => Promise<unknown>) {
   counter.reset();
   try {
     await call();
@@ -105,7 +105,7 @@ describe('fuzzing', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(runInput, async (input) => {
-        const outcome = await check(e, counter, () => planRun(e.deps, input, `fz-${n++}`));
+        const outcome = await check(counter, () => planRun(e.deps, input, `fz-${n++}`));
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }),
       { numRuns: 1000, seed: 20261122 },
@@ -146,7 +146,7 @@ describe('fuzzing', () => {
     );
     await fc.assert(
       fc.asyncProperty(spec, async (s) => {
-        await check(e, counter, () => createJob(e.deps, s));
+        await check(counter, () => createJob(e.deps, s));
       }),
       { numRuns: 1000, seed: 7 },
     );
@@ -171,7 +171,7 @@ describe('fuzzing', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 3 }), async (entries) => {
-        await check(e, counter, () => e.deps.catalog.register('ds', entries as never, 'x'));
+        await check(counter, () => e.deps.catalog.register('ds', entries as never, 'x'));
       }),
       { numRuns: 1000, seed: 99 },
     );

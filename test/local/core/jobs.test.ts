@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetNotFoundError, JobBusyError, JobConflictError, JobDeletingError, UnknownProcessorError, ValidationError } from '../../../core/errors.ts';
+import {
+  DatasetNotFoundError,
+  JobBusyError,
+  JobConflictError,
+  JobDeletingError,
+  UnknownProcessorError,
+  ValidationError,
+} from '../../../core/errors.ts';
 import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../../core/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { planRun } from '../../../core/plan-run.ts';
@@ -8,7 +15,13 @@ import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 
 const inventory: BatchScope = { kind: 'inventory' };
-const spec = { jobId: 'addr', datasetId: 'ds', processor: { name: 'normalize-address' }, batching: { by: 'count', size: 100 }, description: 'addresses' };
+const spec = {
+  jobId: 'addr',
+  datasetId: 'ds',
+  processor: { name: 'normalize-address' },
+  batching: { by: 'count', size: 100 },
+  description: 'addresses',
+};
 
 describe('createJob', () => {
   it('validates the config with the processor, hashes it, and a second identical create is a no-op', async () => {
@@ -17,7 +30,11 @@ describe('createJob', () => {
     const first = await createJob(deps, spec);
     expect(first.created).toBe(true);
     expect(first.job.configHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(first.job.config).toEqual({ streetTypeStyle: 'full', uppercaseCity: false, requireHouseNumber: true });
+    expect(first.job.config).toEqual({
+      streetTypeStyle: 'full',
+      uppercaseCity: false,
+      requireHouseNumber: true,
+    });
     const again = await createJob(deps, { ...spec, config: { streetTypeStyle: 'full' } });
     expect(again).toEqual({ job: first.job, created: false });
   });
@@ -26,20 +43,31 @@ describe('createJob', () => {
     const { deps } = await coreEnv('jobs-conflict');
     await seedDataset(deps, 'ds', 10);
     await createJob(deps, spec);
-    await expect(createJob(deps, { ...spec, config: { uppercaseCity: true } })).rejects.toBeInstanceOf(JobConflictError);
-    await expect(createJob(deps, { ...spec, batching: { by: 'count', size: 5 } })).rejects.toBeInstanceOf(JobConflictError);
+    await expect(createJob(deps, { ...spec, config: { uppercaseCity: true } })).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
+    await expect(createJob(deps, { ...spec, batching: { by: 'count', size: 5 } })).rejects.toBeInstanceOf(
+      JobConflictError,
+    );
   });
 
   it('names the unknown processor, the missing data set and the bad config field, writing nothing', async () => {
     const { deps, env } = await coreEnv('jobs-bad');
     await seedDataset(deps, 'ds', 10);
     const before = await countItems(env);
-    await expect(createJob(deps, { ...spec, processor: { name: 'nope' } })).rejects.toBeInstanceOf(UnknownProcessorError);
-    await expect(createJob(deps, { ...spec, datasetId: 'missing' })).rejects.toBeInstanceOf(DatasetNotFoundError);
+    await expect(createJob(deps, { ...spec, processor: { name: 'nope' } })).rejects.toBeInstanceOf(
+      UnknownProcessorError,
+    );
+    await expect(createJob(deps, { ...spec, datasetId: 'missing' })).rejects.toBeInstanceOf(
+      DatasetNotFoundError,
+    );
     const bad = await createJob(deps, { ...spec, config: { streetTypeStyle: 'loud' } }).catch((e) => e);
     expect(bad).toBeInstanceOf(ValidationError);
     expect(bad.field).toBe('config.streetTypeStyle');
-    const version = await createJob(deps, { ...spec, processor: { name: 'normalize-address', version: '9' } }).catch((e) => e);
+    const version = await createJob(deps, {
+      ...spec,
+      processor: { name: 'normalize-address', version: '9' },
+    }).catch((e) => e);
     expect(version.field).toBe('processor.version');
     expect(await countItems(env)).toEqual(before);
   });
@@ -51,7 +79,13 @@ describe('createJob', () => {
     const first = await listJobs(deps, { limit: 2 });
     const second = await listJobs(deps, { limit: 2, next: first.next });
     const third = await listJobs(deps, { limit: 2, next: second.next });
-    expect([...first.items, ...second.items, ...third.items].map((j) => j.jobId)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect([...first.items, ...second.items, ...third.items].map((j) => j.jobId)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+    ]);
     expect(third.next).toBeUndefined();
   });
 });
@@ -63,18 +97,47 @@ describe('updateJobConfig and drift', () => {
     const { job } = await createJob(deps, spec);
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
     for (const start of [1, 101]) {
-      const g = await deps.inventory.acquire({ jobId: 'addr', scope: inventory, start, owner: 'w', runId: 'run-1', leaseMs: 1000, policy: 'skip-succeeded' });
+      const g = await deps.inventory.acquire({
+        jobId: 'addr',
+        scope: inventory,
+        start,
+        owner: 'w',
+        runId: 'run-1',
+        leaseMs: 1000,
+        policy: 'skip-succeeded',
+      });
       if (g.outcome !== 'ACQUIRED') throw new Error('not acquired');
-      await deps.inventory.commit({ jobId: 'addr', scope: inventory, start, end: start + 99, token: g.token, attempt: g.attempt, startedAt: g.startedAt, owner: 'w', runId: 'run-1', configHash: job.configHash, itemsSucceeded: 100, itemsExcepted: 0, exceptions: [] });
+      await deps.inventory.commit({
+        jobId: 'addr',
+        scope: inventory,
+        start,
+        end: start + 99,
+        token: g.token,
+        attempt: g.attempt,
+        startedAt: g.startedAt,
+        owner: 'w',
+        runId: 'run-1',
+        configHash: job.configHash,
+        itemsSucceeded: 100,
+        itemsExcepted: 0,
+        exceptions: [],
+      });
     }
     expect(await drift(deps, 'addr')).toEqual([]);
 
     const updated = await updateJobConfig(deps, 'addr', { uppercaseCity: true });
     expect(updated.configHash).not.toBe(job.configHash);
     expect((await drift(deps, 'addr')).map((b) => b.start)).toEqual([1, 101]);
-    expect((await collect(listBatches(deps, 'addr', { status: 'PENDING' }))).map((b) => b.start)).toEqual([201]);
+    expect((await collect(listBatches(deps, 'addr', { status: 'PENDING' }))).map((b) => b.start)).toEqual([
+      201,
+    ]);
     const summary = await jobSummary(deps, 'addr');
-    expect(summary).toMatchObject({ batches: { SUCCEEDED: 2, PENDING: 1, RUNNING: 0, FAILED: 0 }, itemsDone: 200, drifted: 2, idsCovered: { first: 1, watermark: 301 } });
+    expect(summary).toMatchObject({
+      batches: { SUCCEEDED: 2, PENDING: 1, RUNNING: 0, FAILED: 0 },
+      itemsDone: 200,
+      drifted: 2,
+      idsCovered: { first: 1, watermark: 301 },
+    });
     expect(summary.exceptions).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
   });
 });
@@ -87,10 +150,32 @@ describe('deleteJob', () => {
     await createJob(deps, spec);
     await createJob(deps, { ...spec, jobId: 'other' });
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
-    const g = await deps.inventory.acquire({ jobId: 'addr', scope: inventory, start: 1, owner: 'w', runId: 'run-1', leaseMs: 1000, policy: 'skip-succeeded' });
+    const g = await deps.inventory.acquire({
+      jobId: 'addr',
+      scope: inventory,
+      start: 1,
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 1000,
+      policy: 'skip-succeeded',
+    });
     if (g.outcome !== 'ACQUIRED') throw new Error('not acquired');
     await deps.objects.put(deps.buckets.work, 'outputs/addr/x.jsonl', '{}');
-    await deps.inventory.commit({ jobId: 'addr', scope: inventory, start: 1, end: 100, token: g.token, attempt: g.attempt, startedAt: g.startedAt, owner: 'w', runId: 'run-1', configHash: 'h', itemsSucceeded: 99, itemsExcepted: 1, exceptions: [{ itemId: 3, kind: 'k', details: {} }] });
+    await deps.inventory.commit({
+      jobId: 'addr',
+      scope: inventory,
+      start: 1,
+      end: 100,
+      token: g.token,
+      attempt: g.attempt,
+      startedAt: g.startedAt,
+      owner: 'w',
+      runId: 'run-1',
+      configHash: 'h',
+      itemsSucceeded: 99,
+      itemsExcepted: 1,
+      exceptions: [{ itemId: 3, kind: 'k', details: {} }],
+    });
 
     const report = await deleteJob(deps, 'addr');
     expect(report.existed).toBe(true);
@@ -110,10 +195,20 @@ describe('deleteJob', () => {
     await seedDataset(deps, 'ds', 300);
     await createJob(deps, spec);
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
-    await deps.inventory.acquire({ jobId: 'addr', scope: inventory, start: 101, owner: 'w', runId: 'run-1', leaseMs: 60_000, policy: 'skip-succeeded' });
+    await deps.inventory.acquire({
+      jobId: 'addr',
+      scope: inventory,
+      start: 101,
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 60_000,
+      policy: 'skip-succeeded',
+    });
     await expect(deleteJob(deps, 'addr')).rejects.toBeInstanceOf(JobBusyError);
     await deps.inventory.markJobDeleting('addr', 'x');
-    await expect(planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-2')).rejects.toBeInstanceOf(JobDeletingError);
+    await expect(planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-2')).rejects.toBeInstanceOf(
+      JobDeletingError,
+    );
     expect((await deleteJob(deps, 'addr', { force: true })).existed).toBe(true);
   });
 });

@@ -11,10 +11,23 @@ const inventory: BatchScope = { kind: 'inventory' };
 async function setup(label: string) {
   const env = await coreEnv(label);
   await seedDataset(env.deps, 'ds', 300);
-  await createJob(env.deps, { jobId: 'j', datasetId: 'ds', processor: { name: 'noop' }, batching: { by: 'count', size: 100 } });
+  await createJob(env.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 100 },
+  });
   await planRun(env.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
   const take = (owner: string, leaseMs = 10_000) =>
-    env.deps.inventory.acquire({ jobId: 'j', scope: inventory, start: 1, owner, runId: 'run-1', leaseMs, policy: 'skip-succeeded' });
+    env.deps.inventory.acquire({
+      jobId: 'j',
+      scope: inventory,
+      start: 1,
+      owner,
+      runId: 'run-1',
+      leaseMs,
+      policy: 'skip-succeeded',
+    });
   return { ...env, take };
 }
 
@@ -60,10 +73,23 @@ describe('InventoryStore.acquire', () => {
   it('skips a batch that is already done, unless a backfill asks again', async () => {
     const { take, deps } = await setup('lease-done');
     const a = granted(await take('a'));
-    await deps.inventory.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 100, itemsExcepted: 0, exceptions: [] });
+    await deps.inventory.commit({
+      ...leaseOf(a, 'a'),
+      itemsSucceeded: 100,
+      itemsExcepted: 0,
+      exceptions: [],
+    });
     expect((await take('b')).outcome).toBe('ALREADY_DONE');
     const again = (policy: 'redo-unless-same-run', runId: string) =>
-      deps.inventory.acquire({ jobId: 'j', scope: inventory, start: 1, owner: 'c', runId, leaseMs: 1000, policy });
+      deps.inventory.acquire({
+        jobId: 'j',
+        scope: inventory,
+        start: 1,
+        owner: 'c',
+        runId,
+        leaseMs: 1000,
+        policy,
+      });
     expect((await again('redo-unless-same-run', 'run-1')).outcome).toBe('ALREADY_DONE');
     expect((await again('redo-unless-same-run', 'run-2')).outcome).toBe('ACQUIRED');
   });
@@ -78,15 +104,33 @@ describe('fencing', () => {
     const before = await deps.inventory.getBatch('j', inventory, 1);
     const stale = leaseOf(a, 'a');
 
-    await expect(deps.inventory.commit({ ...stale, itemsSucceeded: 1, itemsExcepted: 1, exceptions: [{ itemId: 5, kind: 'k', details: {} }] })).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(deps.inventory.heartbeat({ ...stale, leaseMs: 1000 })).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(deps.inventory.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' })).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(deps.inventory.recordExceptions(stale, [{ itemId: 7, kind: 'k', details: {} }])).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      deps.inventory.commit({
+        ...stale,
+        itemsSucceeded: 1,
+        itemsExcepted: 1,
+        exceptions: [{ itemId: 5, kind: 'k', details: {} }],
+      }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(deps.inventory.heartbeat({ ...stale, leaseMs: 1000 })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+    await expect(
+      deps.inventory.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      deps.inventory.recordExceptions(stale, [{ itemId: 7, kind: 'k', details: {} }]),
+    ).rejects.toBeInstanceOf(LeaseLostError);
 
     expect(await deps.inventory.getBatch('j', inventory, 1)).toEqual(before);
     expect((await deps.exceptions.list('j', undefined)).items).toEqual([]);
     // The new owner is undisturbed.
-    await deps.inventory.commit({ ...leaseOf(b, 'b'), itemsSucceeded: 100, itemsExcepted: 0, exceptions: [] });
+    await deps.inventory.commit({
+      ...leaseOf(b, 'b'),
+      itemsSucceeded: 100,
+      itemsExcepted: 0,
+      exceptions: [],
+    });
     expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('SUCCEEDED');
   });
 
@@ -94,7 +138,9 @@ describe('fencing', () => {
     const { take, clock, deps } = await setup('lease-expired-commit');
     const a = granted(await take('a', 1000));
     clock.advance(1001);
-    await expect(deps.inventory.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 1, itemsExcepted: 0, exceptions: [] })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      deps.inventory.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 1, itemsExcepted: 0, exceptions: [] }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('heartbeats extend a live lease', async () => {
@@ -104,7 +150,12 @@ describe('fencing', () => {
     await deps.inventory.heartbeat({ ...leaseOf(a, 'a'), leaseMs: 1000 });
     clock.advance(800);
     expect((await take('b')).outcome).toBe('BUSY');
-    await deps.inventory.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 100, itemsExcepted: 0, exceptions: [] });
+    await deps.inventory.commit({
+      ...leaseOf(a, 'a'),
+      itemsSucceeded: 100,
+      itemsExcepted: 0,
+      exceptions: [],
+    });
   });
 });
 
@@ -112,14 +163,32 @@ describe('history', () => {
   it('keeps every attempt and its outcome, and the commit records config, run, counts and exceptions', async () => {
     const { take, clock, deps } = await setup('lease-history');
     const a = granted(await take('a'));
-    await deps.inventory.fail({ ...leaseOf(a, 'a'), error: { name: 'RetryableError', message: 'throttled' }, outcome: 'RETRY' });
+    await deps.inventory.fail({
+      ...leaseOf(a, 'a'),
+      error: { name: 'RetryableError', message: 'throttled' },
+      outcome: 'RETRY',
+    });
     const b = granted(await take('b'));
-    await deps.inventory.fail({ ...leaseOf(b, 'b'), error: { name: 'TypeError', message: 'bad' }, outcome: 'FAILED' });
+    await deps.inventory.fail({
+      ...leaseOf(b, 'b'),
+      error: { name: 'TypeError', message: 'bad' },
+      outcome: 'FAILED',
+    });
     expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     const c = granted(await take('c'));
     clock.advance(50);
-    const many = Array.from({ length: 150 }, (_, i) => ({ itemId: i + 1, kind: 'bad-address', details: { i } }));
-    await deps.inventory.commit({ ...leaseOf(c, 'c'), itemsSucceeded: 100, itemsExcepted: 150, exceptions: many, outputKey: 'outputs/j/x' });
+    const many = Array.from({ length: 150 }, (_, i) => ({
+      itemId: i + 1,
+      kind: 'bad-address',
+      details: { i },
+    }));
+    await deps.inventory.commit({
+      ...leaseOf(c, 'c'),
+      itemsSucceeded: 100,
+      itemsExcepted: 150,
+      exceptions: many,
+      outputKey: 'outputs/j/x',
+    });
 
     const history = await collect(deps.inventory.attempts('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner, h.error?.name])).toEqual([
@@ -129,7 +198,13 @@ describe('history', () => {
     ]);
     expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 150 });
     const batch = await deps.inventory.getBatch('j', inventory, 1);
-    expect(batch).toMatchObject({ status: 'SUCCEEDED', configHash: 'hash-a', completedRunId: 'run-1', itemsSucceeded: 100, outputKey: 'outputs/j/x' });
+    expect(batch).toMatchObject({
+      status: 'SUCCEEDED',
+      configHash: 'hash-a',
+      completedRunId: 'run-1',
+      itemsSucceeded: 100,
+      outputKey: 'outputs/j/x',
+    });
     expect(batch?.leaseOwner).toBeUndefined();
     expect((await deps.exceptions.counts('j')).OPEN).toBe(150);
     expect((await collect(deps.inventory.runAttempts('j', 'run-1'))).length).toBe(3);
@@ -139,12 +214,26 @@ describe('history', () => {
     const { take, clock, deps } = await setup('lease-abandoned');
     granted(await take('a', 1000));
     const error = { name: 'States.Timeout', message: 'timed out' };
-    expect(await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error })).toBe(true);
-    expect(await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error })).toBe(false);
+    expect(
+      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+    ).toBe(true);
+    expect(
+      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+    ).toBe(false);
     expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     clock.advance(10);
-    await deps.inventory.acquire({ jobId: 'j', scope: inventory, start: 1, owner: 'z', runId: 'run-9', leaseMs: 1000, policy: 'skip-succeeded' });
-    expect(await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error })).toBe(false);
+    await deps.inventory.acquire({
+      jobId: 'j',
+      scope: inventory,
+      start: 1,
+      owner: 'z',
+      runId: 'run-9',
+      leaseMs: 1000,
+      policy: 'skip-succeeded',
+    });
+    expect(
+      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+    ).toBe(false);
     expect((await deps.inventory.getBatch('j', inventory, 1))?.leaseOwner).toBe('z');
   });
 });
@@ -155,7 +244,15 @@ describe('mutual exclusion under concurrency', () => {
     for (const start of [1, 101, 201]) {
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          deps.inventory.acquire({ jobId: 'j', scope: inventory, start, owner: `w${i}`, runId: 'run-1', leaseMs: 60_000, policy: 'skip-succeeded' }),
+          deps.inventory.acquire({
+            jobId: 'j',
+            scope: inventory,
+            start,
+            owner: `w${i}`,
+            runId: 'run-1',
+            leaseMs: 60_000,
+            policy: 'skip-succeeded',
+          }),
         ),
       );
       expect(results.filter((r) => r.outcome === 'ACQUIRED')).toHaveLength(1);

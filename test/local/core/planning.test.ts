@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planRun } from '../../../core/plan-run.ts';
 import { createJob } from '../../../core/jobs.ts';
+import { planRun } from '../../../core/plan-run.ts';
 import { appendRecords, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 
@@ -19,7 +19,12 @@ describe('planRun incremental', () => {
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
 
-    expect(plan).toMatchObject({ batches: 11, items: 1050, newBatches: 11, manifestKey: 'manifests/j/run-1.json' });
+    expect(plan).toMatchObject({
+      batches: 11,
+      items: 1050,
+      newBatches: 11,
+      manifestKey: 'manifests/j/run-1.json',
+    });
     const manifest = await manifestOf(deps, plan.manifestKey);
     expect(manifest[0]).toEqual({ start: 1, end: 100, stride: 1, scope: 'inventory' });
     expect(manifest[10]).toEqual({ start: 1001, end: 1050, stride: 1, scope: 'inventory' });
@@ -92,7 +97,9 @@ describe('planRun with 8 concurrent planners', () => {
     for (let round = 0; round < 6; round++) {
       await appendRecords(deps, 'ds', 1500 + round * 37, { chunk: 500 });
       const plans = await Promise.all(
-        Array.from({ length: 8 }, (_, p) => planRun(deps, { jobId: 'j', mode: 'incremental', maxBatches: 40 }, `r${round}-p${p}`)),
+        Array.from({ length: 8 }, (_, p) =>
+          planRun(deps, { jobId: 'j', mode: 'incremental', maxBatches: 40 }, `r${round}-p${p}`),
+        ),
       );
       for (const plan of plans) manifests.push(await manifestOf(deps, plan.manifestKey));
     }
@@ -164,7 +171,15 @@ describe('planRun backfill', () => {
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     await deps.inventory.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
-    await deps.inventory.acquire({ jobId: 'j', scope: { kind: 'inventory' }, start: 101, owner: 'w', runId: 'run-1', leaseMs: 60_000, policy: 'skip-succeeded' });
+    await deps.inventory.acquire({
+      jobId: 'j',
+      scope: { kind: 'inventory' },
+      start: 101,
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 60_000,
+      policy: 'skip-succeeded',
+    });
     const plan = await planRun(deps, { jobId: 'j', mode: 'backfill', idStart: 50, idEnd: 250 }, 'run-2');
     const m = await manifestOf(deps, plan.manifestKey);
     expect(m.map((b) => b.start)).toEqual([50, 201]);
@@ -182,14 +197,40 @@ describe('planRun retry-failed and sample', () => {
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental', maxBatches: 3 }, 'run-1');
     await deps.inventory.finishRun('j', 'run-1', { status: 'PARTIAL', finishedAt: 'x' });
-    const inv = { jobId: 'j', scope: { kind: 'inventory' as const }, owner: 'w', runId: 'run-1', leaseMs: 1000, policy: 'skip-succeeded' as const };
+    const inv = {
+      jobId: 'j',
+      scope: { kind: 'inventory' as const },
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 1000,
+      policy: 'skip-succeeded' as const,
+    };
     const a = await deps.inventory.acquire({ ...inv, start: 1 });
     const b = await deps.inventory.acquire({ ...inv, start: 101 });
     await deps.inventory.acquire({ ...inv, start: 201 });
     if (a.outcome !== 'ACQUIRED' || b.outcome !== 'ACQUIRED') throw new Error('not acquired');
     const lease = { jobId: 'j', scope: inv.scope, owner: 'w', runId: 'run-1', configHash: 'h' };
-    await deps.inventory.commit({ ...lease, start: 1, end: 100, token: a.token, attempt: a.attempt, startedAt: a.startedAt, itemsSucceeded: 100, itemsExcepted: 0, exceptions: [] });
-    await deps.inventory.fail({ ...lease, start: 101, end: 200, token: b.token, attempt: b.attempt, startedAt: b.startedAt, error: { name: 'Error', message: 'boom' }, outcome: 'FAILED' });
+    await deps.inventory.commit({
+      ...lease,
+      start: 1,
+      end: 100,
+      token: a.token,
+      attempt: a.attempt,
+      startedAt: a.startedAt,
+      itemsSucceeded: 100,
+      itemsExcepted: 0,
+      exceptions: [],
+    });
+    await deps.inventory.fail({
+      ...lease,
+      start: 101,
+      end: 200,
+      token: b.token,
+      attempt: b.attempt,
+      startedAt: b.startedAt,
+      error: { name: 'Error', message: 'boom' },
+      outcome: 'FAILED',
+    });
     clock.advance(5000);
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'retry-failed' }, 'run-2');

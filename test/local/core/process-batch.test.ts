@@ -15,7 +15,10 @@ import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 
 const lines: string[] = [];
-const log = { info: (m: string, d?: unknown) => lines.push(JSON.stringify([m, d])), warn: (m: string, d?: unknown) => lines.push(JSON.stringify([m, d])) };
+const log = {
+  info: (m: string, d?: unknown) => lines.push(JSON.stringify([m, d])),
+  warn: (m: string, d?: unknown) => lines.push(JSON.stringify([m, d])),
+};
 const worker = (id: string) => ({ invocationId: id, log });
 
 let flaky = 0;
@@ -43,15 +46,31 @@ async function setup(label: string, opts: { secret?: string } = {}) {
   let secretArn: string | undefined;
   if (opts.secret) {
     const key = await e.env.clients.kms.send(new CreateKeyCommand({ Description: 'data sets' }));
-    const out = await e.env.clients.secrets.send(new CreateSecretCommand({ Name: `ds-${label}`, SecretString: opts.secret, KmsKeyId: key.KeyMetadata?.KeyId }));
+    const out = await e.env.clients.secrets.send(
+      new CreateSecretCommand({
+        Name: `ds-${label}`,
+        SecretString: opts.secret,
+        KmsKeyId: key.KeyMetadata?.KeyId,
+      }),
+    );
     secretArn = out.ARN;
   }
   await e.deps.catalog.createDataset({ datasetId: 'ds', secretArn }, 'x');
   await seedDataset(e.deps, 'ds', 40, { chunk: 10 });
-  await createJob(e.deps, { jobId: 'j', datasetId: 'ds', processor: { name: 'picky' }, batching: { by: 'count', size: 10 } });
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'picky' },
+    batching: { by: 'count', size: 10 },
+  });
   const plan = await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
   const manifest = await manifestOf(e.deps, plan.manifestKey);
-  const event = (i: number) => ({ jobId: 'j', runId: 'run-1', mode: 'incremental' as const, batch: manifest[i] as (typeof manifest)[number] });
+  const event = (i: number) => ({
+    jobId: 'j',
+    runId: 'run-1',
+    mode: 'incremental' as const,
+    batch: manifest[i] as (typeof manifest)[number],
+  });
   return { ...e, event };
 }
 
@@ -59,12 +78,31 @@ describe('processBatch', () => {
   it('processes items, sets rejected ones aside, writes outputs to the batch key and commits, with the preflight answers', async () => {
     const { deps, event } = await setup('pb-basic');
     const out = await processBatch(deps, event(0), worker('w1'));
-    expect(out).toMatchObject({ outcome: 'SUCCEEDED', start: 1, end: 10, itemsSucceeded: 5, itemsExcepted: 5 });
-    const body = await deps.objects.get(deps.buckets.work, 'outputs/j/0000000000000001-0000000000000010.jsonl');
-    const rows = Buffer.from(body as Uint8Array).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(out).toMatchObject({
+      outcome: 'SUCCEEDED',
+      start: 1,
+      end: 10,
+      itemsSucceeded: 5,
+      itemsExcepted: 5,
+    });
+    const body = await deps.objects.get(
+      deps.buckets.work,
+      'outputs/j/0000000000000001-0000000000000010.jsonl',
+    );
+    const rows = Buffer.from(body as Uint8Array)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.id)).toEqual([2, 4, 6, 8, 10]);
     expect(rows[0].output).toEqual({ half: 1, tag: 'a', connected: false });
-    expect((await deps.exceptions.list('j', 'OPEN')).items.map((x) => [x.itemId, x.kind])).toEqual([[1, 'odd'], [3, 'odd'], [5, 'odd'], [7, 'odd'], [9, 'odd']]);
+    expect((await deps.exceptions.list('j', 'OPEN')).items.map((x) => [x.itemId, x.kind])).toEqual([
+      [1, 'odd'],
+      [3, 'odd'],
+      [5, 'odd'],
+      [7, 'odd'],
+      [9, 'odd'],
+    ]);
     const [attempt] = await collect(deps.inventory.attempts('j', { kind: 'inventory' }, 1));
     const preflight = attempt?.diagnostics?.preflight as Record<string, { ok: boolean }>;
     expect(Object.keys(preflight).sort()).toEqual(['ready', 'right', 'safe', 'valid', 'where']);
@@ -80,12 +118,24 @@ describe('processBatch', () => {
     await expect(processBatch(deps, event(1), worker('w3'))).rejects.toBeInstanceOf(TypeError);
     const failed = await deps.inventory.getBatch('j', { kind: 'inventory' }, 11);
     expect(failed).toMatchObject({ status: 'FAILED', error: 'TypeError: unlucky' });
-    const caught = { ...event(1), error: { Error: 'TypeError', Cause: JSON.stringify({ errorMessage: 'unlucky' }) } };
+    const caught = {
+      ...event(1),
+      error: { Error: 'TypeError', Cause: JSON.stringify({ errorMessage: 'unlucky' }) },
+    };
     expect(await recordFailure(deps, caught)).toEqual({ recorded: false, error: 'TypeError' });
     const history = await collect(deps.inventory.attempts('j', { kind: 'inventory' }));
-    expect(history.map((h) => [h.start, h.outcome])).toEqual([[11, 'FAILED'], [21, 'RETRY'], [21, 'SUCCEEDED']]);
+    expect(history.map((h) => [h.start, h.outcome])).toEqual([
+      [11, 'FAILED'],
+      [21, 'RETRY'],
+      [21, 'SUCCEEDED'],
+    ]);
     const fin = await finalizeRun(deps, { jobId: 'j', runId: 'run-1' });
-    expect(fin).toMatchObject({ status: 'PARTIAL', batchesSucceeded: 1, batchesFailed: 1, batchesNotDone: 2 });
+    expect(fin).toMatchObject({
+      status: 'PARTIAL',
+      batchesSucceeded: 1,
+      batchesFailed: 1,
+      batchesNotDone: 2,
+    });
     const run = await deps.inventory.getRun('j', 'run-1');
     expect(run?.stats?.states.ProcessBatch?.count).toBe(3);
   });
@@ -97,7 +147,9 @@ describe('processBatch', () => {
     expect(error).toBeInstanceOf(PreflightFailedError);
     expect(error.context.question).toBe('where');
     const [attempt] = await collect(deps.inventory.attempts('j', { kind: 'inventory' }, 11));
-    expect((attempt?.diagnostics?.preflight as Record<string, { ok: boolean }>).where?.ok).toBe(false);
+    expect((attempt?.diagnostics?.preflight as Record<string, { ok: boolean }> | undefined)?.where?.ok).toBe(
+      false,
+    );
   });
 });
 
@@ -108,7 +160,10 @@ describe('secrets', () => {
     lines.length = 0;
     for (const i of [0, 3]) await processBatch(deps, event(i), worker(`w${i}`));
     await finalizeRun(deps, { jobId: 'j', runId: 'run-1' });
-    const out = await deps.objects.get(deps.buckets.work, 'outputs/j/0000000000000001-0000000000000010.jsonl');
+    const out = await deps.objects.get(
+      deps.buckets.work,
+      'outputs/j/0000000000000001-0000000000000010.jsonl',
+    );
     expect(Buffer.from(out as Uint8Array).toString()).toContain('"connected":true');
     for (const table of Object.values(env.tables)) {
       const items = await env.clients.doc.send(new ScanCommand({ TableName: table }));
@@ -116,7 +171,9 @@ describe('secrets', () => {
     }
     for (const bucket of [env.bucket, env.dataBucket]) {
       for (const o of (await deps.objects.list(bucket, '')).items) {
-        expect(Buffer.from((await deps.objects.get(bucket, o.key)) as Uint8Array).toString()).not.toContain(value);
+        expect(Buffer.from((await deps.objects.get(bucket, o.key)) as Uint8Array).toString()).not.toContain(
+          value,
+        );
       }
     }
     expect(lines.length).toBeGreaterThan(0);
@@ -134,10 +191,24 @@ describe('exceptions flow', () => {
     expect(again).toEqual({ requeued: 4, datasetId: 'j.exceptions' });
     expect(await requeueExceptions(deps, 'j')).toEqual({ requeued: 0, datasetId: 'j.exceptions' });
     expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 1, REQUEUED: 4 });
-    await createJob(deps, { jobId: 'j2', datasetId: 'j.exceptions', processor: { name: 'noop' }, batching: { by: 'count', size: 10 } });
+    await createJob(deps, {
+      jobId: 'j2',
+      datasetId: 'j.exceptions',
+      processor: { name: 'noop' },
+      batching: { by: 'count', size: 10 },
+    });
     const plan = await planRun(deps, { jobId: 'j2', mode: 'incremental' }, 'run-2');
     expect(plan.items).toBe(4);
-    const out = await processBatch(deps, { jobId: 'j2', runId: 'run-2', mode: 'incremental', batch: { start: 1, end: 4, stride: 1, scope: 'inventory' } }, worker('w'));
+    const out = await processBatch(
+      deps,
+      {
+        jobId: 'j2',
+        runId: 'run-2',
+        mode: 'incremental',
+        batch: { start: 1, end: 4, stride: 1, scope: 'inventory' },
+      },
+      worker('w'),
+    );
     expect(out).toMatchObject({ outcome: 'SUCCEEDED', itemsSucceeded: 4 });
   });
 });

@@ -4,7 +4,9 @@ import { canonicalJson, configHash } from '../../../core/config-hash.ts';
 describe('configHash', () => {
   it('ignores key order at every depth', () => {
     const p = { name: 'p', version: '1' };
-    expect(configHash(p, { a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(configHash(p, { b: { c: [1, { e: 3, d: 2 }] }, a: 1 }));
+    expect(configHash(p, { a: 1, b: { c: [1, { d: 2, e: 3 }] } })).toBe(
+      configHash(p, { b: { c: [1, { e: 3, d: 2 }] }, a: 1 }),
+    );
   });
 
   it('changes with the processor version, the name and the config', () => {
@@ -15,7 +17,9 @@ describe('configHash', () => {
   });
 
   it('is SHA-256 of the canonical JSON of processor, version and config', () => {
-    expect(canonicalJson({ version: '1', processor: 'p', config: { b: 2, a: 1 } })).toBe('{"config":{"a":1,"b":2},"processor":"p","version":"1"}');
+    expect(canonicalJson({ version: '1', processor: 'p', config: { b: 2, a: 1 } })).toBe(
+      '{"config":{"a":1,"b":2},"processor":"p","version":"1"}',
+    );
     expect(configHash({ name: 'p', version: '1' }, {})).toMatch(/^[0-9a-f]{64}$/);
   });
 });
