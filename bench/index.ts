@@ -1,7 +1,13 @@
+import { bookkeepingBench } from './bookkeeping.ts';
+import { costBench } from './cost.ts';
 import { inventoryBench } from './inventory.ts';
 
 /** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). Figures only, never pass/fail. */
-const benches: Record<string, () => Promise<string>> = { inventory: inventoryBench };
+const benches: Record<string, () => Promise<string>> = {
+  inventory: inventoryBench,
+  bookkeeping: bookkeepingBench,
+  cost: costBench,
+};
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = names.filter((n) => !benches[n]);

@@ -11,7 +11,7 @@ import { printTable } from './support/table.ts';
 const inventory = { kind: 'inventory' } as const;
 
 /** A data set of `ids` ids, registered as chunk entries (planning by count reads no objects). */
-async function dataset(deps: Deps, id: string, ids: number) {
+export async function dataset(deps: Deps, id: string, ids: number) {
   await deps.catalog.createDataset({ datasetId: id }, new Date().toISOString());
   const entries = [];
   for (let n = 0; n < ids; n += 10_000) {
@@ -26,7 +26,7 @@ async function dataset(deps: Deps, id: string, ids: number) {
 }
 
 /** One planner: plan up to `per` batches, acquire (and commit) each, until the shared budget is spent. Returns starts. */
-async function planner(
+export async function planner(
   deps: Deps,
   jobId: string,
   name: string,
@@ -79,11 +79,12 @@ async function planner(
   return acquired;
 }
 
-async function claimsPerSecond(deps: Deps, jobId: string, planners: number, batches: number) {
+/** `planners` concurrent planners reserve and acquire (and, with `commit`, commit) `batches` batches. */
+export async function claimsPerSecond(deps: Deps, jobId: string, planners: number, batches: number, commit = true) {
   const budget = { left: batches };
   const began = performance.now();
   const all = await Promise.all(
-    Array.from({ length: planners }, (_, p) => planner(deps, jobId, `${jobId}-p${p}`, budget, 99, true)),
+    Array.from({ length: planners }, (_, p) => planner(deps, jobId, `${jobId}-p${p}`, budget, 99, commit)),
   );
   const seconds = (performance.now() - began) / 1000;
   const starts = all.flat();
@@ -94,15 +95,15 @@ async function claimsPerSecond(deps: Deps, jobId: string, planners: number, batc
   };
 }
 
-/** The store's ceiling: bare conditional UpdateItem calls from 8 concurrent clients. */
-async function rawConditionalWrites(deps: Deps, table: string, n: number) {
+/** The store's ceiling: bare conditional UpdateItem calls from `clients` concurrent clients (8 by default). */
+export async function rawConditionalWrites(deps: Deps, table: string, n: number, clients = 8) {
   const doc = (
     deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
   ).ctx.doc;
   let i = 0;
   const began = performance.now();
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
+    Array.from({ length: clients }, async () => {
       while (i < n) {
         const k = i++;
         await doc.send(

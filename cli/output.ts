@@ -44,6 +44,7 @@ export const jsonLine = (value: unknown): string => `${JSON.stringify(value)}\n`
  * @example table(['mode', 'items'], [['incremental', 100000]])
  */
 export function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  if (rows.length === 0) return '(none)\n';
   const cells = [header.map(String), ...rows.map((r) => r.map(cell))];
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
@@ -63,7 +64,8 @@ function cell(value: unknown): string {
 }
 
 /** 100000 -> `100,000`: counts read at a glance. */
-export const formatCount = (n: number): string => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(1));
+export const formatCount = (n: number): string =>
+  Number.isInteger(n) ? n.toLocaleString('en-US') : n.toFixed(1);
 
 /** Milliseconds as `850 ms`, `12.3 s` or `2 min 05 s`. */
 export function formatDuration(ms: number | undefined): string {
@@ -78,7 +80,9 @@ export function formatDuration(ms: number | undefined): string {
 export function fields(pairs: readonly (readonly [string, unknown])[]): string {
   const shown = pairs.filter(([, v]) => v !== undefined);
   const width = Math.max(0, ...shown.map(([k]) => k.length));
-  return shown.map(([k, v]) => `${k.padEnd(width)}  ${typeof v === 'object' ? JSON.stringify(v) : cell(v)}\n`).join('');
+  return shown
+    .map(([k, v]) => `${k.padEnd(width)}  ${typeof v === 'object' ? JSON.stringify(v) : cell(v)}\n`)
+    .join('');
 }
 
 /** Progress of a run: batches done and failed out of those planned. */
@@ -103,24 +107,32 @@ export function progressLine(label: string, p: Progress): string {
 
 /**
  * A progress display on stderr: on a terminal one line redrawn in place; elsewhere (CI, tests, pipes) a line
- * whenever the counts change, so that logs stay readable.
+ * when the counts changed, at most every `everyMs`, so that logs stay readable.
  */
-export function progressReporter(io: Io, label: string) {
-  let last = '';
-  let drawn = false;
+export function progressReporter(io: Io, label: string, everyMs = 2_000) {
+  let shown = '';
+  let latest: Progress | undefined;
+  let lastAt = 0;
+  const key = (p: Progress) => `${p.planned}/${p.succeeded}/${p.failed}`;
   return {
     update(p: Progress) {
-      const key = `${p.planned}/${p.succeeded}/${p.failed}`;
+      latest = p;
       if (io.errIsTty) {
         io.err(`\r${progressLine(label, p)}\u001b[K`);
-        drawn = true;
-      } else if (key !== last) {
+        shown = key(p);
+      } else if (key(p) !== shown && Date.now() - lastAt >= everyMs) {
         io.err(`${progressLine(label, p)}\n`);
+        shown = key(p);
+        lastAt = Date.now();
       }
-      last = key;
     },
+    /** The final counts, if they were not shown yet, and the end of the redrawn line. */
     done() {
-      if (drawn) io.err('\n');
+      if (io.errIsTty) {
+        if (latest) io.err('\n');
+      } else if (latest && key(latest) !== shown) {
+        io.err(`${progressLine(label, latest)}\n`);
+      }
     },
   };
 }

@@ -1,5 +1,3 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Clients, makeClients, type ServiceName } from '../core/clients.ts';
 import type { Deps } from '../core/deps.ts';
 import { BatchkeeperError } from '../core/errors.ts';
@@ -7,7 +5,7 @@ import { makeDeps } from '../core/make-deps.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../core/processors/registry.ts';
 import { ENV, type TableNames } from '../core/tables.ts';
-import { readLocalState } from './local/local-state.ts';
+import { type LocalState, readLocalState } from './local/local-state.ts';
 
 /** Where the CLI works: the running local mode, or a deployed stack in an AWS account. */
 export interface Target {
@@ -33,15 +31,12 @@ export interface TargetOptions {
   readonly processors?: ProcessorRegistry;
 }
 
-/** The target could not be found: no local mode running, no such stack, an output missing. */
+/** The deployment could not be found: no such stack, or an output missing. */
 export class TargetNotFoundError extends BatchkeeperError {
   constructor(message: string, context: Record<string, unknown>, options?: { cause?: unknown }) {
     super(message, context, options);
   }
 }
-
-/** The local mode's state, as local-state.ts reads it. */
-export type LocalState = Awaited<ReturnType<typeof readLocalState>>;
 
 export const DEFAULT_STACK = 'Batchkeeper';
 
@@ -50,13 +45,21 @@ export const DEFAULT_STACK = 'Batchkeeper';
  * @example const target = await resolveTarget({ local: true, dataDir: '/tmp/bk' });
  */
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
-  if (o.local) return targetFromLocalState(await runningLocalState(o.dataDir, o.env), o.processors);
+  // readLocalState names the state file and refuses one whose process is gone, instead of timing out later.
+  if (o.local) return targetFromLocalState(readLocalState(o.dataDir), o.processors);
   return awsTarget(o);
 }
 
 /** A target over a local mode's state (the demo and the tests hold the state already). */
-export function targetFromLocalState(state: LocalState, processors: ProcessorRegistry = defaultRegistry): Target {
-  const clients = makeClients({ region: state.region, endpoints: state.endpoints, credentials: state.credentials });
+export function targetFromLocalState(
+  state: LocalState,
+  processors: ProcessorRegistry = defaultRegistry,
+): Target {
+  const clients = makeClients({
+    region: state.region,
+    endpoints: state.endpoints,
+    credentials: state.credentials,
+  });
   const names = { tables: state.tables, buckets: state.buckets };
   return {
     kind: 'local',
@@ -69,37 +72,8 @@ export function targetFromLocalState(state: LocalState, processors: ProcessorReg
   };
 }
 
-/** Where local-state.ts keeps the state file: named in messages so that a user can look. */
-export function localStatePath(dataDir?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.BATCHKEEPER_LOCAL_STATE ?? join(dataDir ?? join(tmpdir(), 'batchkeeper-local'), 'local.json');
-}
-
-async function runningLocalState(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<LocalState> {
-  const path = localStatePath(dataDir, env);
-  let state: LocalState;
-  try {
-    state = await readLocalState(dataDir);
-  } catch (cause) {
-    throw new TargetNotFoundError(`no local mode found (state file ${path}); start one with: batchkeeper local up`, { path }, { cause });
-  }
-  // A state file left by a killed local mode names endpoints nobody answers on: say so instead of timing out.
-  if (!isAlive(state.pid)) {
-    throw new TargetNotFoundError(`the local mode of ${path} (pid ${state.pid}) is not running; start it with: batchkeeper local up`, { path, pid: state.pid });
-  }
-  return state;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 type Names = { tables: TableNames; buckets: { work: string; data: string }; stateMachineArn: string };
-type NameKey = 'catalog' | 'inventory' | 'exceptions' | 'data' | 'work' | 'stateMachineArn';
+export type NameKey = 'catalog' | 'inventory' | 'exceptions' | 'data' | 'work' | 'stateMachineArn';
 
 /** Each resource: the environment variable that overrides it and the stack output that names it. */
 const RESOURCES: readonly { key: NameKey; env: string; output: string }[] = [
@@ -127,33 +101,66 @@ async function awsTarget(o: TargetOptions): Promise<Target> {
   };
   const processors = o.processors ?? defaultRegistry;
   const resolvedRegion = await clients.sfn.config.region();
-  return { kind: 'aws', region: resolvedRegion, clients, deps: makeDeps({ clients, ...names, processors }), ...names };
+  return {
+    kind: 'aws',
+    region: resolvedRegion,
+    clients,
+    deps: makeDeps({ clients, ...names, processors }),
+    ...names,
+  };
 }
 
-/**
- * Fill the missing names from the stack's outputs. An output is recognised by its key (`CatalogTableName`),
- * or by the environment variable it carries, as key without punctuation or as description
- * (`BATCHKEEPERCATALOGTABLE` / `BATCHKEEPER_CATALOG_TABLE`, what infra/batchkeeper-stack.ts emits).
- */
-async function fromStack(stack: string, region: string | undefined, found: Map<NameKey, string>): Promise<void> {
+/** The outputs of the stack, read with DescribeStacks (the SDK client is loaded only when needed). */
+async function fromStack(
+  stack: string,
+  region: string | undefined,
+  found: Map<NameKey, string>,
+): Promise<void> {
   const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cfn = new CloudFormationClient(region ? { region } : {});
-  let outputs: { OutputKey?: string; OutputValue?: string; Description?: string }[];
   try {
     const out = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
-    outputs = out.Stacks?.[0]?.Outputs ?? [];
+    namesFromOutputs(stack, out.Stacks?.[0]?.Outputs ?? [], found);
   } catch (cause) {
+    if (cause instanceof TargetNotFoundError) throw cause;
     const reason = (cause as Error).message;
-    throw new TargetNotFoundError(`cannot read the outputs of stack ${stack}: ${reason}`, { stack }, { cause });
+    throw new TargetNotFoundError(
+      `cannot read the outputs of stack ${stack}: ${reason}`,
+      { stack },
+      { cause },
+    );
   } finally {
     cfn.destroy();
   }
+}
+
+export interface StackOutput {
+  readonly OutputKey?: string;
+  readonly OutputValue?: string;
+  readonly Description?: string;
+}
+
+/**
+ * Fill the names the environment left open from a stack's outputs. An output is recognised by its key
+ * (`CatalogTableName`), or by the environment variable it carries, as key without punctuation or as
+ * description (`BATCHKEEPERCATALOGTABLE` / `BATCHKEEPER_CATALOG_TABLE`: what infra/batchkeeper-stack.ts emits).
+ */
+export function namesFromOutputs(
+  stack: string,
+  outputs: readonly StackOutput[],
+  found: Map<NameKey, string>,
+): void {
   for (const r of RESOURCES) {
     if (found.has(r.key)) continue;
     const compact = r.env.replace(/[^A-Za-z0-9]/g, '');
-    const hit = outputs.find((x) => x.OutputKey === r.output || x.OutputKey === compact || x.Description === r.env);
+    const hit = outputs.find(
+      (x) => x.OutputKey === r.output || x.OutputKey === compact || x.Description === r.env,
+    );
     if (!hit?.OutputValue) {
-      throw new TargetNotFoundError(`stack ${stack} has no output ${r.output} (and ${r.env} is not set)`, { stack, output: r.output });
+      throw new TargetNotFoundError(`stack ${stack} has no output ${r.output} (and ${r.env} is not set)`, {
+        stack,
+        output: r.output,
+      });
     }
     found.set(r.key, hit.OutputValue);
   }

@@ -35,7 +35,8 @@ export const LOCAL_REGION = 'us-east-1';
 export function makeClients(options: ClientOptions = {}): Clients {
   const base = {
     region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION,
-    credentials: options.credentials,
+    // A copy: the SDK annotates the credentials object it is given; the caller's stays as it was.
+    credentials: options.credentials ? { ...options.credentials } : undefined,
   };
   const endpoints = { ...endpointsFromEnv(), ...options.endpoints };
   const at = (service: ServiceName) => {

@@ -64,18 +64,37 @@ export async function requeueExceptions(
     const picked = page.items.filter((x) => !only || only.includes(x.exceptionId));
     const entries: NewEntry[] = [];
     for (const x of picked) entries.push(await entryFor(source, x));
-    if (entries.length > 0) await deps.catalog.register(datasetId, entries, at);
+    const ids = await registerEntries(deps, datasetId, entries, at);
     await deps.faults('requeue.afterRegister');
-    for (const x of picked) {
-      const id = await deps.catalog.findLocation(datasetId, markerOf(x));
-      if (id === undefined)
-        throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'requeued entry not found' });
-      await deps.exceptions.markRequeued(job.jobId, x.exceptionId, { datasetId, id }, at);
-      requeued++;
-    }
+    await Promise.all(
+      picked.map(async (x) => {
+        const id = ids.get(markerOf(x)) ?? (await deps.catalog.findLocation(datasetId, markerOf(x)));
+        if (id === undefined)
+          throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'requeued entry not found' });
+        await deps.exceptions.markRequeued(job.jobId, x.exceptionId, { datasetId, id }, at);
+      }),
+    );
+    requeued += picked.length;
     next = page.next;
   } while (next);
   return { requeued, datasetId };
+}
+
+/**
+ * Register one page (at most 49 entries: one transaction, so consecutive ids in entry order) and map each new
+ * location to its id. Locations an earlier, crashed call registered are absent: the caller looks them up.
+ */
+async function registerEntries(deps: Deps, datasetId: string, entries: NewEntry[], at: string) {
+  const ids = new Map<string, number>();
+  if (entries.length === 0) return ids;
+  const out = await deps.catalog.register(datasetId, entries, at);
+  let id = out.firstId;
+  for (const e of entries) {
+    if (out.skippedLocations.includes(e.location) || id === undefined) continue;
+    ids.set(e.location, id);
+    id += e.count;
+  }
+  return ids;
 }
 
 const markerOf = (x: ItemException) => `exception:${x.jobId}/${x.exceptionId}`;

@@ -8,6 +8,11 @@ export const handler = handle(async (event: unknown) => {
   const e = parse(PlanEvent, event, 'plan event');
   logger.appendKeys({ runId: e.runId, jobId: (e.input as { jobId?: unknown })?.jobId });
   const plan = await planRun(deps(), e.input, e.runId);
-  logger.info('planned', { batches: plan.batches, items: plan.items, newBatches: plan.newBatches, skippedBusy: plan.skippedBusy });
+  logger.info('planned', {
+    batches: plan.batches,
+    items: plan.items,
+    newBatches: plan.newBatches,
+    skippedBusy: plan.skippedBusy,
+  });
   return plan;
 });

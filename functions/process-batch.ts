@@ -5,24 +5,47 @@ import { parse } from '../core/validation.ts';
 import { deps, handle, logger, metrics } from './support/runtime.ts';
 
 /** The ProcessBatch state: one batch under a fenced lease. */
-export const handler = handle(async (event: unknown, context) => {
-  const e = parse(ProcessBatchEvent, event, 'process-batch event');
-  logger.appendKeys({ jobId: e.jobId, runId: e.runId, batchStart: e.batch.start, batchEnd: e.batch.end, scope: e.batch.scope });
-  const log = { info: (m: string, d?: Record<string, unknown>) => logger.info(m, d ?? {}), warn: (m: string, d?: Record<string, unknown>) => logger.warn(m, d ?? {}) };
-  try {
-    const out = await processBatch(deps(), e, { invocationId: context.awsRequestId, remainingMs: () => context.getRemainingTimeInMillis(), log });
-    if (out.tookOverFrom) metrics.addMetric('LeasesExpired', MetricUnit.Count, 1);
-    if (out.outcome === 'SUCCEEDED') {
-      metrics.addMetric('BatchesSucceeded', MetricUnit.Count, 1);
-      metrics.addMetric('ItemsProcessed', MetricUnit.Count, out.itemsSucceeded);
-      metrics.addMetric('ItemsExcepted', MetricUnit.Count, out.itemsExcepted);
-      metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, out.durationMs);
+export const handler = handle(
+  async (event: unknown, context) => {
+    const e = parse(ProcessBatchEvent, event, 'process-batch event');
+    logger.appendKeys({
+      jobId: e.jobId,
+      runId: e.runId,
+      batchStart: e.batch.start,
+      batchEnd: e.batch.end,
+      scope: e.batch.scope,
+    });
+    const log = {
+      info: (m: string, d?: Record<string, unknown>) => logger.info(m, d ?? {}),
+      warn: (m: string, d?: Record<string, unknown>) => logger.warn(m, d ?? {}),
+    };
+    try {
+      const out = await processBatch(deps(), e, {
+        invocationId: context.awsRequestId,
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        log,
+      });
+      if (out.tookOverFrom) metrics.addMetric('LeasesExpired', MetricUnit.Count, 1);
+      if (out.outcome === 'SUCCEEDED') {
+        metrics.addMetric('BatchesSucceeded', MetricUnit.Count, 1);
+        metrics.addMetric('ItemsProcessed', MetricUnit.Count, out.itemsSucceeded);
+        metrics.addMetric('ItemsExcepted', MetricUnit.Count, out.itemsExcepted);
+        metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, out.durationMs);
+      }
+      logger.info('batch done', {
+        outcome: out.outcome,
+        itemsSucceeded: out.itemsSucceeded,
+        itemsExcepted: out.itemsExcepted,
+        durationMs: out.durationMs,
+      });
+      return out;
+    } catch (error) {
+      metrics.addMetric('BatchesFailed', MetricUnit.Count, 1);
+      logger.error('batch failed', {
+        error: { name: (error as Error).name, message: (error as Error).message },
+      });
+      throw error;
     }
-    logger.info('batch done', { outcome: out.outcome, itemsSucceeded: out.itemsSucceeded, itemsExcepted: out.itemsExcepted, durationMs: out.durationMs });
-    return out;
-  } catch (error) {
-    metrics.addMetric('BatchesFailed', MetricUnit.Count, 1);
-    logger.error('batch failed', { error: { name: (error as Error).name, message: (error as Error).message } });
-    throw error;
-  }
-});
+  },
+  { metrics: true },
+);

@@ -5,8 +5,22 @@ import { deps, handle, logger } from './support/runtime.ts';
 
 /** S3 "Object Created" through EventBridge, or an S3 notification with Records. */
 const ObjectCreated = z.union([
-  z.object({ detail: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string(), size: z.number().optional() }) }) }),
-  z.object({ Records: z.array(z.object({ s3: z.object({ bucket: z.object({ name: z.string() }), object: z.object({ key: z.string(), size: z.number().optional() }) }) })) }),
+  z.object({
+    detail: z.object({
+      bucket: z.object({ name: z.string() }),
+      object: z.object({ key: z.string(), size: z.number().optional() }),
+    }),
+  }),
+  z.object({
+    Records: z.array(
+      z.object({
+        s3: z.object({
+          bucket: z.object({ name: z.string() }),
+          object: z.object({ key: z.string(), size: z.number().optional() }),
+        }),
+      }),
+    ),
+  }),
 ]);
 
 const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -17,7 +31,11 @@ export const handler = handle(async (event: unknown) => {
   const objects: LandedObject[] =
     'detail' in e
       ? [{ bucket: e.detail.bucket.name, key: e.detail.object.key, size: e.detail.object.size }]
-      : e.Records.map((r) => ({ bucket: r.s3.bucket.name, key: decodeKey(r.s3.object.key), size: r.s3.object.size }));
+      : e.Records.map((r) => ({
+          bucket: r.s3.bucket.name,
+          key: decodeKey(r.s3.object.key),
+          size: r.s3.object.size,
+        }));
   const out = await registerObjects(deps(), objects);
   logger.info('objects registered', { ...out });
   return out;

@@ -1,8 +1,20 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 
-const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand', 'BatchWriteItemCommand']);
-const READS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'TransactGetItemsCommand']);
+const WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+const READS = new Set([
+  'GetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetItemCommand',
+  'TransactGetItemsCommand',
+]);
 
 /** Requests an SDK client sent, by command name: the figures behind "requests per batch". */
 export class RequestCounter {
@@ -12,7 +24,10 @@ export class RequestCounter {
   attach(client: DynamoDBClient | S3Client, prefix = ''): this {
     type Next = (args: unknown) => Promise<unknown>;
     const stack = client.middlewareStack as unknown as {
-      add(mw: (next: Next, context: { commandName?: string }) => Next, options: { step: 'initialize'; name: string }): void;
+      add(
+        mw: (next: Next, context: { commandName?: string }) => Next,
+        options: { step: 'initialize'; name: string },
+      ): void;
     };
     stack.add(
       (next, context) => async (args) => {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { BatchkeeperError, ValidationError } from '../../core/errors.ts';
-import { Name, parse } from '../../core/validation.ts';
+import { parse } from '../../core/validation.ts';
 import type { Io } from '../output.ts';
 import type { Target } from '../target.ts';
 
@@ -67,9 +67,15 @@ export const COMMON_FLAGS: Record<string, FlagSpec> = {
 
 export const TARGET_FLAGS: Record<string, FlagSpec> = {
   local: { type: 'boolean', help: '--local  work on the running local mode' },
-  'data-dir': { type: 'string', help: '--data-dir DIR  the local mode started with this data dir (with --local)' },
+  'data-dir': {
+    type: 'string',
+    help: '--data-dir DIR  the local mode started with this data dir (with --local)',
+  },
   region: { type: 'string', help: '--region R  AWS region (default: AWS_REGION)' },
-  stack: { type: 'string', help: '--stack NAME  deployed stack whose outputs name the resources (default Batchkeeper)' },
+  stack: {
+    type: 'string',
+    help: '--stack NAME  deployed stack whose outputs name the resources (default Batchkeeper)',
+  },
 };
 
 /** Flags and positionals as read, before validation. */
@@ -89,8 +95,20 @@ export const flagsOf = (c: Command): Record<string, FlagSpec> => ({
 export function readArgs(c: Command, argv: readonly string[]): RawArgs {
   const flags = flagsOf(c);
   const usage = usageOf(c);
-  const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, { type: f.type, multiple: f.multiple, short: f.short }]));
-  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  // parseArgs refuses keys whose value is undefined: only set what a flag has.
+  const options = Object.fromEntries(
+    Object.entries(flags).map(([k, f]) => [
+      k,
+      { type: f.type, ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) },
+    ]),
+  );
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const raw: RawArgs = {};
   const problems: string[] = [];
   const positionals: string[] = [];
@@ -121,7 +139,8 @@ function checkOption(spec: FlagSpec | undefined, t: OptionToken, raw: RawArgs): 
     return undefined;
   }
   // A flag that swallowed the next flag as its value (`--dataset --json`) is a missing value.
-  if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) return `${t.rawName}: needs a value`;
+  if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--')))
+    return `${t.rawName}: needs a value`;
   const before = raw[t.name];
   if (spec.multiple) raw[t.name] = [...((before as string[] | undefined) ?? []), t.value];
   else if (before !== undefined) return `${t.rawName}: given more than once`;
@@ -138,7 +157,8 @@ export function validateArgs<A>(c: Command<A>, raw: RawArgs): A {
   } catch (e) {
     if (!(e instanceof ValidationError)) throw e;
     const flags = flagsOf(c as unknown as Command);
-    const shown = (field: string) => (field in flags ? `--${field}` : c.positionals.includes(field) ? `<${field}>` : field);
+    const shown = (field: string) =>
+      field in flags ? `--${field}` : c.positionals.includes(field) ? `<${field}>` : field;
     throw new UsageError(
       e.violations.map((v) => `${shown(v.field)}: ${v.rule}`),
       usageOf(c as unknown as Command),
@@ -147,24 +167,6 @@ export function validateArgs<A>(c: Command<A>, raw: RawArgs): A {
 }
 
 export const usageOf = (c: Command): string => `batchkeeper ${c.words.join(' ')} ${c.usage}`.trim();
-
-/** `--batch-size 1000`: a positive integer up to max, from its text. */
-export const IntFlag = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { error: 'must be a positive integer' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(1, { error: 'must be >= 1' })
-        .max(max, { error: `must be <= ${max}` }),
-    );
-
-/** Ids accepted on the command line: 1 .. MAX_SAFE_INTEGER. */
-export const IdFlag = IntFlag(Number.MAX_SAFE_INTEGER);
-
-export const NameArg = Name;
 
 /** Flags every command accepts; the schema of a command spreads these in. */
 export const commonShape = {
@@ -187,15 +189,23 @@ export const targetShape = {
 };
 
 /** Checks shared by every command with a target: local flags and AWS flags do not mix. */
-export function checkTarget(v: { local?: boolean; 'data-dir'?: string; region?: string; stack?: string }, ctx: z.RefinementCtx) {
-  if (v['data-dir'] !== undefined && !v.local) ctx.addIssue({ code: 'custom', path: ['data-dir'], message: 'is only allowed with --local' });
-  if (v.local && v.region !== undefined) ctx.addIssue({ code: 'custom', path: ['region'], message: 'is not allowed with --local' });
-  if (v.local && v.stack !== undefined) ctx.addIssue({ code: 'custom', path: ['stack'], message: 'is not allowed with --local' });
+export function checkTarget(
+  v: { local?: boolean; 'data-dir'?: string; region?: string; stack?: string },
+  ctx: z.RefinementCtx,
+) {
+  if (v['data-dir'] !== undefined && !v.local)
+    ctx.addIssue({ code: 'custom', path: ['data-dir'], message: 'is only allowed with --local' });
+  if (v.local && v.region !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['region'], message: 'is not allowed with --local' });
+  if (v.local && v.stack !== undefined)
+    ctx.addIssue({ code: 'custom', path: ['stack'], message: 'is not allowed with --local' });
 }
 
 /** A zod object of a command's own fields plus the common and target flags, strict about unknown keys. */
 export function targetArgs<T extends z.ZodRawShape>(shape: T) {
-  return z.strictObject({ ...shape, ...targetShape, ...commonShape }).superRefine(checkTarget);
+  return z
+    .strictObject({ ...shape, ...targetShape, ...commonShape })
+    .superRefine((v, ctx) => checkTarget(v as TargetFlags, ctx));
 }
 
 /** The same for the commands without a target (local up, local down). */

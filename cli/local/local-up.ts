@@ -5,6 +5,7 @@ import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients.ts';
 import type { Deps } from '../../core/deps.ts';
 import { makeDeps } from '../../core/make-deps.ts';
+import type { FaultHook } from '../../core/ports.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
 import type { TableNames } from '../../core/tables.ts';
@@ -55,6 +56,11 @@ export interface LocalOptions {
   readonly retryIntervalMs?: number;
   /** Log level of the handlers' Powertools logger, unless POWERTOOLS_LOG_LEVEL is set. @default 'INFO' */
   readonly logLevel?: string;
+  /**
+   * Fault injection for chaos tests: the handlers' core calls it by name between writes, and a thrown
+   * InjectedFaultError simulates a crash there. @default no faults
+   */
+  readonly faults?: FaultHook;
 }
 
 export interface LocalMode {
@@ -134,7 +140,7 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_NAMES.stateMachine}`;
   const liveness = new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn });
   const processors = options.processors ?? defaultRegistry;
-  const deps = makeDeps({ clients, tables, buckets, processors, liveness });
+  const deps = makeDeps({ clients, tables, buckets, processors, liveness, faults: options.faults });
   const executions = { stateMachineArn, executionsDir: under('executions') };
   const sfn = await startEngine(deps, clients.s3, executions, options, cleanup);
   wired.resolve(sfn);

@@ -11,7 +11,10 @@ import { defaultRegistry } from '../../core/processors/builtin.ts';
 import { ENV } from '../../core/tables.ts';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
-export const metrics = new Metrics({ namespace: 'batchkeeper', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
+export const metrics = new Metrics({
+  namespace: 'batchkeeper',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper',
+});
 
 let cached: Deps | undefined;
 
@@ -41,8 +44,11 @@ export function useDeps(d: Deps | undefined): void {
  * Cross-cutting concerns of every handler: structured logs with the Lambda context, metrics flushed at the
  * end. Errors keep their name: it is what the state machine's Retry and Catch match on.
  */
-export function handle<E, R>(fn: (event: E, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<R>) {
-  return middy(fn)
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+export function handle<E, R>(
+  fn: (event: E, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<R>,
+  options: { metrics?: boolean } = {},
+) {
+  const h = middy(fn).use(injectLambdaContext(logger, { resetKeys: true }));
+  // Only handlers that emit metrics flush them: the others would log "no metrics to publish" on every call.
+  return options.metrics ? h.use(logMetrics(metrics)) : h;
 }

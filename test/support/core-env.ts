@@ -1,5 +1,5 @@
-import { InjectedFaultError } from '../../core/errors.ts';
 import type { Deps } from '../../core/deps.ts';
+import { InjectedFaultError } from '../../core/errors.ts';
 import { makeDeps } from '../../core/make-deps.ts';
 import type { Clock, FaultHook } from '../../core/ports.ts';
 import { builtinProcessors } from '../../core/processors/builtin.ts';
@@ -94,8 +94,15 @@ export async function appendRecords(
     const lines = Array.from({ length: n }, (_, k) => JSON.stringify(record(base + from + k + 1)));
     const key = `${datasetId}/part-${String(base + from + 1).padStart(10, '0')}.jsonl`;
     await deps.objects.put(deps.buckets.data, key, lines.join('\n'));
-    const weights = options.weights ? Array.from({ length: n }, (_, k) => (options.weights as (i: number) => number)(base + from + k + 1)) : 1;
-    entries.push({ count: n, location: `s3://${deps.buckets.data}/${key}`, format: 'jsonl' as const, weights });
+    const weights = options.weights
+      ? Array.from({ length: n }, (_, k) => (options.weights as (i: number) => number)(base + from + k + 1))
+      : 1;
+    entries.push({
+      count: n,
+      location: `s3://${deps.buckets.data}/${key}`,
+      format: 'jsonl' as const,
+      weights,
+    });
   }
   await deps.catalog.register(datasetId, entries, new Date(deps.clock.now()).toISOString());
 }

@@ -31,7 +31,8 @@ export async function manifestOf(deps: Deps, key: string): Promise<ManifestItem[
 export function idCounts(manifests: readonly ManifestItem[][]): Map<number, number> {
   const seen = new Map<number, number>();
   for (const m of manifests) {
-    for (const b of m) for (let id = b.start; id <= b.end; id += b.stride) seen.set(id, (seen.get(id) ?? 0) + 1);
+    for (const b of m)
+      for (let id = b.start; id <= b.end; id += b.stride) seen.set(id, (seen.get(id) ?? 0) + 1);
   }
   return seen;
 }

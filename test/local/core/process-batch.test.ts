@@ -191,6 +191,13 @@ describe('exceptions flow', () => {
     expect(again).toEqual({ requeued: 4, datasetId: 'j.exceptions' });
     expect(await requeueExceptions(deps, 'j')).toEqual({ requeued: 0, datasetId: 'j.exceptions' });
     expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 1, REQUEUED: 4 });
+    // Each requeued exception points at the entry that refers back to its own item.
+    for (const x of (await deps.exceptions.list('j', 'REQUEUED')).items) {
+      const [entry] = await collect(
+        deps.catalog.entries('j.exceptions', x.requeuedAs?.id ?? 0, x.requeuedAs?.id ?? 0),
+      );
+      expect(entry?.ref).toEqual({ datasetId: 'ds', id: x.itemId });
+    }
     await createJob(deps, {
       jobId: 'j2',
       datasetId: 'j.exceptions',

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { BatchNotFoundError } from '../../core/errors.ts';
+import { getJob } from '../../core/jobs.ts';
+import type { Answer } from '../../core/load-batch.ts';
+import type { Attempt, Batch } from '../../core/model.ts';
+import { effectiveHash, listBatches } from '../../core/stats.ts';
+import { Name } from '../../core/validation.ts';
+import { fields, formatDuration, table } from '../output.ts';
+import type { Target } from '../target.ts';
+import { defineCommand, targetArgs } from './args.ts';
+import { IdFlag, OneOf } from './flags.ts';
+import { shortHash } from './support.ts';
+
+export const batches = defineCommand({
+  words: ['batches'],
+  usage: '<jobId> [--status PENDING|RUNNING|SUCCEEDED|FAILED] [--drift]',
+  summary:
+    "list a job's batches in id order; --drift lists those done with another config than the current one",
+  positionals: ['jobId'],
+  flags: {
+    status: { type: 'string', help: '--status S  only batches in this status' },
+    drift: { type: 'boolean', help: '--drift  only batches completed with another config hash' },
+  },
+  schema: targetArgs({
+    jobId: Name,
+    status: OneOf(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const).optional(),
+    drift: z.boolean().optional(),
+  }),
+  needsTarget: true,
+  async run(a, ctx) {
+    const { deps } = await ctx.target();
+    const job = await getJob(deps, a.jobId);
+    const current = effectiveHash(deps, job);
+    const list: (Batch & { drifted: boolean })[] = [];
+    for await (const b of listBatches(deps, job.jobId, { status: a.status, drift: a.drift })) {
+      list.push({ ...b, drifted: b.status === 'SUCCEEDED' && b.configHash !== current });
+    }
+    const rows = list.map((b) => [
+      b.start,
+      b.end,
+      b.count,
+      b.status,
+      b.attempt,
+      shortHash(b.configHash),
+      b.drifted,
+      b.completedRunId,
+      b.completedAt,
+    ]);
+    const header = [
+      'start',
+      'end',
+      'items',
+      'status',
+      'attempt',
+      'config hash',
+      'drifted',
+      'completed by',
+      'completed at',
+    ];
+    const text = `${list.length} batch(es); current config hash ${shortHash(current)}\n${list.length > 0 ? table(header, rows) : ''}`;
+    return { json: { jobId: job.jobId, effectiveConfigHash: current, batches: list }, text };
+  },
+});
+
+/** The five preflight questions, in the order people ask them. */
+export const QUESTIONS = ['ready', 'right', 'where', 'safe', 'valid'] as const;
+
+export interface Diagnosis {
+  readonly jobId: string;
+  readonly batch: Batch;
+  readonly attempt: Attempt | null;
+  readonly preflight: Record<(typeof QUESTIONS)[number], Answer | null>;
+  readonly error: { name: string; message: string } | null;
+}
+
+/** The batch that starts at (or contains) an id, its last attempt, that attempt's preflight answers and error. */
+export async function diagnoseBatch(target: Target, jobId: string, id: number): Promise<Diagnosis> {
+  const { inventory } = target.deps;
+  const job = await getJob(target.deps, jobId);
+  const scope = { kind: 'inventory' } as const;
+  const batch =
+    (await inventory.getBatch(job.jobId, scope, id)) ?? (await inventory.batchContaining(job.jobId, id));
+  if (!batch) throw new BatchNotFoundError({ jobId: job.jobId, batchStart: id });
+  let last: Attempt | undefined;
+  for await (const a of inventory.attempts(job.jobId, scope, batch.start)) {
+    // After a split the start is shared by older, wider attempts: the batch as it stands is what counts.
+    if (a.end === batch.end && (!last || a.attempt >= last.attempt)) last = a;
+  }
+  const answers = (last?.diagnostics?.preflight ?? {}) as Partial<Record<string, Answer>>;
+  const preflight = Object.fromEntries(
+    QUESTIONS.map((q) => [q, answers[q] ?? null]),
+  ) as Diagnosis['preflight'];
+  const error = last?.error ?? (batch.error ? { name: 'Error', message: batch.error } : null);
+  return { jobId: job.jobId, batch, attempt: last ?? null, preflight, error };
+}
+
+export const diagnose = defineCommand({
+  words: ['diagnose'],
+  usage: '<jobId> <batchStart>',
+  summary:
+    "the five preflight answers (ready, right, where, safe, valid) and the error of a batch's last attempt",
+  positionals: ['jobId', 'batchStart'],
+  flags: {},
+  schema: targetArgs({ jobId: Name, batchStart: IdFlag }),
+  needsTarget: true,
+  async run(a, ctx) {
+    const d = await diagnoseBatch(await ctx.target(), a.jobId, a.batchStart);
+    return { json: d, text: diagnosisText(d) };
+  },
+});
+
+function diagnosisText(d: Diagnosis): string {
+  const b = d.batch;
+  const a = d.attempt;
+  const head = fields([
+    ['batch', `${b.start}..${b.end} of job ${d.jobId} (${b.count} items)`],
+    ['status', b.status],
+    [
+      'last attempt',
+      a ? `#${a.attempt} by run ${a.runId}: ${a.outcome} after ${formatDuration(a.durationMs)}` : 'none',
+    ],
+  ]);
+  const rows = QUESTIONS.map((q) => {
+    const answer = d.preflight[q];
+    return [
+      q,
+      answer ? (answer.ok ? 'yes' : 'NO') : '-',
+      answer?.detail ?? 'not answered (an earlier step failed, or no attempt yet)',
+    ];
+  });
+  const error = d.error ? `error  ${d.error.name}: ${d.error.message}\n` : 'error  none\n';
+  return `${head}\n${table(['question', 'ok', 'detail'], rows)}\n${error}`;
+}

@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { DatasetNotFoundError } from '../../core/errors.ts';
+import type { Dataset } from '../../core/model.ts';
+import { DatasetSpec } from '../../core/model.ts';
+import {
+  type LandedObject,
+  type RegisterReport,
+  registerObjects,
+  registerPrefix,
+} from '../../core/register-objects.ts';
+import { Name } from '../../core/validation.ts';
+import { fields, formatCount, table } from '../output.ts';
+import type { Target } from '../target.ts';
+import { defineCommand, targetArgs } from './args.ts';
+import { collect } from './support.ts';
+
+const S3_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
+
+const Source = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  .refine((s) => (s.startsWith('s3://') ? S3_PREFIX.test(s) : existsSync(s)), {
+    error: 'must be an existing folder or file, or s3://bucket/prefix',
+  });
+
+export interface RegisterDatasetInput {
+  readonly datasetId: string;
+  /** A local folder (its `*.jsonl` files), a local file, or `s3://bucket/prefix` registered in place. */
+  readonly source: string;
+  readonly secretArn?: string;
+  readonly description?: string;
+}
+
+export interface RegisterDatasetResult extends RegisterReport {
+  readonly datasetId: string;
+  readonly created: boolean;
+  /** Local files uploaded, and where to. */
+  readonly uploaded: { file: string; key: string }[];
+  readonly highId: number;
+}
+
+/**
+ * Upload local JSON Lines files under `datasets/<datasetId>/<name>` of the data bucket (or take an S3 prefix
+ * in place) and register them, creating the data set if needed. A file whose location is registered already
+ * is not uploaded again: overwriting it would make the registered checksum a lie.
+ */
+export async function registerDataset(
+  target: Target,
+  input: RegisterDatasetInput,
+): Promise<RegisterDatasetResult> {
+  const { deps } = target;
+  const before = await deps.catalog.getDataset(input.datasetId);
+  const at = new Date(deps.clock.now()).toISOString();
+  // Without a secret to check, an existing data set is taken as is (createDataset would compare the secret).
+  if (!before || input.secretArn !== undefined) {
+    await deps.catalog.createDataset(
+      { datasetId: input.datasetId, secretArn: input.secretArn, description: input.description },
+      at,
+    );
+  }
+  let uploaded: RegisterDatasetResult['uploaded'] = [];
+  let report: RegisterReport;
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source);
+  if (s3) {
+    report = await registerPrefix(deps, s3[1] as string, s3[2] ?? '', input.datasetId);
+  } else {
+    const landed = await uploadFiles(target, input.datasetId, await localFiles(input.source));
+    uploaded = landed.uploaded;
+    report = await registerObjects(deps, landed.objects, input.datasetId);
+    report = { ...report, skipped: [...landed.skipped, ...report.skipped] };
+  }
+  const after = await deps.catalog.getDataset(input.datasetId);
+  return { datasetId: input.datasetId, created: !before, uploaded, ...report, highId: after?.highId ?? 0 };
+}
+
+/** A folder's `*.jsonl` files in name order (ids follow that order), or the one file given. */
+async function localFiles(source: string): Promise<string[]> {
+  if (!(await stat(source)).isDirectory()) return [source];
+  const names = (await readdir(source)).filter((n) => n.endsWith('.jsonl')).sort();
+  return names.map((n) => join(source, n));
+}
+
+async function uploadFiles(target: Target, datasetId: string, files: readonly string[]) {
+  const { deps, buckets } = target;
+  const objects: LandedObject[] = [];
+  const uploaded: RegisterDatasetResult['uploaded'] = [];
+  const skipped: RegisterReport['skipped'] = [];
+  for (const file of files) {
+    const key = `datasets/${datasetId}/${basename(file)}`;
+    if ((await deps.catalog.findLocation(datasetId, `s3://${buckets.data}/${key}`)) !== undefined) {
+      skipped.push({ key, reason: 'already registered (not uploaded again)' });
+      continue;
+    }
+    const body = await readFile(file);
+    await deps.objects.put(buckets.data, key, body, 'application/x-ndjson');
+    uploaded.push({ file, key });
+    objects.push({ bucket: buckets.data, key, size: body.byteLength });
+  }
+  return { objects, uploaded, skipped };
+}
+
+function registerText(r: RegisterDatasetResult, target: Target): string {
+  const skipped = r.skipped.map((s) => `  skipped ${s.key}: ${s.reason}\n`).join('');
+  return (
+    `data set ${r.datasetId}${r.created ? ' (created)' : ''}\n` +
+    (r.uploaded.length > 0
+      ? `uploaded ${r.uploaded.length} file(s) to s3://${target.buckets.data}/datasets/${r.datasetId}/\n`
+      : '') +
+    `registered ${formatCount(r.registered)} object(s), ${formatCount(r.items)} item(s); ids now 1..${formatCount(r.highId)}\n${skipped}`
+  );
+}
+
+export const datasetsRegister = defineCommand({
+  words: ['datasets', 'register'],
+  usage: '<datasetId> <folder | file | s3://bucket/prefix> [--secret-arn ARN] [--description TEXT]',
+  summary: 'upload JSON Lines files (or take an S3 prefix in place) and register them as items',
+  positionals: ['datasetId', 'source'],
+  flags: {
+    'secret-arn': {
+      type: 'string',
+      help: '--secret-arn ARN  Secrets Manager secret for access to the storage',
+    },
+    description: { type: 'string', help: '--description TEXT  what the data set holds' },
+  },
+  schema: targetArgs({
+    datasetId: Name,
+    source: Source,
+    'secret-arn': DatasetSpec.shape.secretArn,
+    description: DatasetSpec.shape.description,
+  }),
+  needsTarget: true,
+  async run(a, ctx) {
+    const target = await ctx.target();
+    const result = await registerDataset(target, {
+      datasetId: a.datasetId,
+      source: a.source,
+      secretArn: a['secret-arn'],
+      description: a.description,
+    });
+    return { json: result, text: registerText(result, target) };
+  },
+});
+
+export const datasetsList = defineCommand({
+  words: ['datasets', 'list'],
+  usage: '',
+  summary: 'list the data sets',
+  positionals: [],
+  flags: {},
+  schema: targetArgs({}),
+  needsTarget: true,
+  async run(_a, ctx) {
+    const { deps } = await ctx.target();
+    const datasets = await collect((p) => deps.catalog.listDatasets(p));
+    const rows = datasets.map((d) => [
+      d.datasetId,
+      d.highId,
+      d.createdAt,
+      d.secretArn ?? '',
+      d.description ?? '',
+    ]);
+    return {
+      json: { datasets },
+      text: table(['dataset', 'items', 'created', 'secret', 'description'], rows),
+    };
+  },
+});
+
+export const datasetsShow = defineCommand({
+  words: ['datasets', 'show'],
+  usage: '<datasetId>',
+  summary: 'show one data set',
+  positionals: ['datasetId'],
+  flags: {},
+  schema: targetArgs({ datasetId: Name }),
+  needsTarget: true,
+  async run(a, ctx) {
+    const { deps } = await ctx.target();
+    const dataset = await deps.catalog.getDataset(a.datasetId);
+    if (!dataset) throw new DatasetNotFoundError({ datasetId: a.datasetId });
+    return { json: { dataset }, text: datasetText(dataset) };
+  },
+});
+
+const datasetText = (d: Dataset) =>
+  fields([
+    ['dataset', d.datasetId],
+    ['items', d.highId],
+    ['created', d.createdAt],
+    ['description', d.description],
+    ['secret', d.secretArn],
+    ['exceptions of', d.exceptionsOf],
+  ]);

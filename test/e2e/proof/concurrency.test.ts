@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestItem } from '../../../core/events.ts';
+import { createJob } from '../../../core/jobs.ts';
+import { outputKeyOf } from '../../../core/process-batch.ts';
+import { collect, seedDataset } from '../../support/core-env.ts';
+import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
+import { startTestLocal, type TestLocal } from '../local-engine/support.ts';
+import { type Connection, listKeys, readText, startRun, waitForExecution } from './support.ts';
+
+const ITEMS = 100_000;
+const BATCH = 1_000;
+const RUNS = 8;
+// 8 x 13 >= 100 batches: every run plans a share, so that the 8 planners race on the watermark all along.
+const MAX_BATCHES = 13;
+
+let local: TestLocal;
+let c: Connection;
+
+beforeAll(async () => {
+  local = await startTestLocal();
+  c = {
+    clients: local.mode.clients,
+    sfn: local.sfn,
+    deps: local.mode.deps,
+    stateMachineArn: local.mode.state.stateMachineArn,
+  };
+});
+
+afterAll(async () => {
+  await local?.stop();
+});
+
+/** How many output lines name each id, over every object under the prefix. */
+async function outputLines(prefix: string): Promise<{ keys: string[]; perId: Map<number, number> }> {
+  const { s3 } = c.clients;
+  const keys = await listKeys(s3, c.deps.buckets.work, prefix);
+  const perId = new Map<number, number>();
+  for (const key of keys) {
+    for (const line of (await readText(s3, c.deps.buckets.work, key)).split('\n')) {
+      if (line.trim() === '') continue;
+      const { id } = JSON.parse(line) as { id: number };
+      perId.set(id, (perId.get(id) ?? 0) + 1);
+    }
+  }
+  return { keys, perId };
+}
+
+/** Ids in [1, last] not seen exactly once. */
+function notExactlyOnce(perId: ReadonlyMap<number, number>, last: number): number[] {
+  const wrong: number[] = [];
+  for (let id = 1; id <= last; id++) if (perId.get(id) !== 1) wrong.push(id);
+  for (const id of perId.keys()) if (id < 1 || id > last) wrong.push(id);
+  return wrong;
+}
+
+describe('8 simultaneous executions of one incremental job', () => {
+  it('reserve disjoint ranges, process every item exactly once and keep the tiling', async () => {
+    const { deps } = c;
+    await seedDataset(deps, 'crowd', ITEMS, { chunk: BATCH });
+    await createJob(deps, {
+      jobId: 'crowd-job',
+      datasetId: 'crowd',
+      processor: { name: 'noop' },
+      batching: { by: 'count', size: BATCH },
+      maxConcurrency: 4,
+    });
+
+    const names = Array.from({ length: RUNS }, (_, i) => `crowd-${i}`);
+    const arns = await Promise.all(
+      names.map((name) =>
+        startRun(c, { jobId: 'crowd-job', mode: 'incremental', maxBatches: MAX_BATCHES }, name),
+      ),
+    );
+    const outs = await Promise.all(arns.map((arn) => waitForExecution(c.sfn, arn, 90_000)));
+
+    expect(outs.map((o) => `${o.status} ${o.error ?? ''}`.trim())).toEqual(names.map(() => 'SUCCEEDED'));
+    const manifestKeys = await listKeys(c.clients.s3, deps.buckets.work, 'manifests/crowd-job/');
+    expect(manifestKeys.sort()).toEqual(names.map((n) => `manifests/crowd-job/${n}.json`).sort());
+    const manifests: ManifestItem[][] = [];
+    for (const key of manifestKeys) manifests.push(await manifestOf(deps, key));
+    expect(manifests.filter((m) => m.length > 0).length, 'runs that planned a share').toBeGreaterThan(1);
+    expect(notExactlyOnce(idCounts(manifests), ITEMS), 'ids in no manifest or in two').toEqual([]);
+
+    const batches = await expectTiling(deps, 'crowd-job');
+    expect(batches).toHaveLength(ITEMS / BATCH);
+    expect(batches.filter((b) => b.status !== 'SUCCEEDED')).toEqual([]);
+    const plannedBy = new Map(
+      manifestKeys.flatMap((key, i) => (manifests[i] ?? []).map((b) => [b.start, key] as const)),
+    );
+    for (const b of batches)
+      expect(plannedBy.get(b.start)).toBe(`manifests/crowd-job/${b.completedRunId}.json`);
+
+    const { keys, perId } = await outputLines('outputs/crowd-job/');
+    expect(keys.sort()).toEqual(
+      batches.map((b) => outputKeyOf('crowd-job', { kind: 'inventory' }, b)).sort(),
+    );
+    expect(notExactlyOnce(perId, ITEMS), 'ids in no output line or in two').toEqual([]);
+    const attempts = await collect(deps.inventory.attempts('crowd-job', { kind: 'inventory' }));
+    expect(attempts.map((a) => a.outcome)).toEqual(batches.map(() => 'SUCCEEDED'));
+  }, 180_000);
+});
