@@ -62,8 +62,7 @@ export async function requeueExceptions(
   do {
     const page = await deps.exceptions.list(job.jobId, 'OPEN', { limit: 49, next });
     const picked = page.items.filter((x) => !only || only.includes(x.exceptionId));
-    const entries: NewEntry[] = [];
-    for (const x of picked) entries.push(await entryFor(source, x));
+    const entries: NewEntry[] = await Promise.all(picked.map((x) => entryFor(source, x)));
     const ids = await registerEntries(deps, datasetId, entries, at);
     await deps.faults('requeue.afterRegister');
     await Promise.all(
