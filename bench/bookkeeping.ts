@@ -1,6 +1,14 @@
 import { RESERVE_MAX } from '../core/adapters/dynamo-batch-records.ts';
 import { createJob } from '../core/jobs.ts';
-import { type BenchLocal, historyOf, type RunShape, runExecution, seedJsonl, shapeOf, startBenchLocal } from './support/local-run.ts';
+import {
+  type BenchLocal,
+  historyOf,
+  type RunShape,
+  runExecution,
+  seedJsonl,
+  shapeOf,
+  startBenchLocal,
+} from './support/local-run.ts';
 import {
   diffTallies,
   isDdbRead,
@@ -40,7 +48,12 @@ export async function measureSize(local: BenchLocal, size: number, n = BATCHES):
   const runs = [];
   for (const batches of [n, 2 * n]) {
     const jobId = `bk-${size}-${batches}`;
-    await createJob(local.mode.deps, { jobId, datasetId, processor: { name: 'noop' }, batching: { by: 'count', size } });
+    await createJob(local.mode.deps, {
+      jobId,
+      datasetId,
+      processor: { name: 'noop' },
+      batching: { by: 'count', size },
+    });
     const before = local.log.snapshot();
     const run = await runExecution(local, { jobId, mode: 'incremental', maxBatches: batches });
     if (run.status !== 'SUCCEEDED') throw new Error(`bookkeeping run ${jobId} ended ${run.status}`);
@@ -100,7 +113,9 @@ export function printBreakdown(f: SizeFigures): void {
       return [label, f2(b?.requests ?? 0), f2(b?.units ?? 0), f2(r?.requests ?? 0), f2(r?.units ?? 0)];
     })
     .filter((row) => row.slice(1).some((v) => v !== '0'));
-  console.log(`requests by command and target, ${f.size} items/batch (B batch, A attempt, R run, META job/data set, E catalog entry):`);
+  console.log(
+    `requests by command and target, ${f.size} items/batch (B batch, A attempt, R run, META job/data set, E catalog entry):`,
+  );
   printTable(['request', 'per batch', 'units/batch', 'per run', 'units/run'], rows);
 }
 
@@ -111,15 +126,33 @@ export async function bookkeepingBench(): Promise<string> {
     for (const size of BOOKKEEPING_SIZES) all.push(await measureSize(local, size));
     const rows = all.map((f) => {
       const s = summaryOf(f);
-      return [f.size, f2(s.writes), f2(s.wru), f2(s.reads), f2(s.rru), f2(s.gets), f2(s.puts), `${s.runWrites} / ${s.runReads} / ${s.runS3}`];
+      return [
+        f.size,
+        f2(s.writes),
+        f2(s.wru),
+        f2(s.reads),
+        f2(s.rru),
+        f2(s.gets),
+        f2(s.puts),
+        `${s.runWrites} / ${s.runReads} / ${s.runS3}`,
+      ];
     });
-    console.log(`per batch = (run of ${2 * BATCHES} batches - run of ${BATCHES}) / ${BATCHES}, Plan's reservation counted as 1/${RESERVE_MAX} request per batch; per run = what a run adds once; WRU estimated from item sizes and indexes (bench/support/write-units.ts), RRU = DynamoDB Local's ConsumedCapacity`);
-    printTable(['items/batch', 'DDB writes', 'WRU', 'DDB reads', 'RRU', 'S3 GET', 'S3 PUT', 'per run W / R / S3'], rows);
+    console.log(
+      `per batch = (run of ${2 * BATCHES} batches - run of ${BATCHES}) / ${BATCHES}, Plan's reservation counted as 1/${RESERVE_MAX} request per batch; per run = what a run adds once; WRU estimated from item sizes and indexes (bench/support/write-units.ts), RRU = DynamoDB Local's ConsumedCapacity`,
+    );
+    printTable(
+      ['items/batch', 'DDB writes', 'WRU', 'DDB reads', 'RRU', 'S3 GET', 'S3 PUT', 'per run W / R / S3'],
+      rows,
+    );
     const big = all.find((f) => f.size === 1_000);
     if (big) printBreakdown(big);
     const pairs = all.flatMap((f) => {
       const s = summaryOf(f);
-      return [`ddb_writes_${f.size}=${f2(s.writes)}`, `ddb_reads_${f.size}=${f2(s.reads)}`, `s3_${f.size}=${f2(s.gets + s.puts)}`];
+      return [
+        `ddb_writes_${f.size}=${f2(s.writes)}`,
+        `ddb_reads_${f.size}=${f2(s.reads)}`,
+        `s3_${f.size}=${f2(s.gets + s.puts)}`,
+      ];
     });
     return `bookkeeping: ${pairs.join(' ')}`;
   } finally {

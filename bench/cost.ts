@@ -27,18 +27,29 @@ export async function costBench(): Promise<string> {
     const sizes = await itemSizes(local, `bk-${SIZE}-${2 * f.batches}`);
     const rows = overheadRows(f);
     const total = rows.reduce((n, r) => n + r[3], 0);
-    console.log(`framework overhead per ${ITEMS.toLocaleString('en-US')} items, ${SIZE} items/batch (${ITEMS / SIZE} batches, 1 run):`);
-    printTable(['component', 'quantity', 'unit price', 'USD'], [...rows.map(fmt), ['total', '', '', usd(total)]]);
+    console.log(
+      `framework overhead per ${ITEMS.toLocaleString('en-US')} items, ${SIZE} items/batch (${ITEMS / SIZE} batches, 1 run):`,
+    );
+    printTable(
+      ['component', 'quantity', 'unit price', 'USD'],
+      [...rows.map(fmt), ['total', '', '', usd(total)]],
+    );
     const data = dataRows(f);
     console.log('data I/O of the batches (the same without the framework, not overhead):');
     printTable(['component', 'quantity', 'unit price', 'USD'], data.map(fmt));
     const alt = alternatives();
     console.log('alternatives at the same prices, per 1,000,000 items:');
-    printTable(['design', 'quantity', 'unit price', 'USD'], [...alt.map(fmt), ['this framework (overhead above)', '', '', usd(total)]]);
+    printTable(
+      ['design', 'quantity', 'unit price', 'USD'],
+      [...alt.map(fmt), ['this framework (overhead above)', '', '', usd(total)]],
+    );
     console.log('record sizes (bytes, DynamoDB item size) behind the WRUs:');
     printTable(['record', 'bytes'], Object.entries(sizes));
     printTable(['price', 'source'], Object.entries(PRICE_SOURCES));
-    const [sfn, ddb] = [rows.filter((r) => r[0].startsWith('Step')), rows.filter((r) => r[0].startsWith('DynamoDB'))];
+    const [sfn, ddb] = [
+      rows.filter((r) => r[0].startsWith('Step')),
+      rows.filter((r) => r[0].startsWith('DynamoDB')),
+    ];
     const sum = (rs: Row[]) => rs.reduce((n, r) => n + r[3], 0);
     return `cost: usd_per_million_items=${total.toFixed(4)} sfn=${sum(sfn).toFixed(4)} dynamodb=${sum(ddb).toFixed(4)} standard_map_per_item=${alt[0]?.[3].toFixed(2)} idempotency_per_item=${alt[1]?.[3].toFixed(3)}`;
   } finally {
@@ -54,7 +65,8 @@ function overheadRows(f: SizeFigures): Row[] {
   const childSeconds = b.childMs.reduce((n, ms) => n + billed(ms), 0) / Math.max(1, b.childMs.length);
   // Plan and Finalize grow with the batches of the run: extrapolate the N and 2N runs' times linearly.
   // Never below the longer run's own time: the local times are noisy.
-  const at = (state: string) => Math.max(b.taskMs[state] ?? 0, lineAt(a.taskMs[state] ?? 0, b.taskMs[state] ?? 0, f.batches, batches));
+  const at = (state: string) =>
+    Math.max(b.taskMs[state] ?? 0, lineAt(a.taskMs[state] ?? 0, b.taskMs[state] ?? 0, f.batches, batches));
   const lambdaSeconds = (at('Plan') + at('Finalize')) / 1000;
   const wru = s.wru * batches + sumTallies(f.perRun, isDdbWrite).units;
   const rru = s.rru * batches + sumTallies(f.perRun, isDdbRead).units;
@@ -63,11 +75,31 @@ function overheadRows(f: SizeFigures): Row[] {
     row('Step Functions Standard: parent states', b.parentTransitions, 'sfnTransition'),
     row('Step Functions Standard: Distributed Map child starts', batches, 'sfnTransition'),
     row('Step Functions Express: child requests', batches, 'expressRequest'),
-    row(`Step Functions Express: duration (${childSeconds.toFixed(1)} s billed x 64 MB, local)`, batches * childSeconds * EXPRESS_GB, 'expressGbSecond', 'GB-s'),
+    row(
+      `Step Functions Express: duration (${childSeconds.toFixed(1)} s billed x 64 MB, local)`,
+      batches * childSeconds * EXPRESS_GB,
+      'expressGbSecond',
+      'GB-s',
+    ),
     row('Lambda: requests (Plan, Finalize, ProcessBatch)', 2 + batches, 'lambdaRequest'),
-    row(`Lambda: Plan + Finalize duration (${lambdaSeconds.toFixed(1)} s x 1 GB, local)`, lambdaSeconds * PLAN_FINALIZE_GB, 'lambdaGbSecond', 'GB-s'),
-    row(`DynamoDB: write units (${f2(s.wru)}/batch + ${f2(sumTallies(f.perRun, isDdbWrite).units)}/run)`, wru, 'wru', 'WRU'),
-    row(`DynamoDB: read units (${f2(s.rru)}/batch + ${f2(sumTallies(f.perRun, isDdbRead).units)}/run)`, rru, 'rru', 'RRU'),
+    row(
+      `Lambda: Plan + Finalize duration (${lambdaSeconds.toFixed(1)} s x 1 GB, local)`,
+      lambdaSeconds * PLAN_FINALIZE_GB,
+      'lambdaGbSecond',
+      'GB-s',
+    ),
+    row(
+      `DynamoDB: write units (${f2(s.wru)}/batch + ${f2(sumTallies(f.perRun, isDdbWrite).units)}/run)`,
+      wru,
+      'wru',
+      'WRU',
+    ),
+    row(
+      `DynamoDB: read units (${f2(s.rru)}/batch + ${f2(sumTallies(f.perRun, isDdbRead).units)}/run)`,
+      rru,
+      'rru',
+      'RRU',
+    ),
     row('S3: PUT (manifest, ResultWriter)', runS3(isS3Put), 's3Put'),
     row('S3: GET (ItemReader)', runS3(isS3Get), 's3Get'),
   ];
@@ -82,7 +114,12 @@ function dataRows(f: SizeFigures): Row[] {
   return [
     row('S3: GET of the batch objects', s.gets * batches, 's3Get'),
     row('S3: PUT of the outputs', s.puts * batches, 's3Put'),
-    row(`Lambda: ProcessBatch duration (noop, ${seconds.toFixed(2)} s x 0.5 GB, local)`, batches * seconds * 0.5, 'lambdaGbSecond', 'GB-s'),
+    row(
+      `Lambda: ProcessBatch duration (noop, ${seconds.toFixed(2)} s x 0.5 GB, local)`,
+      batches * seconds * 0.5,
+      'lambdaGbSecond',
+      'GB-s',
+    ),
   ];
 }
 
@@ -113,7 +150,12 @@ const fmt = (r: Row) => [r[0], r[1], r[2], usd(r[3])];
 /** DynamoDB's item size (attribute names plus values) of the first batch, attempt and run record of a job. */
 async function itemSizes(local: BenchLocal, jobId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const [name, prefix] of [['batch (B#)', 'B#'], ['attempt (A#)', 'A#'], ['run (R#)', 'R#'], ['job (META)', 'META']]) {
+  for (const [name, prefix] of [
+    ['batch (B#)', 'B#'],
+    ['attempt (A#)', 'A#'],
+    ['run (R#)', 'R#'],
+    ['job (META)', 'META'],
+  ]) {
     const page = await local.mode.clients.ddb.send(
       new QueryCommand({
         TableName: local.mode.state.tables.inventory,

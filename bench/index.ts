@@ -1,12 +1,16 @@
 import { bookkeepingBench } from './bookkeeping.ts';
+import { claimsBench } from './claims.ts';
 import { costBench } from './cost.ts';
+import { e2eBench } from './e2e.ts';
 import { inventoryBench } from './inventory.ts';
 
 /** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). Figures only, never pass/fail. */
 const benches: Record<string, () => Promise<string>> = {
   inventory: inventoryBench,
   bookkeeping: bookkeepingBench,
+  claims: claimsBench,
   cost: costBench,
+  e2e: e2eBench,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -80,7 +80,13 @@ export async function planner(
 }
 
 /** `planners` concurrent planners reserve and acquire (and, with `commit`, commit) `batches` batches. */
-export async function claimsPerSecond(deps: Deps, jobId: string, planners: number, batches: number, commit = true) {
+export async function claimsPerSecond(
+  deps: Deps,
+  jobId: string,
+  planners: number,
+  batches: number,
+  commit = true,
+) {
   const budget = { left: batches };
   const began = performance.now();
   const all = await Promise.all(
@@ -95,8 +101,11 @@ export async function claimsPerSecond(deps: Deps, jobId: string, planners: numbe
   };
 }
 
-/** The store's ceiling: bare conditional UpdateItem calls from `clients` concurrent clients (8 by default). */
-export async function rawConditionalWrites(deps: Deps, table: string, n: number, clients = 8) {
+/**
+ * The store's ceiling: bare conditional UpdateItem calls from `clients` concurrent clients (8 by default), on 500
+ * items of partition `pk` (a fresh one for each call of the same run: the condition wants growing values).
+ */
+export async function rawConditionalWrites(deps: Deps, table: string, n: number, clients = 8, pk = 'RAW') {
   const doc = (
     deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
   ).ctx.doc;
@@ -109,7 +118,7 @@ export async function rawConditionalWrites(deps: Deps, table: string, n: number,
         await doc.send(
           new UpdateCommand({
             TableName: table,
-            Key: { pk: 'RAW', sk: String(k % 500) },
+            Key: { pk, sk: String(k % 500) },
             UpdateExpression: 'SET #v = :v',
             ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
             ExpressionAttributeNames: { '#v': 'v' },

@@ -3,7 +3,7 @@ import type { Deps } from './deps.ts';
 import { PreflightFailedError } from './errors.ts';
 import type { Batch, Dataset, Item } from './model.ts';
 import type { Source } from './ports.ts';
-import { sourceFor } from './sources.ts';
+import { sourceFor, sourceOfDataset } from './sources.ts';
 
 /** One answer of the preflight: yes or no, with what was seen. */
 export interface Answer {
@@ -44,7 +44,7 @@ export async function loadBatch(
   batch: Batch,
   preflight: Preflight,
 ): Promise<LoadedItem[]> {
-  const source = await sourceFor(deps, dataset.datasetId);
+  const source = sourceOfDataset(deps, dataset);
   const items = await listItems(source, batch);
   const notReady = items.filter((i) => !i.ready).length;
   const missingIds = batch.count - items.length;

@@ -13,5 +13,9 @@ export async function sourceFor(deps: Pick<Deps, 'catalog'>, datasetId: string):
   return new CatalogSource(deps.catalog, datasetId);
 }
 
+/** The source of a data set already read (saves a lookup on the hot path of a batch). */
+export const sourceOfDataset = (deps: Pick<Deps, 'catalog'>, dataset: { datasetId: string }): Source =>
+  new CatalogSource(deps.catalog, dataset.datasetId);
+
 /** The data set that holds a job's requeued exceptions. */
 export const exceptionsDatasetOf = (jobId: string) => `${jobId}.exceptions`;

@@ -43,10 +43,16 @@ export const benchRecord = (i: number) => JSON.stringify({ id: i, name: `item-${
  * Put `objects` JSON Lines objects of `perObject` records under `datasets/<id>/` of the data bucket and register
  * them (ids 1..objects*perObject in order, so object k holds exactly batch k when batches are `perObject` long).
  */
-export async function seedJsonl(mode: LocalMode, datasetId: string, objects: number, perObject: number): Promise<void> {
+export async function seedJsonl(
+  mode: LocalMode,
+  datasetId: string,
+  objects: number,
+  perObject: number,
+): Promise<void> {
   const bucket = mode.state.buckets.data;
   const at = new Date().toISOString();
-  if (!(await mode.deps.catalog.getDataset(datasetId))) await mode.deps.catalog.createDataset({ datasetId }, at);
+  if (!(await mode.deps.catalog.getDataset(datasetId)))
+    await mode.deps.catalog.createDataset({ datasetId }, at);
   const keyOf = (k: number) => `datasets/${datasetId}/part-${String(k).padStart(6, '0')}.jsonl`;
   await inParallel(objects, 8, async (k) => {
     const first = k * perObject + 1;
@@ -55,7 +61,10 @@ export async function seedJsonl(mode: LocalMode, datasetId: string, objects: num
   });
   // Registration hands out ids in the order given: one call per chunk of objects keeps the order.
   for (let k = 0; k < objects; k += 100) {
-    const chunk = Array.from({ length: Math.min(100, objects - k) }, (_, n) => ({ bucket, key: keyOf(k + n) }));
+    const chunk = Array.from({ length: Math.min(100, objects - k) }, (_, n) => ({
+      bucket,
+      key: keyOf(k + n),
+    }));
     await registerObjects(mode.deps, chunk, datasetId);
   }
 }
@@ -77,10 +86,17 @@ export interface Execution {
 }
 
 /** StartExecution through the local endpoint and poll DescribeExecution until it ends. */
-export async function runExecution(local: BenchLocal, input: Record<string, unknown>, timeoutMs = 900_000): Promise<Execution> {
+export async function runExecution(
+  local: BenchLocal,
+  input: Record<string, unknown>,
+  timeoutMs = 900_000,
+): Promise<Execution> {
   const began = performance.now();
   const started = await local.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: local.mode.state.stateMachineArn, input: JSON.stringify(input) }),
+    new StartExecutionCommand({
+      stateMachineArn: local.mode.state.stateMachineArn,
+      input: JSON.stringify(input),
+    }),
   );
   const arn = started.executionArn as string;
   for (;;) {
@@ -99,7 +115,9 @@ export async function historyOf(sfn: SFNClient, executionArn: string): Promise<H
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
+    );
     events.push(...(page.events ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
@@ -123,7 +141,9 @@ export interface RunShape {
 const CHILD_STATES = childStateNames();
 
 function childStateNames(): Set<string> {
-  const asl = JSON.parse(readFileSync(new URL('../../statemachines/run-job.asl.json', import.meta.url), 'utf8'));
+  const asl = JSON.parse(
+    readFileSync(new URL('../../statemachines/run-job.asl.json', import.meta.url), 'utf8'),
+  );
   const map = asl.States.ProcessBatches as { ItemProcessor: { States: Record<string, unknown> } };
   return new Set(Object.keys(map.ItemProcessor.States));
 }
@@ -141,7 +161,8 @@ export function shapeOf(events: readonly HistoryEvent[]): RunShape {
     const ended = e.mapIterationSucceededEventDetails?.index;
     if (ended !== undefined && started.has(ended)) childMs.push(at - (started.get(ended) as number));
     if (e.type === 'TaskStateEntered' && !CHILD_STATES.has(name(e))) taskMs[name(e)] = -at;
-    if (e.type === 'TaskStateExited' && taskMs[name(e)] !== undefined) taskMs[name(e)] = (taskMs[name(e)] as number) + at;
+    if (e.type === 'TaskStateExited' && taskMs[name(e)] !== undefined)
+      taskMs[name(e)] = (taskMs[name(e)] as number) + at;
   }
   return {
     parentTransitions: entered.filter((e) => !CHILD_STATES.has(name(e))).length,

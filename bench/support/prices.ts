@@ -31,10 +31,13 @@ export const PRICE_SOURCES: Readonly<Record<keyof typeof PRICES, string>> = {
     'https://aws.amazon.com/step-functions/pricing/ (billing rules) + https://aws.amazon.com/blogs/compute/building-cost-effective-aws-step-functions-workflows/ (rate)',
   expressGbSecond:
     'https://aws.amazon.com/step-functions/pricing/ (100 ms, 64 MB rules) + https://www.wring.co/blog/aws-step-functions-pricing-guide (rate)',
-  lambdaRequest: 'https://aws.amazon.com/lambda/pricing/ as transcribed in api-evangelist/aws-lambda (docs corpus)',
-  lambdaGbSecond: 'https://aws.amazon.com/lambda/pricing/ as encoded in artillery@2.0.28 lib/platform/aws-lambda/prices.js (docs corpus)',
+  lambdaRequest:
+    'https://aws.amazon.com/lambda/pricing/ (rate as quoted by api-evangelist/aws-lambda and gist allenheltondev)',
+  lambdaGbSecond:
+    'https://aws.amazon.com/lambda/pricing/ as encoded in artillery@2.0.28 lib/platform/aws-lambda/prices.js (docs corpus)',
   wru: 'https://aws.amazon.com/dynamodb/pricing/on-demand/ (unit rules, docs corpus) + https://airbyte.com/data-engineering-resources/dynamodb-pricing (rate after the Nov 2024 cut)',
   rru: 'same as wru',
-  s3Put: 'https://aws.amazon.com/s3/pricing/ (request classes) + https://c3x.dev/blog/s3-request-fees-explained (rate)',
+  s3Put:
+    'https://aws.amazon.com/s3/pricing/ (request classes) + https://c3x.dev/blog/s3-request-fees-explained (rate)',
   s3Get: 'same as s3Put',
 };

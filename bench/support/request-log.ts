@@ -149,7 +149,10 @@ function itemCount(input: Record<string, unknown>): number {
 }
 
 function unitsOf(output: Record<string, unknown> | undefined): number {
-  const consumed = output?.ConsumedCapacity as { CapacityUnits?: number } | { CapacityUnits?: number }[] | undefined;
+  const consumed = output?.ConsumedCapacity as
+    | { CapacityUnits?: number }
+    | { CapacityUnits?: number }[]
+    | undefined;
   if (!consumed) return 0;
   const list = Array.isArray(consumed) ? consumed : [consumed];
   return list.reduce((n, c) => n + (c.CapacityUnits ?? 0), 0);
@@ -160,7 +163,12 @@ export function diffTallies(after: Tallies, before: Tallies): Map<string, Tally>
   const out = new Map<string, Tally>();
   for (const [label, a] of after) {
     const b = before.get(label) ?? { requests: 0, items: 0, units: 0, ms: 0 };
-    const d = { requests: a.requests - b.requests, items: a.items - b.items, units: a.units - b.units, ms: a.ms - b.ms };
+    const d = {
+      requests: a.requests - b.requests,
+      items: a.items - b.items,
+      units: a.units - b.units,
+      ms: a.ms - b.ms,
+    };
     if (d.requests > 0 || d.items > 0 || d.units > 0) out.set(label, d);
   }
   return out;
@@ -180,7 +188,8 @@ export function sumTallies(tallies: Tallies, pick: (label: string) => boolean): 
 }
 
 const commandOf = (label: string) => label.split(' ')[1] ?? '';
-export const isDdbWrite = (label: string) => label.startsWith('ddb ') && DDB_WRITES.includes(commandOf(label));
+export const isDdbWrite = (label: string) =>
+  label.startsWith('ddb ') && DDB_WRITES.includes(commandOf(label));
 export const isDdbRead = (label: string) => label.startsWith('ddb ') && DDB_READS.includes(commandOf(label));
 export const isS3Get = (label: string) => label.startsWith('s3 GetObject');
 export const isS3Put = (label: string) => label.startsWith('s3 PutObject');

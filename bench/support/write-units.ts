@@ -19,12 +19,19 @@ export class WriteUnits {
     tables: TableNames,
   ) {
     this.#indexes = new Map(
-      TABLE_SPECS.map((spec) => [tables[spec.role], spec.indexes.map((i) => [i.partitionKey, i.sortKey] as [string, string])]),
+      TABLE_SPECS.map((spec) => [
+        tables[spec.role],
+        spec.indexes.map((i) => [i.partitionKey, i.sortKey] as [string, string]),
+      ]),
     );
   }
 
   /** Send the write through `send` and return what it consumed by the rules above. */
-  async measure<T>(command: string, input: Record<string, unknown>, send: () => Promise<T>): Promise<{ out?: T; error?: unknown; units: number }> {
+  async measure<T>(
+    command: string,
+    input: Record<string, unknown>,
+    send: () => Promise<T>,
+  ): Promise<{ out?: T; error?: unknown; units: number }> {
     const ops = opsOf(command, input);
     const before = await Promise.all(ops.map((op) => this.#read(op)));
     try {
@@ -52,7 +59,9 @@ export class WriteUnits {
   }
 
   async #read(op: Op): Promise<Item | undefined> {
-    const out = await this.raw.send(new GetItemCommand({ TableName: op.table, Key: op.key, ConsistentRead: true }));
+    const out = await this.raw.send(
+      new GetItemCommand({ TableName: op.table, Key: op.key, ConsistentRead: true }),
+    );
     return out.Item;
   }
 }
@@ -71,9 +80,14 @@ function opsOf(command: string, input: Record<string, unknown>): Op[] {
     return items.flatMap((entry) => Object.entries(entry).map(([kind, op]) => opOf(kind, op)));
   }
   if (command === 'BatchWriteItem') {
-    const batch = input.RequestItems as Record<string, { PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }[]>;
+    const batch = input.RequestItems as Record<
+      string,
+      { PutRequest?: { Item: unknown }; DeleteRequest?: { Key: unknown } }[]
+    >;
     return Object.entries(batch).flatMap(([table, list]) =>
-      list.map((r) => opOf(r.PutRequest ? 'Put' : 'Delete', { TableName: table, ...(r.PutRequest ?? r.DeleteRequest) })),
+      list.map((r) =>
+        opOf(r.PutRequest ? 'Put' : 'Delete', { TableName: table, ...(r.PutRequest ?? r.DeleteRequest) }),
+      ),
     );
   }
   return [opOf(command.replace(/Item$/, ''), input)];
@@ -106,6 +120,7 @@ function valueSize(v: AttributeValue): number {
   if (v.B !== undefined) return v.B.byteLength;
   if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
   if (v.L) return 3 + v.L.reduce((n, x) => n + 1 + valueSize(x), 0);
-  if (v.M) return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + valueSize(x), 0);
+  if (v.M)
+    return 3 + Object.entries(v.M).reduce((n, [k, x]) => n + 1 + Buffer.byteLength(k) + valueSize(x), 0);
   return 0;
 }

@@ -148,7 +148,8 @@ export class DynamoCatalogStore implements CatalogStore {
     if (start > end) return;
     const containing = await this.#entryContaining(datasetId, start);
     if (containing) yield containing;
-    const from = containing ? containing.start + 1 : start;
+    // Entries tile the ids: the next one starts after the containing one, and often none is needed.
+    const from = containing ? containing.start + containing.count : start;
     if (from > end) return;
     let startKey: Record<string, unknown> | undefined;
     do {

@@ -1,0 +1,186 @@
+import { createTables, tableNamesFor } from '../cli/local/create-resources.ts';
+import { createJob } from '../core/jobs.ts';
+import { type Floor, runFloor, writePlan } from './support/floor.ts';
+import {
+  type BenchLocal,
+  historyOf,
+  runExecution,
+  seedJsonl,
+  shapeOf,
+  startBenchLocal,
+} from './support/local-run.ts';
+import { cpuBetween, cpuSeconds, machineNote, rssSampler } from './support/machine.ts';
+import {
+  diffTallies,
+  isDdbRead,
+  isDdbWrite,
+  isS3Get,
+  isS3Put,
+  sumTallies,
+  type Tally,
+} from './support/request-log.ts';
+import { printTable } from './support/table.ts';
+
+const OBJECTS = 1_000;
+const PER_OBJECT = 1_000;
+const ITEMS = OBJECTS * PER_OBJECT;
+/** The job's maxConcurrency (the Map's MaxConcurrency); the floor runs as many batches at once. */
+const CONCURRENCY = Number(process.env.BENCH_E2E_CONCURRENCY ?? 10);
+/** Job-then-floor rounds over the same data: this machine is shared, so one round can land on a busy minute. */
+const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+const MiB = 1024 * 1024;
+
+type JobRun = Awaited<ReturnType<typeof runJob>>;
+interface Round {
+  readonly job: JobRun;
+  readonly floor: Floor;
+  readonly ratio: number;
+}
+
+/**
+ * A 1,000,000-item job (1,000 JSON Lines objects of 1,000 records, 1,000 items per batch) with the noop processor,
+ * started through the local Step Functions endpoint and timed to its end; then the floor: the same S3 reads and
+ * writes and as many DynamoDB writes of the same kinds, issued directly at the same concurrency, in the same run.
+ * Data generation and registration are timed apart and are part of neither. The median round is reported.
+ */
+export async function e2eBench(): Promise<string> {
+  const local = await startBenchLocal();
+  try {
+    console.log(`before: ${machineNote()}`);
+    const seeded = performance.now();
+    await seedJsonl(local.mode, 'e2e', OBJECTS, PER_OBJECT);
+    const seedS = (performance.now() - seeded) / 1000;
+    const floorTables = tableNamesFor('bench-floor');
+    await createTables(local.mode.clients.ddb, floorTables);
+    const rounds: Round[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const job = await runJob(local, `e2e-${round}`);
+      const writes = writePlan(job.tallies, OBJECTS);
+      const floor = await runFloor(local, {
+        table: floorTables.inventory,
+        objects: OBJECTS,
+        concurrency: CONCURRENCY,
+        writes,
+        round,
+      });
+      rounds.push({ job, floor, ratio: job.wallMs / floor.wallMs });
+      console.log(`round ${round + 1}: ${machineNote()}`);
+    }
+    const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)] as Round;
+    const peak = Math.max(...rounds.map((r) => r.job.peak));
+    printRounds(rounds, seedS);
+    report(median);
+    const { job, floor } = median;
+    return `e2e: items=${ITEMS} wall_s=${(job.wallMs / 1000).toFixed(1)} items_per_s=${(ITEMS / (job.wallMs / 1000)).toFixed(0)} peak_rss_mib=${(peak / MiB).toFixed(0)} floor_s=${(floor.wallMs / 1000).toFixed(1)} ratio=${median.ratio.toFixed(2)} concurrency=${CONCURRENCY} rounds=${ROUNDS}`;
+  } finally {
+    await local.stop();
+  }
+}
+
+async function runJob(local: BenchLocal, jobId: string) {
+  const spec = {
+    jobId,
+    datasetId: 'e2e',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: PER_OBJECT },
+  };
+  await createJob(local.mode.deps, { ...spec, maxConcurrency: CONCURRENCY });
+  const before = local.log.snapshot();
+  const sampler = rssSampler();
+  const cpu0 = cpuSeconds();
+  const run = await runExecution(local, { jobId, mode: 'incremental' }, 1_800_000);
+  const cpu = cpuBetween(cpu0, cpuSeconds());
+  const { peak, childPeak } = sampler.stop();
+  const tallies = diffTallies(local.log.snapshot(), before);
+  const out = run.output as { itemsSucceeded?: number; batchesSucceeded?: number } | null;
+  if (run.status !== 'SUCCEEDED' || out?.itemsSucceeded !== ITEMS) {
+    throw new Error(`e2e run ${jobId} ended ${run.status} with ${JSON.stringify(out)}`);
+  }
+  const events = await historyOf(local.sfn, run.arn);
+  const at = (type: string) => events.find((e) => e.type === type)?.timestamp?.getTime() ?? 0;
+  const mapMs = at('MapStateExited') - at('MapStateEntered');
+  const batches = out.batchesSucceeded ?? 0;
+  return { wallMs: run.wallMs, peak, childPeak, tallies, cpu, shape: shapeOf(events), mapMs, batches };
+}
+
+const sec = (ms: number) => (ms / 1000).toFixed(1);
+const mib = (bytes: number) => (bytes / MiB).toFixed(0);
+
+function printRounds(rounds: Round[], seedS: number): void {
+  console.log(
+    `data generation + registration (not part of any round): ${seedS.toFixed(1)} s; concurrency ${CONCURRENCY}`,
+  );
+  printTable(
+    [
+      'round',
+      'wall s',
+      'items/s',
+      'floor s',
+      'wall / floor',
+      'peak RSS MiB (Node)',
+      'peak RSS MiB (engines)',
+    ],
+    rounds.map((r, i) => [
+      i + 1,
+      sec(r.job.wallMs),
+      (ITEMS / (r.job.wallMs / 1000)).toFixed(0),
+      sec(r.floor.wallMs),
+      r.ratio.toFixed(2),
+      `${mib(r.job.peak)} (floor ${mib(r.floor.peak)})`,
+      mib(r.job.childPeak),
+    ]),
+  );
+}
+
+/** The median round in detail: requests, phases, CPU by process and latencies. */
+function report({ job, floor }: Round): void {
+  const count = (t: Map<string, Tally>, pick: (l: string) => boolean) => sumTallies(t, pick).requests;
+  const childMs = [...job.shape.childMs].sort((a, b) => a - b);
+  console.log('median round:');
+  printTable(
+    ['measure', 'framework (local mode)', 'floor (direct)'],
+    [
+      ['batches / concurrency', `${job.batches} / ${CONCURRENCY}`, `${OBJECTS} / ${CONCURRENCY}`],
+      [
+        'S3 GET / PUT',
+        `${count(job.tallies, isS3Get)} / ${count(job.tallies, isS3Put)}`,
+        `${count(floor.tallies, isS3Get)} / ${count(floor.tallies, isS3Put)}`,
+      ],
+      [
+        'DynamoDB write / read requests',
+        `${count(job.tallies, isDdbWrite)} / ${count(job.tallies, isDdbRead)}`,
+        `${count(floor.tallies, isDdbWrite)} / ${count(floor.tallies, isDdbRead)}`,
+      ],
+      [
+        'Plan / Map / Finalize, s',
+        `${sec(job.shape.taskMs.Plan ?? 0)} / ${sec(job.mapMs)} / ${sec(job.shape.taskMs.Finalize ?? 0)}`,
+        '-',
+      ],
+      [
+        'child execution p50 / max, s',
+        `${sec(childMs[Math.floor(childMs.length / 2)] ?? 0)} / ${sec(childMs.at(-1) ?? 0)}`,
+        '-',
+      ],
+    ],
+  );
+  const engines = [...new Set([...Object.keys(job.cpu), ...Object.keys(floor.cpu)])].filter(
+    (k) => (job.cpu[k] ?? 0) + (floor.cpu[k] ?? 0) > 0.05,
+  );
+  console.log(
+    `CPU seconds (2 cores: at most ${sec(2 * job.wallMs)} s in the framework's wall time, ${sec(2 * floor.wallMs)} s in the floor's)`,
+  );
+  printTable(
+    ['process', 'framework', 'floor'],
+    engines.map((k) => [k, (job.cpu[k] ?? 0).toFixed(1), (floor.cpu[k] ?? 0).toFixed(1)]),
+  );
+  printLatencies('the framework run', job.tallies);
+  printLatencies('the floor', floor.tallies);
+}
+
+function printLatencies(what: string, tallies: Map<string, Tally>): void {
+  const rows = [...tallies]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([label, t]) => [label, t.requests, (t.ms / t.requests).toFixed(1), (t.ms / 1000).toFixed(1)]);
+  console.log(`requests of ${what}: count, mean latency (ms) and summed latency (s) as the client saw them`);
+  printTable(['request', 'count', 'mean ms', 'sum s'], rows);
+}
