@@ -136,48 +136,45 @@ describe('batchkeeper CLI on the local mode: failures, diagnosis and exceptions'
     expect(dataset.doc.dataset).toMatchObject({ highId: open.length - 1, exceptionsOf: job });
   });
 
-  it(
-    'lets the AWS CLI start a backfill on the local endpoint and watch it succeed',
-    async () => {
-      // .ci/run installs Debian's awscli when it is missing: an absent CLI is a failure, not a skip.
-      expect(AWS, 'the AWS CLI (apt-get install awscli)').toBeDefined();
-      const { state } = env.mode;
-      const awsEnv = {
-        AWS_ACCESS_KEY_ID: state.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: state.credentials.secretAccessKey,
-        AWS_DEFAULT_REGION: state.region,
-        AWS_PAGER: '',
-      };
-      const sfn = (...args: string[]) =>
-        runProcess(
-          AWS as string,
-          ['stepfunctions', ...args, '--endpoint-url', state.endpoints.sfn, '--output', 'json'],
-          awsEnv,
-        );
-      const input = JSON.stringify({ jobId: job, mode: 'backfill', idStart: 1, idEnd: 100 });
-      const started = await sfn(
-        'start-execution',
-        '--state-machine-arn',
-        state.stateMachineArn,
-        '--input',
-        input,
+  it('lets the AWS CLI start a backfill on the local endpoint and watch it succeed', async () => {
+    // .ci/run installs Debian's awscli when it is missing: an absent CLI is a failure, not a skip.
+    expect(AWS, 'the AWS CLI (apt-get install awscli)').toBeDefined();
+    const { state } = env.mode;
+    const awsEnv = {
+      AWS_ACCESS_KEY_ID: state.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: state.credentials.secretAccessKey,
+      AWS_DEFAULT_REGION: state.region,
+      AWS_PAGER: '',
+    };
+    const sfn = (...args: string[]) =>
+      runProcess(
+        AWS as string,
+        ['stepfunctions', ...args, '--endpoint-url', state.endpoints.sfn, '--output', 'json'],
+        awsEnv,
       );
-      expect(started.code, started.stderr).toBe(0);
-      const { executionArn } = JSON.parse(started.stdout) as { executionArn: string };
-      let described: { status: string; output?: string } = { status: 'RUNNING' };
-      for (let i = 0; i < 120 && described.status === 'RUNNING'; i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        const out = await sfn('describe-execution', '--execution-arn', executionArn);
-        expect(out.code, out.stderr).toBe(0);
-        described = JSON.parse(out.stdout) as typeof described;
-      }
-      expect(described.status).toBe('SUCCEEDED');
-      expect(JSON.parse(described.output as string)).toMatchObject({
-        jobId: job,
-        status: 'SUCCEEDED',
-        batchesSucceeded: 4,
-        batchesFailed: 0,
-      });
-    },
-  );
+    const input = JSON.stringify({ jobId: job, mode: 'backfill', idStart: 1, idEnd: 100 });
+    const started = await sfn(
+      'start-execution',
+      '--state-machine-arn',
+      state.stateMachineArn,
+      '--input',
+      input,
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const { executionArn } = JSON.parse(started.stdout) as { executionArn: string };
+    let described: { status: string; output?: string } = { status: 'RUNNING' };
+    for (let i = 0; i < 120 && described.status === 'RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const out = await sfn('describe-execution', '--execution-arn', executionArn);
+      expect(out.code, out.stderr).toBe(0);
+      described = JSON.parse(out.stdout) as typeof described;
+    }
+    expect(described.status).toBe('SUCCEEDED');
+    expect(JSON.parse(described.output as string)).toMatchObject({
+      jobId: job,
+      status: 'SUCCEEDED',
+      batchesSucceeded: 4,
+      batchesFailed: 0,
+    });
+  });
 });

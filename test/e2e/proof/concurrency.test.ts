@@ -5,7 +5,7 @@ import { outputKeyOf } from '../../../core/process-batch.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 import { startTestLocal, type TestLocal } from '../local-engine/support.ts';
-import { type Connection, listKeys, readText, startRun, waitForExecution } from './support.ts';
+import { type Connection, listKeys, outputObjects, startRun, waitForExecution } from './support.ts';
 
 const ITEMS = 100_000;
 const BATCH = 1_000;
@@ -18,32 +18,13 @@ let c: Connection;
 
 beforeAll(async () => {
   local = await startTestLocal();
-  c = {
-    clients: local.mode.clients,
-    sfn: local.sfn,
-    deps: local.mode.deps,
-    stateMachineArn: local.mode.state.stateMachineArn,
-  };
+  const { clients, deps, state } = local.mode;
+  c = { clients, sfn: local.sfn, deps, stateMachineArn: state.stateMachineArn, tables: state.tables };
 });
 
 afterAll(async () => {
   await local?.stop();
 });
-
-/** How many output lines name each id, over every object under the prefix. */
-async function outputLines(prefix: string): Promise<{ keys: string[]; perId: Map<number, number> }> {
-  const { s3 } = c.clients;
-  const keys = await listKeys(s3, c.deps.buckets.work, prefix);
-  const perId = new Map<number, number>();
-  for (const key of keys) {
-    for (const line of (await readText(s3, c.deps.buckets.work, key)).split('\n')) {
-      if (line.trim() === '') continue;
-      const { id } = JSON.parse(line) as { id: number };
-      perId.set(id, (perId.get(id) ?? 0) + 1);
-    }
-  }
-  return { keys, perId };
-}
 
 /** Ids in [1, last] not seen exactly once. */
 function notExactlyOnce(perId: ReadonlyMap<number, number>, last: number): number[] {
@@ -78,6 +59,7 @@ describe('8 simultaneous executions of one incremental job', () => {
     expect(manifestKeys.sort()).toEqual(names.map((n) => `manifests/crowd-job/${n}.json`).sort());
     const manifests: ManifestItem[][] = [];
     for (const key of manifestKeys) manifests.push(await manifestOf(deps, key));
+    console.log(`concurrency: batches planned per run: ${manifests.map((m) => m.length).join(' ')}`);
     expect(manifests.filter((m) => m.length > 0).length, 'runs that planned a share').toBeGreaterThan(1);
     expect(notExactlyOnce(idCounts(manifests), ITEMS), 'ids in no manifest or in two').toEqual([]);
 
@@ -90,8 +72,10 @@ describe('8 simultaneous executions of one incremental job', () => {
     for (const b of batches)
       expect(plannedBy.get(b.start)).toBe(`manifests/crowd-job/${b.completedRunId}.json`);
 
-    const { keys, perId } = await outputLines('outputs/crowd-job/');
-    expect(keys.sort()).toEqual(
+    const objects = await outputObjects(c, 'outputs/crowd-job/');
+    const perId = new Map<number, number>();
+    for (const id of objects.flatMap((o) => o.ids)) perId.set(id, (perId.get(id) ?? 0) + 1);
+    expect(objects.map((o) => o.key).sort()).toEqual(
       batches.map((b) => outputKeyOf('crowd-job', { kind: 'inventory' }, b)).sort(),
     );
     expect(notExactlyOnce(perId, ITEMS), 'ids in no output line or in two').toEqual([]);

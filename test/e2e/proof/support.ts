@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
   type ExecutionListItem,
@@ -9,13 +8,13 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { expect } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalState } from '../../../cli/local/local-state.ts';
 import { connectOnce } from '../../../cli/local/processes.ts';
 import { type Clients, makeClients } from '../../../core/clients.ts';
 import type { Deps } from '../../../core/deps.ts';
 import { makeDeps } from '../../../core/make-deps.ts';
+import type { ItemException } from '../../../core/model.ts';
 import type { FaultHook } from '../../../core/ports.ts';
 import { builtinProcessors } from '../../../core/processors/builtin.ts';
 import { createRegistry } from '../../../core/processors/registry.ts';
@@ -28,87 +27,114 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HOST = fileURLToPath(new URL('./fixtures/local-host.ts', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
 
-/** A local mode running in a child process (fixtures/local-host.ts), and everything it printed. */
-export interface Host {
+/** A host process with its modules loaded, waiting for its options (fixtures/local-host.ts). */
+export interface Standby {
   readonly child: ChildProcess;
-  readonly ready: HostReady;
-  readonly state: LocalState;
   /** Every byte of its stdout and stderr so far. */
   output(): string;
+  /** Resolves with the first match of `pattern` in its output; rejects if it exits first or after the timeout. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
-/**
- * Start a host and resolve once it printed READY. Secret values go to it in its environment. The state file
- * lands in `<dataDir>/local.json`, where the CLI's `--local --data-dir` looks for it.
- */
-export async function startHost(options: HostOptions, secrets: Record<string, string> = {}): Promise<Host> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PROOF_SECRETS: JSON.stringify(secrets) };
+/** A local mode running in a child process, and everything it printed. */
+export interface Host extends Standby {
+  readonly ready: HostReady;
+  readonly state: LocalState;
+}
+
+/** Spawn a host that loads its modules and waits: the next host of a chaos run warms up while this one runs. */
+export function spawnHost(): Standby {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The state file must land in <dataDir>/local.json, where `--local --data-dir` looks for it.
   delete env.BATCHKEEPER_LOCAL_STATE;
   delete env.POWERTOOLS_LOG_LEVEL;
-  const child = spawn(process.execPath, ['--import', 'tsx', HOST, JSON.stringify(options)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', HOST], {
     cwd: ROOT,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  const ready = await new Promise<HostReady>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`host not READY:\n${output.slice(-3000)}`)),
-      READY_TIMEOUT_MS,
-    );
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /^READY (.*)$/m.exec(output);
-      if (!match) return;
-      clearTimeout(timer);
-      resolve(JSON.parse(match[1] as string) as HostReady);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited (${code ?? signal}) before READY:\n${output.slice(-3000)}`));
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const waitFor = (pattern: RegExp, timeoutMs = READY_TIMEOUT_MS) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const done = (error?: Error, match?: RegExpExecArray) => {
+        listeners.delete(check);
+        child.off('exit', onExit);
+        clearTimeout(timer);
+        if (match) resolve(match);
+        else reject(error);
+      };
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) done(undefined, match);
+      };
+      const onExit = () => done(new Error(`host exited before ${pattern}:\n${output.slice(-3000)}`));
+      const timer = setTimeout(
+        () => done(new Error(`no ${pattern} from the host:\n${output.slice(-3000)}`)),
+        timeoutMs,
+      );
+      listeners.add(check);
+      child.once('exit', onExit);
+      check();
     });
-  });
-  return { child, ready, state: ready.state, output: () => output };
+  return { child, output: () => output, waitFor };
 }
 
-/** SIGKILL the host (its engines die with it: their guard sees its pipe close) and wait until none answers. */
-export async function killHost(host: Host): Promise<void> {
-  if (host.child.exitCode === null && host.child.signalCode === null) {
-    const exited = once(host.child, 'exit');
-    host.child.kill('SIGKILL');
-    await exited;
-  }
-  await untilGone(Object.values(host.state.endpoints));
+/** Give a standby host its options (and secret values, on stdin) and resolve once it printed READY. */
+export async function activate(
+  standby: Standby,
+  options: HostOptions,
+  secrets: Record<string, string> = {},
+): Promise<Host> {
+  standby.child.stdin?.write(`${JSON.stringify({ options, secrets })}\n`);
+  const match = await standby.waitFor(/^READY (.*)$/m);
+  const ready = JSON.parse(match[1] as string) as HostReady;
+  return { ...standby, ready, state: ready.state };
 }
 
-/** Stop the host as `local down` does (SIGTERM), then make sure nothing of it still listens. */
-export async function stopHost(host: Host | undefined): Promise<void> {
+/** Spawn a host and start its local mode. */
+export const startHost = (options: HostOptions, secrets: Record<string, string> = {}): Promise<Host> =>
+  activate(spawnHost(), options, secrets);
+
+/** End a host with `signal` and wait until none of its engines answers (their guard sees its pipe close). */
+async function endHost(host: Host | Standby | undefined, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   if (!host) return;
   if (host.child.exitCode === null && host.child.signalCode === null) {
     const exited = once(host.child, 'exit');
-    host.child.kill('SIGTERM');
+    host.child.kill(signal);
     const timer = setTimeout(() => host.child.kill('SIGKILL'), 20_000);
     await exited;
     clearTimeout(timer);
   }
-  await untilGone(Object.values(host.state.endpoints));
+  if ('state' in host) await untilGone(Object.values(host.state.endpoints));
 }
 
+/** A crash of the whole local mode: SIGKILL, no cleanup. */
+export const killHost = (host: Host) => endHost(host, 'SIGKILL');
+
+/** Stop a host (or a standby) as `local down` does, with SIGTERM. */
+export const stopHost = (host: Host | Standby | undefined) => endHost(host, 'SIGTERM');
+
+/** Poll every endpoint until it refuses connections (the guard's kill is asynchronous). */
 async function untilGone(endpoints: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
   for (const endpoint of endpoints) {
     const { hostname, port } = new URL(endpoint);
-    await expect
-      .poll(
-        () =>
-          connectOnce(hostname, Number(port), 200).then(
-            () => 'listening',
-            () => 'gone',
-          ),
-        { timeout: 20_000, interval: 100 },
-      )
-      .toBe('gone');
+    for (;;) {
+      const listening = await connectOnce(hostname, Number(port), 200).then(
+        () => true,
+        () => false,
+      );
+      if (!listening) break;
+      if (Date.now() > deadline) throw new Error(`${endpoint} still answers after its host was stopped`);
+      await sleep(100);
+    }
   }
 }
 
@@ -118,6 +144,7 @@ export interface Connection {
   readonly sfn: SFNClient;
   readonly deps: Deps;
   readonly stateMachineArn: string;
+  readonly tables: LocalState['tables'];
 }
 
 /** Clients and deps pointed at a local mode's endpoints, as a user's own script would build them. */
@@ -136,7 +163,7 @@ export function connect(state: LocalState, faults?: FaultHook): Connection {
   });
   const { endpoints, region, credentials } = state;
   const sfn = new SFNClient({ endpoint: endpoints.sfn, region, credentials });
-  return { clients, sfn, deps, stateMachineArn: state.stateMachineArn };
+  return { clients, sfn, deps, stateMachineArn: state.stateMachineArn, tables: state.tables };
 }
 
 /** StartExecution through the SDK; returns the execution ARN. */
@@ -185,18 +212,42 @@ export async function readText(s3: S3Client, bucket: string, key: string): Promi
   return (await out.Body?.transformToString('utf8')) ?? '';
 }
 
-/** Every item of a table (consistent, paged Scans), unmarshalled. */
-export async function scanTable(ddb: Clients['ddb'], table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
+/** The objects under a prefix of the work bucket, each with the ids of its JSON lines (`{ id, ... }`). */
+export async function outputObjects(
+  c: Connection,
+  prefix: string,
+): Promise<{ key: string; ids: number[] }[]> {
+  const out: { key: string; ids: number[] }[] = [];
+  for (const key of await listKeys(c.clients.s3, c.deps.buckets.work, prefix)) {
+    const lines = (await readText(c.clients.s3, c.deps.buckets.work, key))
+      .split('\n')
+      .filter((l) => l !== '');
+    out.push({ key, ids: lines.map((l) => (JSON.parse(l) as { id: number }).id) });
+  }
+  return out;
+}
+
+/** The ranges (`start-end`) of a job's batches that a backfill split, from the inventory's split history. */
+export async function splitOrigins(c: Connection, jobId: string): Promise<Set<string>> {
+  const query = new QueryCommand({
+    TableName: c.tables.inventory,
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :h)',
+    ExpressionAttributeValues: { ':p': `J#${jobId}`, ':h': 'H#' },
+  });
+  const out = await c.clients.doc.send(query);
+  return new Set((out.Items ?? []).filter((h) => h.kind === 'split').map((h) => String(h.from)));
+}
+
+/** Every exception of a job, whatever its status, through the paginated store. */
+export async function allExceptions(deps: Deps, jobId: string): Promise<ItemException[]> {
+  const out: ItemException[] = [];
+  let next: string | undefined;
   do {
-    const page = await ddb.send(
-      new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }),
-    );
-    for (const item of page.Items ?? []) items.push(unmarshall(item));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
+    const page = await deps.exceptions.list(jobId, undefined, { limit: 500, next });
+    out.push(...page.items);
+    next = page.next;
+  } while (next);
+  return out;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
