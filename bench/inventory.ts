@@ -79,13 +79,16 @@ export async function planner(
   return acquired;
 }
 
-/** `planners` concurrent planners reserve and acquire (and, with `commit`, commit) `batches` batches. */
+/**
+ * `planners` concurrent planners reserve and acquire `batches` batches: a claim, as the inventory target defines
+ * it (with `commit`, each is committed too, which measures whole batch lives instead).
+ */
 export async function claimsPerSecond(
   deps: Deps,
   jobId: string,
   planners: number,
   batches: number,
-  commit = true,
+  commit = false,
 ) {
   const budget = { left: batches };
   const began = performance.now();
