@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm test` and `npm run demo`: installs node_modules when they are missing or older than the
 // lock file, and checks the two engines npm cannot install (a JDK for DynamoDB Local, moto for S3, Secrets
-// Manager and KMS). Plain Node, no dependencies: it must work before `npm ci` has run. Under a second when all
+// Manager and KMS). Plain Node, no dependencies: it must work before `npm install` has run. Under a second when all
 // is in place: the checks run in parallel and Python only looks modules up, it imports none.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
@@ -21,10 +21,13 @@ function installIfStale() {
   const stale =
     !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
   if (!stale) return;
-  console.log('ensure-install: node_modules missing or older than package-lock.json: running npm ci');
-  const npm = spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit' });
+  // `npm install` with the committed lock, not `npm ci`: the registry this project installs from serves only
+  // the Linux builds of Biome's optional platform packages, so the lock cannot list the others and `npm ci`
+  // refuses it as out of sync. The lock still pins every version that is installed.
+  console.log('ensure-install: node_modules missing or older than package-lock.json: running npm install');
+  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (npm.status !== 0) {
-    console.error('ensure-install: npm ci failed');
+    console.error('ensure-install: npm install failed');
     process.exit(npm.status ?? 1);
   }
 }
