@@ -95,7 +95,7 @@ export interface ProcessBatchOutput {
   readonly durationMs: number;
 }
 
-/** Step Functions' Catch output: error name and cause (a JSON string on AWS, plain text locally). */
+/** Step Functions' Catch output: error name and cause (for a Lambda error, a JSON document with errorMessage). */
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
 
 export const RecordFailureEvent = z.strictObject({

@@ -24,7 +24,7 @@ export async function recordFailure(
   return { recorded, error: error.name };
 }
 
-/** On AWS the Cause of a Lambda error is a JSON document with errorMessage; locally it is the plain message. */
+/** The Cause of a Lambda error is a JSON document with errorMessage (so is the local mode's); other causes are text. */
 export function messageOf(cause: string | undefined): string {
   if (!cause) return '';
   try {
