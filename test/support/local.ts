@@ -64,20 +64,23 @@ function slug(label: string): string {
  * Items per table, counted with paged Scans: bad-input tests compare it before and after to prove that nothing
  * was written.
  */
-export async function countItems(env: LocalEnv): Promise<Record<keyof TableNames, number>> {
+export async function countItems(env: {
+  readonly clients: Pick<Clients, 'ddb'>;
+  readonly tables: TableNames;
+}): Promise<Record<keyof TableNames, number>> {
   const roles = Object.keys(env.tables) as Array<keyof TableNames>;
-  const counts = await Promise.all(roles.map((role) => countTable(env, env.tables[role])));
+  const counts = await Promise.all(roles.map((role) => countTable(env.clients, env.tables[role])));
   return Object.fromEntries(roles.map((role, i) => [role, counts[i] ?? 0])) as Record<
     keyof TableNames,
     number
   >;
 }
 
-async function countTable(env: LocalEnv, tableName: string): Promise<number> {
+async function countTable(clients: Pick<Clients, 'ddb'>, tableName: string): Promise<number> {
   let total = 0;
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await env.clients.ddb.send(
+    const page = await clients.ddb.send(
       new ScanCommand({
         TableName: tableName,
         Select: 'COUNT',

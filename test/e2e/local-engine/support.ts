@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -15,6 +14,7 @@ import { type LocalMode, type LocalOptions, startLocal } from '../../../cli/loca
 import { builtinProcessors } from '../../../core/processors/builtin.ts';
 import type { AnyProcessor } from '../../../core/processors/define-processor.ts';
 import { createRegistry } from '../../../core/processors/registry.ts';
+import { countItems } from '../../support/local.ts';
 
 /** A local mode of its own for one test file, with the built-in processors plus `extra`, and its SDK client. */
 export interface TestLocal {
@@ -102,24 +102,6 @@ export async function keysUnder(mode: LocalMode, bucket: string, prefix: string)
 }
 
 /** Items in each table of the local mode, for tests that prove nothing was written. */
-export async function tableCounts(mode: LocalMode): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const [role, table] of Object.entries(mode.state.tables)) {
-    let total = 0;
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await mode.clients.ddb.send(
-        new ScanCommand({
-          TableName: table,
-          Select: 'COUNT',
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      total += page.Count ?? 0;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    out[role] = total;
-  }
-  return out;
+export function tableCounts(mode: LocalMode): Promise<Record<string, number>> {
+  return countItems({ clients: mode.clients, tables: mode.state.tables });
 }
