@@ -43,9 +43,10 @@ export async function loadBatch(
   dataset: Dataset,
   batch: Batch,
   preflight: Preflight,
+  /** The catalog's items of the batch's range, when they were read already. */
+  listed?: readonly Item[],
 ): Promise<LoadedItem[]> {
-  const source = sourceOfDataset(deps, dataset);
-  const items = await listItems(source, batch);
+  const items = listed ?? (await listItems(sourceOfDataset(deps, dataset), batch));
   const notReady = items.filter((i) => !i.ready).length;
   const missingIds = batch.count - items.length;
   preflight.ready = {
@@ -61,14 +62,18 @@ export async function loadBatch(
   }));
 }
 
-async function listItems(source: Source, batch: Batch): Promise<Item[]> {
+/** The catalog's items of a range, in id order. */
+export async function listItems(
+  source: Source,
+  batch: { start: number; end: number; stride: number },
+): Promise<Item[]> {
   const out: Item[] = [];
   for await (const item of source.items(batch.start, batch.end, batch.stride)) out.push(item);
   return out;
 }
 
 /** Requeued exceptions point at the original item: load that one, under the requeued id. */
-async function resolveRefs(deps: Deps, items: Item[]): Promise<{ id: number; item: Item }[]> {
+async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<{ id: number; item: Item }[]> {
   const out: { id: number; item: Item }[] = [];
   for (const item of items) {
     if (!item.ref) {

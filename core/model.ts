@@ -93,6 +93,11 @@ export interface Batch extends BatchRange {
   readonly outputKey?: string;
   readonly error?: string;
   readonly splitFrom?: string;
+  /**
+   * Set while the output object of the batch this one was split from is being moved into its parts' own
+   * objects (see core/split-outputs.ts): no lease, reservation or further split is granted until it is done.
+   */
+  readonly moveFrom?: string;
 }
 
 export type AttemptOutcome = 'SUCCEEDED' | 'FAILED' | 'RETRY' | 'LEASE_EXPIRED';

@@ -1,7 +1,9 @@
 import type { Deps } from './deps.ts';
 import type { Batch } from './model.ts';
+import { outputKeyOf } from './output-keys.ts';
 import { addToManifest, type PlanContext } from './plan-run.ts';
 import type { NewBatch } from './ports.ts';
+import { settleMove, settlePendingMoves } from './split-outputs.ts';
 
 /**
  * Existing batches for a run: the open ones (not yet SUCCEEDED: pending, failed, or left RUNNING by a dead
@@ -10,9 +12,14 @@ import type { NewBatch } from './ports.ts';
  */
 export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): Promise<void> {
   const live = liveRuns(ctx.deps);
+  await settlePendingMoves(ctx.deps, ctx.job.jobId, ctx.runId, live);
   const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId) : inBounds(ctx);
+  // A split creates parts after the batch being looked at; a later page of the same query may show them.
+  let seenTo = Number.NEGATIVE_INFINITY;
   for await (const found of candidates) {
     if (ctx.manifest.length >= ctx.maxBatches) return;
+    if (found.start <= seenTo) continue;
+    seenTo = found.end;
     if (which === 'open' && found.status === 'SUCCEEDED') continue;
     const now = ctx.deps.clock.now();
     if (found.leaseExpiresAt !== undefined && found.leaseExpiresAt >= now) {
@@ -27,7 +34,7 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
       ctx.skippedBusy++;
       continue;
     }
-    const batch = which === 'bounds' ? await cutToBounds(ctx, found) : found;
+    const batch = which === 'bounds' ? await cutToBounds(ctx, found, stale) : found;
     if (!batch) continue;
     if (
       await ctx.deps.inventory.reserveExisting(
@@ -72,10 +79,15 @@ async function* inBounds(ctx: PlanContext): AsyncGenerator<Batch> {
 }
 
 /**
- * A batch that sticks out of the bounds is split so that the run never overruns them; the part inside is
- * returned; a lost race (the batch changed since it was read) returns undefined.
+ * A batch that sticks out of the bounds is split so that the run never overruns them, and its output object is
+ * moved into the parts' own; the part inside is returned; a lost race (the batch changed since it was read, or
+ * another live run holds it) returns undefined.
  */
-async function cutToBounds(ctx: PlanContext, batch: Batch): Promise<Batch | undefined> {
+async function cutToBounds(
+  ctx: PlanContext,
+  batch: Batch,
+  staleRuns: readonly string[],
+): Promise<Batch | undefined> {
   const { idStart, idEnd } = ctx.input as { idStart: number; idEnd: number };
   if (batch.start >= idStart && batch.end <= idEnd) return batch;
   const cuts = [idStart, idEnd + 1].filter((c) => c > batch.start && c <= batch.end);
@@ -83,12 +95,32 @@ async function cutToBounds(ctx: PlanContext, batch: Batch): Promise<Batch | unde
   const parts: NewBatch[] = [];
   for (let i = 0; i + 1 < bounds.length; i++)
     parts.push(await partOf(ctx, bounds[i] as number, (bounds[i + 1] as number) - 1));
-  const at = new Date(ctx.deps.clock.now()).toISOString();
-  if (!(await ctx.deps.inventory.splitBatch(ctx.job.jobId, batch, parts, at))) {
+  const now = ctx.deps.clock.now();
+  const move = {
+    jobId: ctx.job.jobId,
+    from: outputKeyOf(ctx.job.jobId, batch.scope, batch),
+    succeeded: batch.status === 'SUCCEEDED',
+    parts: parts.map((p) => [p.start, p.end] as const),
+    runId: ctx.runId,
+  };
+  const split = await ctx.deps.inventory.splitBatch({
+    jobId: ctx.job.jobId,
+    batch,
+    parts,
+    at: new Date(now).toISOString(),
+    outputKey: move.from,
+    runId: ctx.runId,
+    reservedUntil: ctx.reservedUntil,
+    now,
+    staleRuns,
+  });
+  if (!split) {
     ctx.skippedBusy++;
     return undefined;
   }
   await ctx.deps.faults('plan.afterSplit');
+  // The parts own their outputs before any of them is handed to a worker.
+  await settleMove(ctx.deps, move);
   const inside = parts.find((p) => p.start >= idStart && p.end <= idEnd) as NewBatch;
   return ctx.deps.inventory.getBatch(ctx.job.jobId, { kind: 'inventory' }, inside.start);
 }

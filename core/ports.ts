@@ -148,6 +148,36 @@ export interface NewException {
   readonly details: Record<string, unknown>;
 }
 
+/** A split of one batch, asked by a planner; see InventoryStore.splitBatch. */
+export interface SplitRequest {
+  readonly jobId: string;
+  readonly batch: Batch;
+  readonly parts: readonly NewBatch[];
+  readonly at: string;
+  /** The output object key of the batch as it is before the split (derived from its range). */
+  readonly outputKey: string;
+  readonly runId: string;
+  readonly reservedUntil: number;
+  readonly now: number;
+  /** Runs known to be finished: their reservations may be overridden. */
+  readonly staleRuns: readonly string[];
+}
+
+/**
+ * The output object of a batch that was split, to be moved into one object per part: written in the split's
+ * transaction, removed once done. Until then the parts carry `moveFrom` and are not leased.
+ */
+export interface OutputMove {
+  readonly jobId: string;
+  /** Key of the split batch's output object (it may not exist: the batch had not committed). */
+  readonly from: string;
+  /** Whether the split batch had SUCCEEDED: then its lines go to the parts; otherwise nothing is kept. */
+  readonly succeeded: boolean;
+  readonly parts: readonly (readonly [number, number])[];
+  /** The run that split it: it alone moves the output while it is live. */
+  readonly runId: string;
+}
+
 /** Jobs, batches (leases), attempts and runs. */
 export interface InventoryStore {
   putJob(job: Job): Promise<{ created: true } | { created: false; existing: Job }>;
@@ -184,8 +214,21 @@ export interface InventoryStore {
     now: number,
     staleRuns: readonly string[],
   ): Promise<boolean>;
-  /** Replace one batch by consecutive parts that tile it (backfill bounds inside a batch). */
-  splitBatch(jobId: string, batch: Batch, parts: readonly NewBatch[], at: string): Promise<boolean>;
+  /**
+   * Replace one batch by consecutive parts that tile it (backfill bounds inside a batch), reserved for the
+   * splitting run, and record the move of the batch's output object into the parts' own (`OutputMove`).
+   * Refused (false) when the batch changed since it was read, is leased, or is reserved by another live run.
+   */
+  splitBatch(split: SplitRequest): Promise<boolean>;
+  /** Output moves of split batches not yet finished, oldest range first. */
+  pendingMoves(jobId: string): Promise<OutputMove[]>;
+  /** Step 2 of a move: every part names its own output object and its counts. No-op once recorded. */
+  recordMovedOutputs(
+    move: OutputMove,
+    outputs: readonly { outputKey: string; itemsSucceeded: number }[],
+  ): Promise<void>;
+  /** Step 4 of a move: the parts are released and the move record removed. No-op once finished. */
+  finishMove(move: OutputMove): Promise<void>;
   /** A live lease of the job, inventory or sample, if any. */
   findLiveLease(jobId: string): Promise<Batch | undefined>;
 
@@ -269,6 +312,8 @@ export interface ObjectStore {
   list(bucket: string, prefix: string, page?: PageRequest): Promise<Page<{ key: string; size: number }>>;
   /** Delete up to 1,000 keys under a prefix; returns how many. */
   deletePrefixPage(bucket: string, prefix: string): Promise<number>;
+  /** Delete one object; a missing one is not an error. */
+  delete(bucket: string, key: string): Promise<void>;
 }
 
 /** Resolves a secret's value at run time; only ever given an ARN. */

@@ -10,10 +10,12 @@ import {
 } from './errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
 import { getJob } from './jobs.ts';
-import { type LoadedItem, loadBatch, type Preflight } from './load-batch.ts';
-import type { Batch, BatchScope, Dataset, Job } from './model.ts';
-import type { AcquirePolicy, LeaseGrant, NewException } from './ports.ts';
+import { type LoadedItem, listItems, loadBatch, type Preflight } from './load-batch.ts';
+import type { Batch, BatchScope, Dataset, Item, Job } from './model.ts';
+import { jsonLines, outputKeyOf } from './output-keys.ts';
+import type { AcquirePolicy, AcquireResult, LeaseGrant, NewException } from './ports.ts';
 import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
+import { sourceOfDataset } from './sources.ts';
 import { effectiveHash } from './stats.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
@@ -30,10 +32,7 @@ export interface ProcessBatchReport extends ProcessBatchOutput {
   readonly tookOverFrom?: string;
 }
 
-export const outputKeyOf = (jobId: string, scope: BatchScope, b: { start: number; end: number }) =>
-  scope.kind === 'inventory'
-    ? `outputs/${jobId}/${String(b.start).padStart(16, '0')}-${String(b.end).padStart(16, '0')}.jsonl`
-    : `samples/${jobId}/${scope.runId}/${String(b.start).padStart(16, '0')}-${String(b.end).padStart(16, '0')}.jsonl`;
+export { outputKeyOf } from './output-keys.ts';
 
 /**
  * Process one batch: take the lease, answer the preflight, run the processor, write outputs to a key derived
@@ -45,25 +44,42 @@ export async function processBatch(
   worker: WorkerContext,
 ): Promise<ProcessBatchReport> {
   const began = deps.clock.now();
-  const job = await getJob(deps, event.jobId);
-  if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
-  const processor = deps.processors.get(job.processor.name);
   const scope: BatchScope =
     event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
   const owner = `${event.runId}/${worker.invocationId}`;
-  const leaseMs = leaseFor(job, worker);
   const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
-  const got = await deps.inventory.acquire({
-    jobId: job.jobId,
-    scope,
-    start: event.batch.start,
-    owner,
-    runId: event.runId,
-    leaseMs,
-    policy,
-  });
-  if (got.outcome !== 'ACQUIRED') return skipped(got.outcome, got.batch, deps.clock.now() - began);
-  await deps.faults('process.afterAcquire');
+  const acquire = (leaseMs: number) =>
+    deps.inventory.acquire({
+      jobId: event.jobId,
+      scope,
+      start: event.batch.start,
+      owner,
+      runId: event.runId,
+      leaseMs,
+      policy,
+    });
+  const known = hintsOf(deps).get(event.jobId);
+  let job: Job;
+  let got: AcquireResult;
+  let leaseMs: number;
+  let early: EarlyReads | undefined;
+  if (known) {
+    // What an earlier batch taught this container lets the reads that need nothing else go out together;
+    // the job read beside them is still the one every decision below is made on.
+    leaseMs = leaseFor(known.leaseSeconds, worker);
+    early = earlyReads(deps, known.datasetId, event.batch);
+    [job, got] = await Promise.all([getJob(deps, event.jobId), acquire(leaseMs)]);
+  } else {
+    job = await getJob(deps, event.jobId);
+    if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
+    leaseMs = leaseFor(job.leaseSeconds, worker);
+    got = await acquire(leaseMs);
+  }
+  hintsOf(deps).set(job.jobId, { datasetId: job.datasetId, leaseSeconds: job.leaseSeconds });
+  if (got.outcome !== 'ACQUIRED') {
+    if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
+    return skipped(got.outcome, got.batch, deps.clock.now() - began);
+  }
   const lease = {
     ...got,
     jobId: job.jobId,
@@ -76,13 +92,64 @@ export async function processBatch(
   };
   const preflight: Preflight = {};
   try {
-    const report = await runLeased(deps, job, processor, lease, preflight, worker, leaseMs);
+    // A job marked for deletion while the lease was being taken gets its batch back, with the reason.
+    if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
+    await deps.faults('process.afterAcquire');
+    const reads = early?.datasetId === job.datasetId ? early : undefined;
+    const report = await runLeased(deps, job, lease, preflight, worker, leaseMs, reads);
     return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
   } catch (e) {
     // A simulated crash records nothing, as a real one would not.
     if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, preflight, e);
     throw e;
   }
+}
+
+/** What a container (a Lambda, the local mode's process) learnt of a job from one of its batches. */
+interface JobHint {
+  readonly datasetId: string;
+  readonly leaseSeconds: number;
+}
+
+const hints = new WeakMap<Deps['inventory'], Map<string, JobHint>>();
+
+function hintsOf(deps: Deps): Map<string, JobHint> {
+  const known = hints.get(deps.inventory);
+  if (known) return known;
+  const map = new Map<string, JobHint>();
+  hints.set(deps.inventory, map);
+  return map;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+async function unwrap<T>(p: Promise<Settled<T>>): Promise<T> {
+  const s = await p;
+  if (!s.ok) throw s.error;
+  return s.value;
+}
+
+/** The data set and the catalog's items of the range, read while the lease is being taken. */
+interface EarlyReads {
+  readonly datasetId: string;
+  readonly range: ProcessBatchEvent['batch'];
+  readonly dataset: Promise<Settled<Dataset | undefined>>;
+  readonly items: Promise<Settled<Item[]>>;
+}
+
+function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEvent['batch']): EarlyReads {
+  return {
+    datasetId,
+    range,
+    dataset: settle(deps.catalog.getDataset(datasetId)),
+    items: settle(listItems(sourceOfDataset(deps, { datasetId }), range)),
+  };
 }
 
 type Lease = LeaseGrant & {
@@ -95,8 +162,8 @@ type Lease = LeaseGrant & {
   configHash: string;
 };
 
-function leaseFor(job: Job, worker: WorkerContext): number {
-  const configured = job.leaseSeconds * 1000;
+function leaseFor(leaseSeconds: number, worker: WorkerContext): number {
+  const configured = leaseSeconds * 1000;
   const left = worker.remainingMs?.();
   // A worker killed at its timeout leaves a lease that expires soon after, not a quarter of an hour later.
   return left === undefined ? configured : Math.min(configured, left + 5_000);
@@ -114,17 +181,21 @@ const skipped = (outcome: 'ALREADY_DONE' | 'BUSY', b: Batch, durationMs: number)
 async function runLeased(
   deps: Deps,
   job: Job,
-  processor: AnyProcessor,
   lease: Lease,
   preflight: Preflight,
   worker: WorkerContext,
   leaseMs: number,
+  early: EarlyReads | undefined,
 ) {
-  const dataset = await deps.catalog.getDataset(job.datasetId);
+  const processor = deps.processors.get(job.processor.name);
+  const dataset = early ? await unwrap(early.dataset) : await deps.catalog.getDataset(job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const clock = phases(deps);
   const secret = await resolveSecret(deps, dataset, lease, preflight);
-  const items = await loadBatch(deps, dataset, lease.batch, preflight);
+  // Read for the range in the manifest: used only if the batch leased is still exactly that range.
+  const b = lease.batch;
+  const same = early && early.range.end === b.end && early.range.stride === b.stride;
+  const items = await loadBatch(deps, dataset, b, preflight, same ? await unwrap(early.items) : undefined);
   clock.lap('loadMs');
   const ctx: BatchContext<unknown, unknown> = {
     jobId: job.jobId,
@@ -144,9 +215,10 @@ async function runLeased(
     detail: `${items.length - invalid} of ${items.length} items parse against the schema`,
   };
   clock.lap('processMs');
-  const outputKey = lines.length > 0 ? outputKeyOf(job.jobId, lease.scope, lease) : undefined;
-  if (outputKey)
-    await deps.objects.put(deps.buckets.work, outputKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+  // Every committed batch has its one object, empty when every item was set aside: it replaces whatever an
+  // earlier attempt or an earlier life of this range left at the key.
+  const outputKey = outputKeyOf(job.jobId, lease.scope, lease);
+  await deps.objects.put(deps.buckets.work, outputKey, jsonLines(lines), 'application/x-ndjson');
   await deps.faults('process.afterOutputs');
   clock.lap('writeMs');
   const summary = {

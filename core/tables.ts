@@ -13,6 +13,7 @@
  *             J#<jobId> / R#<runId>              run
  *             J#<jobId> / C#<iso time>           config history
  *             J#<jobId> / H#<iso time>#<start>   batch status change not carried by an attempt (split)
+ *             J#<jobId> / M#<start>#<end>        output move of a split batch, until its parts own their objects
  *             JOBS / <jobId>                     listing
  *   GSI open     openPk = J#<jobId>, openSk = <start>: batches not yet SUCCEEDED (sparse)
  *   GSI byRun    runPk = J#<jobId>#<runId>, runSk = sk: attempts of one run (sparse)
@@ -87,6 +88,10 @@ export const keys = {
   openPk: (jobId: string) => `J#${jobId}`,
   configHistory: (jobId: string, at: string) => ({ pk: `J#${jobId}`, sk: `C#${at}` }),
   history: (jobId: string, at: string, start: number) => ({ pk: `J#${jobId}`, sk: `H#${at}#${pad(start)}` }),
+  move: (jobId: string, start: number, end: number) => ({
+    pk: `J#${jobId}`,
+    sk: `M#${pad(start)}#${pad(end)}`,
+  }),
   exception: (jobId: string, itemId: number, runId: string) => ({
     pk: `J#${jobId}`,
     sk: `X#${pad(itemId)}#${runId}`,

@@ -118,8 +118,8 @@ export async function reserveExisting(
           UpdateExpression: 'SET reservedBy = :run, reservedUntil = :until',
           ConditionExpression:
             'attribute_exists(pk)' +
-            // Never touch a range under a live lease.
-            ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
+            // Never touch a range under a live lease, nor one whose output move is pending.
+            ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now) AND attribute_not_exists(moveFrom)' +
             // Nor one another live run has reserved.
             ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
           ExpressionAttributeValues: {
@@ -136,87 +136,6 @@ export async function reserveExisting(
     if (isConditionalCheckFailed(e)) return false;
     throw e;
   }
-}
-
-/**
- * Replace a batch by parts that tile it. The first part keeps the batch's key (updated in place); the others
- * are new. The batch must be unchanged since it was read (token and end), so a split never races a lease.
- */
-export async function splitBatch(
-  ctx: InventoryCtx,
-  jobId: string,
-  batch: Batch,
-  parts: readonly NewBatch[],
-  at: string,
-): Promise<boolean> {
-  const [first, ...rest] = parts;
-  if (!first || first.start !== batch.start || (parts[parts.length - 1] as NewBatch).end !== batch.end) {
-    throw new RangeError('split parts must tile the batch');
-  }
-  const inherited = inheritedAttributes(batch);
-  const origin = `${batch.start}-${batch.end}`;
-  const out = await transact(ctx, [
-    {
-      Update: {
-        TableName: ctx.table,
-        Key: keys.batch(jobId, batch.scope, batch.start),
-        UpdateExpression: 'SET #end = :end, #count = :count, weight = :w, splitFrom = :from',
-        ConditionExpression:
-          'token = :token AND #end = :oldEnd AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
-        ExpressionAttributeNames: { '#end': 'end', '#count': 'count' },
-        ExpressionAttributeValues: {
-          ':end': first.end,
-          ':count': first.count,
-          ':w': first.weight,
-          ':from': origin,
-          ':token': batch.token,
-          ':oldEnd': batch.end,
-          ':now': ctx.clock.now(),
-        },
-      },
-    },
-    ...rest.map((p) => ({
-      Put: {
-        TableName: ctx.table,
-        Item: {
-          ...toNewBatchItem({ jobId, scope: batch.scope, ...p, plannedAt: batch.plannedAt }),
-          ...inherited,
-          splitFrom: origin,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    })),
-    {
-      Put: {
-        TableName: ctx.table,
-        Item: {
-          ...keys.history(jobId, at, batch.start),
-          kind: 'split',
-          from: origin,
-          parts: parts.map((p) => [p.start, p.end]),
-          at,
-        },
-      },
-    },
-  ]);
-  return out.ok;
-}
-
-/** What a part of a split batch keeps: its status, the config and run that completed it, where its output is. */
-function inheritedAttributes(b: Batch): Record<string, unknown> {
-  const keep: Record<string, unknown> = { status: b.status, attempt: b.attempt, token: b.token };
-  for (const k of [
-    'completedAt',
-    'completedRunId',
-    'configHash',
-    'outputKey',
-    'error',
-    'startedAt',
-  ] as const) {
-    if (b[k] !== undefined) keep[k] = b[k];
-  }
-  if (b.status === 'SUCCEEDED') Object.assign(keep, { openPk: undefined, openSk: undefined });
-  return keep;
 }
 
 export async function getBatch(

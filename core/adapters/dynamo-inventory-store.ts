@@ -9,14 +9,17 @@ import {
   type LeaseRef,
   type NewBatch,
   type NewException,
+  type OutputMove,
   type Page,
   type PageRequest,
+  type SplitRequest,
   systemClock,
 } from '../ports.ts';
 import * as attemptRecords from './dynamo-attempt-records.ts';
 import * as batchRecords from './dynamo-batch-records.ts';
 import * as jobRecords from './dynamo-job-records.ts';
 import * as leaseRecords from './dynamo-lease-records.ts';
+import * as splitRecords from './dynamo-split-records.ts';
 import type { InventoryCtx } from './dynamo-support.ts';
 
 export interface DynamoInventoryStoreProps {
@@ -88,8 +91,17 @@ export class DynamoInventoryStore implements InventoryStore {
   ) {
     return batchRecords.reserveExisting(this.ctx, jobId, start, runId, reservedUntil, now, staleRuns);
   }
-  splitBatch(jobId: string, batch: Batch, parts: readonly NewBatch[], at: string) {
-    return batchRecords.splitBatch(this.ctx, jobId, batch, parts, at);
+  splitBatch(split: SplitRequest) {
+    return splitRecords.splitBatch(this.ctx, split);
+  }
+  pendingMoves(jobId: string) {
+    return splitRecords.pendingMoves(this.ctx, jobId);
+  }
+  recordMovedOutputs(move: OutputMove, outputs: readonly { outputKey: string; itemsSucceeded: number }[]) {
+    return splitRecords.recordMovedOutputs(this.ctx, move, outputs);
+  }
+  finishMove(move: OutputMove) {
+    return splitRecords.finishMove(this.ctx, move);
   }
   findLiveLease(jobId: string) {
     return batchRecords.findLiveLease(this.ctx, jobId);

@@ -63,6 +63,8 @@ export async function acquire(ctx: InventoryCtx, input: AcquireInput): Promise<A
             'attribute_exists(pk)' +
             // Mutual exclusion: no live lease of anyone (an expired one may be taken over).
             ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
+            // Not while the output of the batch it was split from is being moved into its own object.
+            ' AND attribute_not_exists(moveFrom)' +
             ` AND ${POLICY_CLAUSE[input.policy]}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -121,7 +123,9 @@ export async function acquire(ctx: InventoryCtx, input: AcquireInput): Promise<A
       throw new BatchNotFoundError({ jobId: input.jobId, batchStart: input.start, scope: input.scope.kind });
     const batch = fromBatchItem(old);
     const live = batch.leaseExpiresAt !== undefined && batch.leaseExpiresAt >= now;
-    return live ? { outcome: 'BUSY', batch } : { outcome: 'ALREADY_DONE', batch };
+    return live || batch.moveFrom !== undefined
+      ? { outcome: 'BUSY', batch }
+      : { outcome: 'ALREADY_DONE', batch };
   }
 }
 

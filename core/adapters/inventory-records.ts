@@ -63,6 +63,7 @@ const BatchItem = z.object({
   outputKey: z.string().optional(),
   error: z.string().optional(),
   splitFrom: z.string().optional(),
+  moveFrom: z.string().optional(),
 });
 
 export const scopeKey = (scope: BatchScope): Record<string, unknown> =>

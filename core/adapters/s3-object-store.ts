@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -29,6 +30,10 @@ export class S3ObjectStore implements ObjectStore {
     await this.#s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
     );
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    await this.#s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
   async get(bucket: string, key: string): Promise<Uint8Array | undefined> {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createJob } from '../../../../core/jobs.ts';
-import { collect, seedDataset } from '../../../support/core-env.ts';
-import { expectTiling } from '../../../support/invariants.ts';
+import { createJob } from '../../../core/jobs.ts';
+import { collect, seedDataset } from '../../support/core-env.ts';
+import { expectTiling } from '../../support/invariants.ts';
 import {
   AFTER_LEASE_POINTS,
   caughtFaults,
@@ -13,13 +13,13 @@ import {
   checkOutputs,
   unfencedExceptions,
   unrecordedFaults,
-} from '../fixtures/chaos-checks.ts';
-import { pool, type Step, schedule, segments } from '../fixtures/chaos-schedule.ts';
-import { requeueAndDelete } from '../fixtures/doomed-job.ts';
-import { chaosFaults, FAULT_POINTS, readFaultLog } from '../fixtures/faults.ts';
-import { REJECT_EVERY } from '../fixtures/processors.ts';
-import { deriveSeed, seeded } from '../fixtures/random.ts';
-import * as s from '../support.ts';
+} from './fixtures/chaos-checks.ts';
+import { pool, type Step, schedule, segments } from './fixtures/chaos-schedule.ts';
+import { requeueAndDelete } from './fixtures/doomed-job.ts';
+import { chaosFaults, FAULT_POINTS, readFaultLog } from './fixtures/faults.ts';
+import { REJECT_EVERY } from './fixtures/processors.ts';
+import { deriveSeed, seeded } from './fixtures/random.ts';
+import * as s from './support.ts';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20_260_101);
 const ITEMS = 20_000;
@@ -138,6 +138,7 @@ async function judge(steps: readonly Step[]) {
     }),
     commits: checkCommits(batches, inventory, backfills),
     unrecorded: unrecordedFaults(caught, attempts),
+    pendingMoves: await c.deps.inventory.pendingMoves(JOB),
     traced: caught.filter((f) => AFTER_LEASE_POINTS.includes(f.point)).length,
     unfenced: unfencedExceptions(exceptions, attempts),
     takeovers: inventory.filter((a) => a.outcome === 'LEASE_EXPIRED').length,
@@ -205,6 +206,7 @@ function expectInvariants(verdict: Verdict, faults: readonly { point: string }[]
   const fromSplits = `${strayFromSplits.length} of them the range of a batch a backfill split since`;
   expect.soft(stray, `objects for a range that is not a batch (${fromSplits})`).toEqual([]);
   expect.soft(missing, 'batches without their one output object').toEqual([]);
+  expect.soft(verdict.pendingMoves, 'output moves of split batches left unfinished').toEqual([]);
   expect.soft(misplaced.slice(0, 20), 'lines in the wrong object').toEqual([]);
   expect.soft(verdict.commits.slice(0, 20), 'commits per final state').toEqual([]);
   expect.soft(verdict.traced, 'faults after a lease seen in the histories').toBeGreaterThan(0);
