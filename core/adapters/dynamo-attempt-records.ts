@@ -1,28 +1,10 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Attempt, BatchScope } from '../model.ts';
 import type { CommitInput, FailInput } from '../ports.ts';
 import { BY_RUN_INDEX, keys } from '../tables.ts';
-import { type InventoryCtx, isConditionalCheckFailed, iso, queryItems, transact } from './dynamo-support.ts';
-import { aliasNames } from './expression-names.ts';
+import { type InventoryCtx, iso, queryItems, transact } from './dynamo-support.ts';
 import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
 
 /** Log the attempt a dead owner left behind, once (attempt records are written once, never overwritten). */
-export async function logExpiredAttempt(ctx: InventoryCtx, a: Attempt): Promise<void> {
-  try {
-    await ctx.doc.send(
-      new PutCommand(
-        aliasNames({
-          TableName: ctx.table,
-          Item: toAttemptItem(a),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    );
-  } catch (e) {
-    if (!isConditionalCheckFailed(e)) throw e;
-  }
-}
-
 /** The attempt a commit or a fail logs: what the lease held, and how it ended. */
 export function attemptOf(
   l: CommitInput | FailInput,

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { BatchNotFoundError, LeaseLostError } from '../errors.ts';
-import type { BatchScope } from '../model.ts';
+import type { Batch, BatchScope } from '../model.ts';
 import type {
   AcquirePolicy,
   AcquireResult,
@@ -10,7 +10,8 @@ import type {
   NewException,
 } from '../ports.ts';
 import { keys, pad } from '../tables.ts';
-import { attemptOf, logExpiredAttempt } from './dynamo-attempt-records.ts';
+import { attemptOf } from './dynamo-attempt-records.ts';
+import { getBatch } from './dynamo-batch-records.ts';
 import {
   type InventoryCtx,
   isConditionalCheckFailed,
@@ -39,94 +40,141 @@ const POLICY_CLAUSE: Record<AcquirePolicy, string> = {
   'redo-unless-same-run': 'NOT (#status = :succeeded AND completedRunId = :run)',
 };
 
+/** Races lost to other workers taking over the same dead lease before acquire answers BUSY. */
+const TAKEOVER_TRIES = 3;
+
 /**
- * Take the lease: one conditional update that bumps the fencing token and the attempt number. It succeeds only
- * when no live lease exists; a lease past its expiry is taken over (its attempt is logged LEASE_EXPIRED).
+ * Take the lease: one conditional update that bumps the fencing token and the attempt number, when no lease
+ * is live. A batch left RUNNING by a worker that died is taken over in one transaction with the dead attempt's
+ * LEASE_EXPIRED record, so the history never misses it whatever crashes when.
  */
 export async function acquire(ctx: InventoryCtx, input: AcquireInput): Promise<AcquireResult> {
-  const now = ctx.clock.now();
-  const key = keys.batch(input.jobId, input.scope, input.start);
-  try {
-    const out = await ctx.doc.send(
-      new UpdateCommand(
-        aliasNames({
-          TableName: ctx.table,
-          Key: key,
-          UpdateExpression:
-            'SET #status = :running, leaseOwner = :owner, leaseRunId = :run, leaseExpiresAt = :exp, startedAt = :at,' +
-            ' openPk = :openPk, openSk = :openSk,' +
-            // Right-hand operands read the item before the update: remember whose lease this one replaces.
-            ' prevStatus = #status, prevOwner = if_not_exists(leaseOwner, :none),' +
-            ' prevRunId = if_not_exists(leaseRunId, :none), prevStartedAt = if_not_exists(startedAt, :at)' +
-            ' ADD token :one, attempt :one',
-          ConditionExpression:
-            'attribute_exists(pk)' +
-            // Mutual exclusion: no live lease of anyone (an expired one may be taken over).
-            ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
-            // Not while the output of the batch it was split from is being moved into its own object.
-            ' AND attribute_not_exists(moveFrom)' +
-            ` AND ${POLICY_CLAUSE[input.policy]}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':running': 'RUNNING',
-            ':succeeded': 'SUCCEEDED',
-            ':owner': input.owner,
-            ':run': input.runId,
-            ':exp': now + input.leaseMs,
-            ':at': iso(now),
-            ':now': now,
-            ':one': 1,
-            ':openPk': openPkOf(input.jobId, input.scope),
-            ':openSk': pad(input.start),
-            ':none': '',
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-    const raw = out.Attributes ?? {};
-    const batch = fromBatchItem(raw);
-    const grant = {
-      outcome: 'ACQUIRED' as const,
-      token: batch.token,
-      attempt: batch.attempt,
-      startedAt: now,
-      batch,
-    };
-    if (raw.prevStatus !== 'RUNNING') return grant;
-    // Takeover: the previous owner died holding the lease; its attempt goes into the history as expired.
-    const prevOwner = String(raw.prevOwner ?? '');
-    await logExpiredAttempt(ctx, {
-      jobId: input.jobId,
-      scope: input.scope,
-      start: batch.start,
-      end: batch.end,
-      attempt: batch.attempt - 1,
-      runId: String(raw.prevRunId ?? ''),
-      owner: prevOwner,
-      token: batch.token - 1,
-      startedAt: String(raw.prevStartedAt),
-      endedAt: iso(now),
-      outcome: 'LEASE_EXPIRED',
-      configHash: batch.configHash ?? 'unknown',
-      itemsSucceeded: 0,
-      itemsExcepted: 0,
-      durationMs: Math.max(0, now - Date.parse(String(raw.prevStartedAt))),
-      error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
-    });
-    return { ...grant, tookOverFrom: prevOwner };
-  } catch (e) {
-    if (!isConditionalCheckFailed(e)) throw e;
-    const old = oldItemOf(e);
-    if (!old)
-      throw new BatchNotFoundError({ jobId: input.jobId, batchStart: input.start, scope: input.scope.kind });
-    const batch = fromBatchItem(old);
-    const live = batch.leaseExpiresAt !== undefined && batch.leaseExpiresAt >= now;
-    return live || batch.moveFrom !== undefined
-      ? { outcome: 'BUSY', batch }
-      : { outcome: 'ALREADY_DONE', batch };
+  for (let tries = 1; ; tries++) {
+    const now = ctx.clock.now();
+    const grant = grantUpdate(ctx, input, now);
+    try {
+      const out = await ctx.doc.send(
+        new UpdateCommand(
+          aliasNames({
+            ...grant,
+            ExpressionAttributeValues: { ...grant.ExpressionAttributeValues, ':succeeded': 'SUCCEEDED' },
+            ConditionExpression:
+              'attribute_exists(pk)' +
+              // Mutual exclusion: no live lease of anyone; a dead worker's batch is taken over below.
+              ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now) AND #status <> :running' +
+              // Not while the output of the batch it was split from is being moved into its own object.
+              ' AND attribute_not_exists(moveFrom)' +
+              ` AND ${POLICY_CLAUSE[input.policy]}`,
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      const batch = fromBatchItem(out.Attributes ?? {});
+      return { outcome: 'ACQUIRED', token: batch.token, attempt: batch.attempt, startedAt: now, batch };
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+      const old = oldItemOf(e);
+      if (!old)
+        throw new BatchNotFoundError({
+          jobId: input.jobId,
+          batchStart: input.start,
+          scope: input.scope.kind,
+        });
+      const batch = fromBatchItem(old);
+      const live = batch.leaseExpiresAt !== undefined && batch.leaseExpiresAt >= now;
+      if (live || batch.moveFrom !== undefined) return { outcome: 'BUSY', batch };
+      if (batch.status !== 'RUNNING') return { outcome: 'ALREADY_DONE', batch };
+      const taken = await takeOver(ctx, input, batch, now);
+      if (taken) return taken;
+      if (tries >= TAKEOVER_TRIES) return { outcome: 'BUSY', batch };
+    }
   }
+}
+
+/** The update that grants the lease: the token and the attempt number grow by one. */
+function grantUpdate(ctx: InventoryCtx, input: AcquireInput, now: number) {
+  return {
+    TableName: ctx.table,
+    Key: keys.batch(input.jobId, input.scope, input.start),
+    UpdateExpression:
+      'SET #status = :running, leaseOwner = :owner, leaseRunId = :run, leaseExpiresAt = :exp, startedAt = :at,' +
+      ' openPk = :openPk, openSk = :openSk ADD token :one, attempt :one',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':running': 'RUNNING',
+      ':owner': input.owner,
+      ':run': input.runId,
+      ':exp': now + input.leaseMs,
+      ':at': iso(now),
+      ':now': now,
+      ':one': 1,
+      ':openPk': openPkOf(input.jobId, input.scope),
+      ':openSk': pad(input.start),
+    },
+  };
+}
+
+/**
+ * Take over the batch of a dead worker, as it was read: the lease and the dead attempt's record in one
+ * transaction. Undefined when another worker changed the batch first.
+ */
+async function takeOver(
+  ctx: InventoryCtx,
+  input: AcquireInput,
+  dead: Batch,
+  now: number,
+): Promise<AcquireResult | undefined> {
+  const grant = grantUpdate(ctx, input, now);
+  const prevOwner = dead.leaseOwner ?? '';
+  const startedAt = dead.startedAt ?? iso(now);
+  const out = await transact(ctx, [
+    {
+      Update: {
+        ...grant,
+        ConditionExpression:
+          'token = :token AND #status = :running AND attribute_not_exists(moveFrom)' +
+          ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+        ExpressionAttributeValues: { ...grant.ExpressionAttributeValues, ':token': dead.token },
+      },
+    },
+    {
+      Put: {
+        TableName: ctx.table,
+        Item: toAttemptItem({
+          jobId: input.jobId,
+          scope: input.scope,
+          start: dead.start,
+          end: dead.end,
+          attempt: dead.attempt,
+          runId: dead.leaseRunId ?? '',
+          owner: prevOwner,
+          token: dead.token,
+          startedAt,
+          endedAt: iso(now),
+          outcome: 'LEASE_EXPIRED',
+          configHash: dead.configHash ?? 'unknown',
+          itemsSucceeded: 0,
+          itemsExcepted: 0,
+          durationMs: Math.max(0, now - Date.parse(startedAt)),
+          error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ]);
+  if (!out.ok) return undefined;
+  const batch = await getBatch(ctx, input.jobId, input.scope, input.start);
+  if (!batch)
+    throw new BatchNotFoundError({ jobId: input.jobId, batchStart: input.start, scope: input.scope.kind });
+  return {
+    outcome: 'ACQUIRED',
+    token: batch.token,
+    attempt: batch.attempt,
+    startedAt: now,
+    batch,
+    tookOverFrom: prevOwner,
+  };
 }
 
 /** The clause every fenced write carries: our token, our lease, not yet expired. */

@@ -1,4 +1,6 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { toAttemptItem } from '../../../core/adapters/inventory-records.ts';
 import { LeaseLostError } from '../../../core/errors.ts';
 import { createJob } from '../../../core/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
@@ -257,5 +259,45 @@ describe('mutual exclusion under concurrency', () => {
       );
       expect(results.filter((r) => r.outcome === 'ACQUIRED')).toHaveLength(1);
     }
+  });
+});
+
+describe("taking over a dead worker's lease", () => {
+  it('grants one lease and logs the dead attempt once when 8 owners race to take it over', async () => {
+    const { take, clock, deps } = await setup('lease-takeover-race');
+    granted(await take('dead', 1000));
+    clock.advance(1001);
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => take(`w${i}`, 60_000)));
+    const winners = results.filter((r) => r.outcome === 'ACQUIRED');
+    expect(winners).toHaveLength(1);
+    expect(winners[0]?.tookOverFrom).toBe('dead');
+    expect(results.filter((r) => r.outcome !== 'ACQUIRED').map((r) => r.outcome)).toEqual(
+      Array(7).fill('BUSY'),
+    );
+    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'LEASE_EXPIRED', 'dead']]);
+  });
+
+  it("writes the lease and the dead attempt's record together or not at all", async () => {
+    const { take, clock, deps, env } = await setup('lease-takeover-atomic');
+    const dead = granted(await take('dead', 1000));
+    clock.advance(1001);
+    // A record already where the dead attempt's goes makes the takeover's second write fail: the first must
+    // not happen either.
+    const squatter = toAttemptItem({
+      ...leaseOf(dead, 'squatter'),
+      endedAt: new Date(clock.now()).toISOString(),
+      startedAt: new Date(clock.now()).toISOString(),
+      outcome: 'FAILED',
+      itemsSucceeded: 0,
+      itemsExcepted: 0,
+      durationMs: 0,
+    });
+    await env.clients.doc.send(new PutCommand({ TableName: env.tables.inventory, Item: squatter }));
+    const before = await deps.inventory.getBatch('j', inventory, 1);
+    expect((await take('b', 60_000)).outcome).toBe('BUSY');
+    expect(await deps.inventory.getBatch('j', inventory, 1)).toEqual(before);
+    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'FAILED', 'squatter']]);
   });
 });
