@@ -121,6 +121,30 @@ function hintsOf(deps: Deps): Map<string, JobHint> {
   return map;
 }
 
+const datasets = new WeakMap<Deps['catalog'], Map<string, Dataset>>();
+/** Data sets a container remembers; more are read again rather than held. */
+const DATASETS_HELD = 256;
+
+/**
+ * A data set as the catalog has it. Nothing of a data set record that a batch uses changes once it is created
+ * (only its high id grows, which processing does not read), so a container reads each one once.
+ */
+async function datasetOf(deps: Deps, datasetId: string): Promise<Dataset | undefined> {
+  let held = datasets.get(deps.catalog);
+  if (!held) {
+    held = new Map();
+    datasets.set(deps.catalog, held);
+  }
+  const known = held.get(datasetId);
+  if (known) return known;
+  const dataset = await deps.catalog.getDataset(datasetId);
+  if (dataset) {
+    if (held.size >= DATASETS_HELD) held.clear();
+    held.set(datasetId, dataset);
+  }
+  return dataset;
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
@@ -147,7 +171,7 @@ function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEvent['bat
   return {
     datasetId,
     range,
-    dataset: settle(deps.catalog.getDataset(datasetId)),
+    dataset: settle(datasetOf(deps, datasetId)),
     items: settle(listItems(sourceOfDataset(deps, { datasetId }), range)),
   };
 }
@@ -188,7 +212,7 @@ async function runLeased(
   early: EarlyReads | undefined,
 ) {
   const processor = deps.processors.get(job.processor.name);
-  const dataset = early ? await unwrap(early.dataset) : await deps.catalog.getDataset(job.datasetId);
+  const dataset = early ? await unwrap(early.dataset) : await datasetOf(deps, job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const clock = phases(deps);
   const secret = await resolveSecret(deps, dataset, lease, preflight);
