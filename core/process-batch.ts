@@ -1,3 +1,4 @@
+import { datasetOf, type EarlyReads, earlyReads, hintsOf, unwrap } from './batch-inputs.ts';
 import type { Deps } from './deps.ts';
 import {
   DatasetNotFoundError,
@@ -10,12 +11,11 @@ import {
 } from './errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
 import { getJob } from './jobs.ts';
-import { type LoadedItem, listItems, loadBatch, type Preflight } from './load-batch.ts';
-import type { Batch, BatchScope, Dataset, Item, Job } from './model.ts';
+import { type LoadedItem, loadBatch, type Preflight } from './load-batch.ts';
+import type { Batch, BatchScope, Dataset, Job } from './model.ts';
 import { jsonLines, outputKeyOf } from './output-keys.ts';
 import type { AcquirePolicy, AcquireResult, LeaseGrant, NewException } from './ports.ts';
 import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
-import { sourceOfDataset } from './sources.ts';
 import { effectiveHash } from './stats.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
@@ -103,77 +103,6 @@ export async function processBatch(
     if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, preflight, e);
     throw e;
   }
-}
-
-/** What a container (a Lambda, the local mode's process) learnt of a job from one of its batches. */
-interface JobHint {
-  readonly datasetId: string;
-  readonly leaseSeconds: number;
-}
-
-const hints = new WeakMap<Deps['inventory'], Map<string, JobHint>>();
-
-function hintsOf(deps: Deps): Map<string, JobHint> {
-  const known = hints.get(deps.inventory);
-  if (known) return known;
-  const map = new Map<string, JobHint>();
-  hints.set(deps.inventory, map);
-  return map;
-}
-
-const datasets = new WeakMap<Deps['catalog'], Map<string, Dataset>>();
-/** Data sets a container remembers; more are read again rather than held. */
-const DATASETS_HELD = 256;
-
-/**
- * A data set as the catalog has it. Nothing of a data set record that a batch uses changes once it is created
- * (only its high id grows, which processing does not read), so a container reads each one once.
- */
-async function datasetOf(deps: Deps, datasetId: string): Promise<Dataset | undefined> {
-  let held = datasets.get(deps.catalog);
-  if (!held) {
-    held = new Map();
-    datasets.set(deps.catalog, held);
-  }
-  const known = held.get(datasetId);
-  if (known) return known;
-  const dataset = await deps.catalog.getDataset(datasetId);
-  if (dataset) {
-    if (held.size >= DATASETS_HELD) held.clear();
-    held.set(datasetId, dataset);
-  }
-  return dataset;
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-
-async function unwrap<T>(p: Promise<Settled<T>>): Promise<T> {
-  const s = await p;
-  if (!s.ok) throw s.error;
-  return s.value;
-}
-
-/** The data set and the catalog's items of the range, read while the lease is being taken. */
-interface EarlyReads {
-  readonly datasetId: string;
-  readonly range: ProcessBatchEvent['batch'];
-  readonly dataset: Promise<Settled<Dataset | undefined>>;
-  readonly items: Promise<Settled<Item[]>>;
-}
-
-function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEvent['batch']): EarlyReads {
-  return {
-    datasetId,
-    range,
-    dataset: settle(datasetOf(deps, datasetId)),
-    items: settle(listItems(sourceOfDataset(deps, { datasetId }), range)),
-  };
 }
 
 type Lease = LeaseGrant & {

@@ -15,6 +15,7 @@ import {
   type SplitRequest,
   systemClock,
 } from '../ports.ts';
+import * as acquireRecords from './dynamo-acquire.ts';
 import * as attemptRecords from './dynamo-attempt-records.ts';
 import * as batchRecords from './dynamo-batch-records.ts';
 import * as jobRecords from './dynamo-job-records.ts';
@@ -118,8 +119,8 @@ export class DynamoInventoryStore implements InventoryStore {
   openBatches(jobId: string): AsyncIterable<Batch> {
     return batchRecords.openBatches(this.ctx, jobId);
   }
-  acquire(input: leaseRecords.AcquireInput): Promise<AcquireResult> {
-    return leaseRecords.acquire(this.ctx, input);
+  acquire(input: acquireRecords.AcquireInput): Promise<AcquireResult> {
+    return acquireRecords.acquire(this.ctx, input);
   }
   heartbeat(input: {
     jobId: string;

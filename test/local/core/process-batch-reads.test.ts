@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { JobDeletingError } from '../../../core/errors.ts';
+import { createJob } from '../../../core/jobs.ts';
+import type { BatchScope } from '../../../core/model.ts';
+import { outputKeyOf } from '../../../core/output-keys.ts';
+import { planRun } from '../../../core/plan-run.ts';
+import type { CatalogStore, InventoryStore } from '../../../core/ports.ts';
+import { processBatch } from '../../../core/process-batch.ts';
+import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+
+/**
+ * What ProcessBatch reads, and when: a container that has seen a job sends the job read, the lease and the
+ * catalog query together and reads the data set record once; every decision is still made on the job and the
+ * batch as they are now.
+ */
+
+const INVENTORY: BatchScope = { kind: 'inventory' };
+const worker = (id: string) => ({ invocationId: id, log: { info() {}, warn() {} } });
+const event = (start: number, end: number, runId = 'run-1') => ({
+  jobId: 'j',
+  runId,
+  mode: 'incremental' as const,
+  batch: { start, end, stride: 1, scope: 'inventory' as const },
+});
+
+async function setup(label: string): Promise<CoreEnv> {
+  const e = await coreEnv(label);
+  await seedDataset(e.deps, 'ds', 60, { chunk: 20 });
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 20 },
+  });
+  await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
+  return e;
+}
+
+/** Stores that log when each call starts and ends, as fresh instances (a container of their own). */
+function traced(e: CoreEnv, log: string[]) {
+  const wrap = <T extends object>(target: T, name: string, methods: readonly string[]): T =>
+    new Proxy(target, {
+      get(t, prop, receiver) {
+        const value = Reflect.get(t, prop, receiver);
+        if (typeof value !== 'function' || !methods.includes(String(prop))) return value;
+        return (...args: unknown[]) => {
+          log.push(`${name}.${String(prop)} start`);
+          const out = value.apply(t, args);
+          if (out && typeof (out as Promise<unknown>).then === 'function')
+            (out as Promise<unknown>).then(
+              () => log.push(`${name}.${String(prop)} end`),
+              () => log.push(`${name}.${String(prop)} end`),
+            );
+          return out;
+        };
+      },
+    });
+  return e.with({
+    inventory: wrap(e.deps.inventory, 'inventory', ['getJob', 'acquire']) as InventoryStore,
+    catalog: wrap(e.deps.catalog, 'catalog', ['getDataset', 'entries']) as CatalogStore,
+  });
+}
+
+describe('ProcessBatch reads', () => {
+  it('sends the job read, the lease and the catalog query together once it knows the job, and reads the data set once', async () => {
+    const e = await setup('pb-reads-together');
+    const log: string[] = [];
+    const deps = traced(e, log);
+    await processBatch(deps, event(1, 20), worker('w1'));
+    // The first batch of a container learns the job first.
+    expect(log.slice(0, 3)).toEqual([
+      'inventory.getJob start',
+      'inventory.getJob end',
+      'inventory.acquire start',
+    ]);
+    log.length = 0;
+    await processBatch(deps, event(21, 40), worker('w2'));
+    await processBatch(deps, event(41, 60), worker('w3'));
+    const starts = log.filter((l) => l.endsWith('start'));
+    expect(starts.filter((l) => l === 'catalog.getDataset start')).toEqual([]);
+    // The second batch: all three asked before the job read has answered.
+    const firstEnd = log.indexOf('inventory.getJob end');
+    expect(log.slice(0, firstEnd)).toEqual(
+      expect.arrayContaining(['inventory.getJob start', 'inventory.acquire start', 'catalog.entries start']),
+    );
+    const batches = await collect(e.deps.inventory.batches('j', INVENTORY));
+    expect(batches.map((b) => [b.start, b.status, b.itemsSucceeded])).toEqual([
+      [1, 'SUCCEEDED', 20],
+      [21, 'SUCCEEDED', 20],
+      [41, 'SUCCEEDED', 20],
+    ]);
+  });
+
+  it('gives the lease back and writes nothing when the job it remembers is being deleted', async () => {
+    const e = await setup('pb-reads-deleting');
+    await processBatch(e.deps, event(1, 20), worker('w1'));
+    await e.deps.inventory.markJobDeleting('j', new Date(e.clock.now()).toISOString());
+    await expect(processBatch(e.deps, event(21, 40), worker('w2'))).rejects.toBeInstanceOf(JobDeletingError);
+    const batch = await e.deps.inventory.getBatch('j', INVENTORY, 21);
+    expect(batch?.leaseOwner).toBeUndefined();
+    expect(batch?.status).not.toBe('SUCCEEDED');
+    const [attempt] = await collect(e.deps.inventory.attempts('j', INVENTORY, 21));
+    expect(attempt?.error?.name).toBe('JobDeletingError');
+    const objects = await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/');
+    expect(objects.items.map((o) => o.key)).toEqual([outputKeyOf('j', INVENTORY, { start: 1, end: 20 })]);
+  });
+
+  it('loads the batch it leased, not the range of a manifest written before the batch was split', async () => {
+    const e = await setup('pb-reads-split');
+    await processBatch(e.deps, event(1, 20), worker('w1'));
+    // run-1 is over; a backfill cuts its batch 21-40 at 30 before run-1's stale manifest item is delivered.
+    const dead = e.with({ liveness: { isActive: async (_: string, run: string) => run !== 'run-1' } });
+    await planRun(dead, { jobId: 'j', mode: 'backfill', idStart: 21, idEnd: 30 }, 'run-2');
+    const out = await processBatch(e.deps, event(21, 40), worker('w2'));
+    expect([out.outcome, out.start, out.end, out.itemsSucceeded]).toEqual(['SUCCEEDED', 21, 30, 10]);
+    const body = await e.deps.objects.get(
+      e.deps.buckets.work,
+      outputKeyOf('j', INVENTORY, { start: 21, end: 30 }),
+    );
+    const ids = new TextDecoder()
+      .decode(body)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { id: number }).id);
+    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+  });
+});
