@@ -1,13 +1,13 @@
 import { FinalizeEvent } from '../core/events.ts';
 import { finalizeRun } from '../core/finalize-run.ts';
 import { parse } from '../core/validation.ts';
-import { deps, handle, logger } from './support/runtime.ts';
+import { deps, handle } from './support/runtime.ts';
 
 /** The Finalize state: counts and per-state timings into the run and job records. */
-export const handler = handle(async (event: unknown) => {
+export const handler = handle(async (event: unknown, _context, log) => {
   const e = parse(FinalizeEvent, event, 'finalize event');
-  logger.appendKeys({ jobId: e.jobId, runId: e.runId });
+  log.appendKeys({ jobId: e.jobId, runId: e.runId });
   const out = await finalizeRun(deps(), e);
-  logger.info('run finalized', { ...out });
+  log.info('run finalized', { ...out });
   return out;
 });

@@ -2,28 +2,28 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ProcessBatchEvent } from '../core/events.ts';
 import { processBatch } from '../core/process-batch.ts';
 import { parse } from '../core/validation.ts';
-import { deps, handle, logger, metrics } from './support/runtime.ts';
+import { deps, handle, metrics } from './support/runtime.ts';
 
 /** The ProcessBatch state: one batch under a fenced lease. */
 export const handler = handle(
-  async (event: unknown, context) => {
+  async (event: unknown, context, log) => {
     const e = parse(ProcessBatchEvent, event, 'process-batch event');
-    logger.appendKeys({
+    log.appendKeys({
       jobId: e.jobId,
       runId: e.runId,
       batchStart: e.batch.start,
       batchEnd: e.batch.end,
       scope: e.batch.scope,
     });
-    const log = {
-      info: (m: string, d?: Record<string, unknown>) => logger.info(m, d ?? {}),
-      warn: (m: string, d?: Record<string, unknown>) => logger.warn(m, d ?? {}),
+    const batchLog = {
+      info: (m: string, d?: Record<string, unknown>) => log.info(m, d ?? {}),
+      warn: (m: string, d?: Record<string, unknown>) => log.warn(m, d ?? {}),
     };
     try {
       const out = await processBatch(deps(), e, {
         invocationId: context.awsRequestId,
         remainingMs: () => context.getRemainingTimeInMillis(),
-        log,
+        log: batchLog,
       });
       if (out.tookOverFrom) metrics.addMetric('LeasesExpired', MetricUnit.Count, 1);
       if (out.outcome === 'SUCCEEDED') {
@@ -32,7 +32,7 @@ export const handler = handle(
         metrics.addMetric('ItemsExcepted', MetricUnit.Count, out.itemsExcepted);
         metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, out.durationMs);
       }
-      logger.info('batch done', {
+      log.info('batch done', {
         outcome: out.outcome,
         itemsSucceeded: out.itemsSucceeded,
         itemsExcepted: out.itemsExcepted,
@@ -41,7 +41,7 @@ export const handler = handle(
       return out;
     } catch (error) {
       metrics.addMetric('BatchesFailed', MetricUnit.Count, 1);
-      logger.error('batch failed', {
+      log.error('batch failed', {
         error: { name: (error as Error).name, message: (error as Error).message },
       });
       throw error;

@@ -1,13 +1,13 @@
 import { RecordFailureEvent } from '../core/events.ts';
 import { recordFailure } from '../core/record-failure.ts';
 import { parse } from '../core/validation.ts';
-import { deps, handle, logger } from './support/runtime.ts';
+import { deps, handle } from './support/runtime.ts';
 
 /** The RecordFailure state: a batch's caught failure goes into its history. */
-export const handler = handle(async (event: unknown) => {
+export const handler = handle(async (event: unknown, _context, log) => {
   const e = parse(RecordFailureEvent, event, 'record-failure event');
-  logger.appendKeys({ jobId: e.jobId, runId: e.runId, batchStart: e.batch.start, batchEnd: e.batch.end });
+  log.appendKeys({ jobId: e.jobId, runId: e.runId, batchStart: e.batch.start, batchEnd: e.batch.end });
   const out = await recordFailure(deps(), e);
-  logger.warn('batch failure recorded', out);
+  log.warn('batch failure recorded', out);
   return out;
 });

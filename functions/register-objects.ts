@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type LandedObject, registerObjects } from '../core/register-objects.ts';
 import { parse } from '../core/validation.ts';
-import { deps, handle, logger } from './support/runtime.ts';
+import { deps, handle } from './support/runtime.ts';
 
 /** S3 "Object Created" through EventBridge, or an S3 notification with Records. */
 const ObjectCreated = z.union([
@@ -26,7 +26,7 @@ const ObjectCreated = z.union([
 const decodeKey = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 
 /** Register objects that land under `datasets/<datasetId>/` in the data bucket. */
-export const handler = handle(async (event: unknown) => {
+export const handler = handle(async (event: unknown, _context, log) => {
   const e = parse(ObjectCreated, event, 'S3 event');
   const objects: LandedObject[] =
     'detail' in e
@@ -37,6 +37,6 @@ export const handler = handle(async (event: unknown) => {
           size: r.s3.object.size,
         }));
   const out = await registerObjects(deps(), objects);
-  logger.info('objects registered', { ...out });
+  log.info('objects registered', { ...out });
   return out;
 });

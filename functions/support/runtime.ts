@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import { makeClients } from '../../core/clients.ts';
 import type { Deps } from '../../core/deps.ts';
@@ -40,15 +40,24 @@ export function useDeps(d: Deps | undefined): void {
   cached = d;
 }
 
+/** What a handler is given of its invocation. */
+export type Invocation = Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>;
+
 /**
  * Cross-cutting concerns of every handler: structured logs with the Lambda context, metrics flushed at the
- * end. Errors keep their name: it is what the state machine's Retry and Catch match on.
+ * end. Each invocation logs through a logger of its own (a child of `logger`): the local mode runs invocations
+ * side by side in one process, where keys appended to one shared logger would land on each other's lines.
+ * Errors keep their name: it is what the state machine's Retry and Catch match on.
  */
 export function handle<E, R>(
-  fn: (event: E, context: { awsRequestId: string; getRemainingTimeInMillis(): number }) => Promise<R>,
+  fn: (event: E, context: Invocation, log: Logger) => Promise<R>,
   options: { metrics?: boolean } = {},
 ) {
-  const h = middy(fn).use(injectLambdaContext(logger, { resetKeys: true }));
+  const h = middy(async (event: E, context: Context) => {
+    const log = logger.createChild();
+    log.addContext(context);
+    return fn(event, context, log);
+  });
   // Only handlers that emit metrics flush them: the others would log "no metrics to publish" on every call.
   return options.metrics ? h.use(logMetrics(metrics)) : h;
 }

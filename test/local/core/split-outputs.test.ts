@@ -8,7 +8,7 @@ import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, manifestOf } from '../../support/invariants.ts';
 
 /**
