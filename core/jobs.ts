@@ -149,6 +149,7 @@ export const jobPrefixes = (jobId: string) => [
   `outputs/${jobId}/`,
   `samples/${jobId}/`,
   `manifests/${jobId}/`,
+  `staging/${jobId}/`,
 ];
 
 async function drain(page: () => Promise<number>, between: () => unknown): Promise<number> {

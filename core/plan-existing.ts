@@ -1,4 +1,5 @@
 import type { Deps } from './deps.ts';
+import { settlePendingPublishes } from './exception-staging.ts';
 import type { Batch } from './model.ts';
 import { outputKeyOf } from './output-keys.ts';
 import { addToManifest, type PlanContext } from './plan-run.ts';
@@ -12,7 +13,9 @@ import { settleMove, settlePendingMoves } from './split-outputs.ts';
  */
 export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): Promise<void> {
   const live = liveRuns(ctx.deps);
+  // What workers and planners that died left half done: split outputs to move, exceptions to publish.
   await settlePendingMoves(ctx.deps, ctx.job.jobId, ctx.runId, live);
+  await settlePendingPublishes(ctx.deps, ctx.job.jobId);
   const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId) : inBounds(ctx);
   // A split creates parts after the batch being looked at; a later page of the same query may show them.
   let seenTo = Number.NEGATIVE_INFINITY;

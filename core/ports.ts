@@ -129,7 +129,33 @@ export interface CommitInput extends LeaseRef {
   readonly itemsExcepted: number;
   readonly outputKey?: string;
   readonly diagnostics?: Record<string, unknown>;
+  /** Written in the commit transaction: at most COMMIT_EXCEPTIONS_MAX. */
   readonly exceptions: readonly NewException[];
+  /** More exceptions than a commit carries, staged in S3 and published once the commit is in. */
+  readonly staged?: StagedExceptions;
+}
+
+/** Exceptions a commit transaction carries beside the batch and the attempt (DynamoDB: 100 items). */
+export const COMMIT_EXCEPTIONS_MAX = 98;
+
+/** A batch's exceptions staged as an S3 object (JSON Lines of NewException) before its commit. */
+export interface StagedExceptions {
+  readonly key: string;
+  readonly count: number;
+  /** When they were found: the exceptions' createdAt. */
+  readonly at: string;
+}
+
+/**
+ * Staged exceptions of a committed attempt, to be written to the exceptions table: recorded in the commit
+ * transaction, removed once they are all written.
+ */
+export interface ExceptionPublish extends StagedExceptions {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly runId: string;
+  readonly token: number;
 }
 
 export interface FailInput extends LeaseRef {
@@ -262,10 +288,10 @@ export interface InventoryStore {
   /** Fenced like commit. */
   fail(input: FailInput): Promise<void>;
   /** Records exceptions ahead of a commit, fenced by the token (for batches with many exceptions). */
-  recordExceptions(
-    lease: LeaseRef & { owner: string; runId: string },
-    exceptions: readonly NewException[],
-  ): Promise<void>;
+  /** Staged exceptions of committed attempts not yet published. */
+  pendingPublishes(jobId: string): Promise<ExceptionPublish[]>;
+  /** The staged exceptions are all written: the record goes. */
+  finishPublish(p: ExceptionPublish): Promise<void>;
   /**
    * A worker died without recording its end (timeout, out of memory): mark its attempt FAILED, but only if
    * the batch is still held by that run with the token read, so a newer owner is never disturbed.
@@ -302,6 +328,17 @@ export interface ExceptionStore {
   ): Promise<ItemException>;
   counts(jobId: string): Promise<Record<ExceptionStatus, number>>;
   deletePage(jobId: string, limit: number): Promise<number>;
+  /**
+   * Write exceptions of a committed attempt as OPEN, each only if it is not there yet: publishing again after
+   * a crash never reopens an exception somebody resolved meanwhile.
+   */
+  putCommitted(
+    jobId: string,
+    runId: string,
+    batchStart: number,
+    exceptions: readonly NewException[],
+    at: string,
+  ): Promise<void>;
 }
 
 /** S3: inputs, manifests and outputs. */

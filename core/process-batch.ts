@@ -10,11 +10,18 @@ import {
   SecretAccessError,
 } from './errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
+import { publishStaged, stageExceptions } from './exception-staging.ts';
 import { getJob } from './jobs.ts';
 import { type LoadedItem, loadBatch, type Preflight } from './load-batch.ts';
 import type { Batch, BatchScope, Dataset, Job } from './model.ts';
 import { jsonLines, outputKeyOf } from './output-keys.ts';
-import type { AcquirePolicy, AcquireResult, LeaseGrant, NewException } from './ports.ts';
+import {
+  type AcquirePolicy,
+  type AcquireResult,
+  COMMIT_EXCEPTIONS_MAX,
+  type LeaseGrant,
+  type NewException,
+} from './ports.ts';
 import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
 import { effectiveHash } from './stats.ts';
 
@@ -181,6 +188,9 @@ async function runLeased(
     outputKey,
   };
   await processor.afterBatch(withState, summary);
+  const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
+  const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
+  if (staged) await deps.faults('process.afterExceptionsStaged');
   await deps.faults('process.beforeCommit');
   await deps.inventory.commit({
     ...lease,
@@ -188,9 +198,11 @@ async function runLeased(
     itemsExcepted: exceptions.length,
     outputKey,
     diagnostics: { preflight, timings: clock.laps },
-    exceptions,
+    exceptions: inline ? exceptions : [],
+    staged,
   });
   await deps.faults('process.afterCommit');
+  if (staged) await publishStaged(deps, { ...lease, ...staged });
   return {
     outcome: 'SUCCEEDED' as const,
     start: lease.start,

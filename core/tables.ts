@@ -14,6 +14,7 @@
  *             J#<jobId> / C#<iso time>           config history
  *             J#<jobId> / H#<iso time>#<start>   batch status change not carried by an attempt (split)
  *             J#<jobId> / M#<start>#<end>        output move of a split batch, until its parts own their objects
+ *             J#<jobId> / P#<batch sk>#<token>   staged exceptions of a committed attempt, until they are written
  *             JOBS / <jobId>                     listing
  *   GSI open     openPk = J#<jobId>, openSk = <start>: batches not yet SUCCEEDED (sparse)
  *   GSI byRun    runPk = J#<jobId>#<runId>, runSk = sk: attempts of one run (sparse)
@@ -91,6 +92,10 @@ export const keys = {
   move: (jobId: string, start: number, end: number) => ({
     pk: `J#${jobId}`,
     sk: `M#${pad(start)}#${pad(end)}`,
+  }),
+  publish: (jobId: string, scope: ScopeLike, start: number, token: number) => ({
+    pk: `J#${jobId}`,
+    sk: `P#${keys.batchPrefix(scope)}${pad(start)}#${token}`,
   }),
   exception: (jobId: string, itemId: number, runId: string) => ({
     pk: `J#${jobId}`,

@@ -119,6 +119,8 @@ export class DataStores extends Construct {
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'data/',
       lifecycleRules: [
+        // Staged exceptions of attempts that died before their commit are never published nor deleted.
+        { id: 'expire-staging', prefix: WORK_PREFIXES.staging, expiration: Duration.days(7) },
         {
           id: 'noncurrent',
           noncurrentVersionExpiration,
@@ -154,6 +156,8 @@ export class DataStores extends Construct {
           prefix: WORK_PREFIXES.samples,
           expiration: Duration.days(props.sampleRetentionDays ?? 30),
         },
+        // Staged exceptions of attempts that died before their commit are never published nor deleted.
+        { id: 'expire-staging', prefix: WORK_PREFIXES.staging, expiration: Duration.days(7) },
         {
           id: 'noncurrent',
           noncurrentVersionExpiration,

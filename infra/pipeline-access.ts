@@ -28,6 +28,8 @@ const indexesOf = (role: TableRole) => TABLE_SPECS.find((s) => s.role === role)?
 
 const READ_OBJECTS = ['s3:GetObject'];
 const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload'];
+/** Read, write and delete: moving a split batch's output, staging and publishing exceptions. */
+const MOVE_OBJECTS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
 
 /**
  * Least privilege, one function at a time. The table below is the whole story: a permission not written here
@@ -50,8 +52,24 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     acknowledgeWildcardResource(fn.role, objectArn(bucket, prefix), why);
   };
 
-  // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness.
-  tables(fns.planRun, { inventory: 'readWrite', catalog: 'read' });
+  // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness;
+  // move the output of a batch a backfill splits into its parts' objects; finish what dead workers left
+  // (staged exceptions of a committed attempt).
+  tables(fns.planRun, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  objects(
+    fns.planRun,
+    stores.workBucket,
+    WORK_PREFIXES.outputs,
+    MOVE_OBJECTS,
+    'A backfill cutting a batch moves its output object into one object per part, under outputs/<job>/.',
+  );
+  objects(
+    fns.planRun,
+    stores.workBucket,
+    WORK_PREFIXES.staging,
+    ['s3:GetObject', 's3:DeleteObject'],
+    'Plan publishes exceptions a dead worker staged under staging/<job>/ before its commit.',
+  );
   objects(
     fns.planRun,
     stores.workBucket,
@@ -93,6 +111,13 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     WORK_PREFIXES.samples,
     WRITE_OBJECTS,
     'Sample runs write their outputs apart from the inventory, under samples/<job>/<run>/ keys.',
+  );
+  objects(
+    fns.processBatch,
+    stores.workBucket,
+    WORK_PREFIXES.staging,
+    MOVE_OBJECTS,
+    'Exceptions beyond what a commit carries are staged under staging/<job>/ and published after it.',
   );
   fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
   if (props.secretArns.length > 0) {

@@ -42,6 +42,8 @@ export const WORK_PREFIXES = {
   /** Outputs of sample runs, apart from the inventory's. */
   samples: 'samples/',
   mapResults: 'map-results/',
+  /** Exceptions of a batch beyond what its commit carries, staged until the commit is in. */
+  staging: 'staging/',
 } as const;
 
 /** Key prefix of the data bucket under which new objects are registered (`datasets/<datasetId>/...`). */

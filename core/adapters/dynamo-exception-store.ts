@@ -1,23 +1,33 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ExceptionNotFoundError, RetryableError, ValidationError } from '../errors.ts';
 import type { ExceptionStatus, ItemException } from '../model.ts';
-import type { ExceptionStore, Page, PageRequest } from '../ports.ts';
+import type { ExceptionStore, NewException, Page, PageRequest } from '../ports.ts';
 import { BY_STATUS_INDEX, keys } from '../tables.ts';
 import { Id, Name, parse, Text } from '../validation.ts';
+import { isConditionalCheckFailed } from './dynamo-support.ts';
 import {
   EXCEPTION_SK_PREFIX,
   exceptionKey,
   fromExceptionItem,
   statusAttributes,
+  toExceptionItem,
 } from './exception-record.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './paging.ts';
 
 const RequeueInput = z.object({ requeuedAs: z.strictObject({ datasetId: Name, id: Id }) });
 const STATUSES: readonly ExceptionStatus[] = ['OPEN', 'RESOLVED', 'REQUEUED'];
+/** Conditional puts of published exceptions in flight at once. */
+const PUT_CONCURRENCY = 16;
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_WRITE_MAX = 25;
 /** Rounds of retrying unprocessed deletes before the page gives up (the caller loops over pages anyway). */
@@ -25,7 +35,8 @@ const UNPROCESSED_ROUNDS = 8;
 
 /**
  * Items set aside for review, on the exceptions table (layout in core/tables.ts). Records are written by the
- * inventory store inside its commit; this store reads them and moves them out of OPEN, exactly once.
+ * inventory store inside its commit, or by this store once a commit with staged exceptions is in; this store
+ * reads them and moves them out of OPEN, exactly once.
  * @example const exceptions = new DynamoExceptionStore({ doc: clients.doc, table: tables.exceptions });
  */
 export class DynamoExceptionStore implements ExceptionStore {
@@ -35,6 +46,33 @@ export class DynamoExceptionStore implements ExceptionStore {
   constructor(props: { readonly doc: DynamoDBDocumentClient; readonly table: string }) {
     this.#doc = props.doc;
     this.#table = props.table;
+  }
+
+  async putCommitted(
+    jobId: string,
+    runId: string,
+    batchStart: number,
+    exceptions: readonly NewException[],
+    at: string,
+  ): Promise<void> {
+    const items = exceptions.map((x) => toExceptionItem(jobId, runId, batchStart, x, at));
+    for (let i = 0; i < items.length; i += PUT_CONCURRENCY) {
+      await Promise.all(items.slice(i, i + PUT_CONCURRENCY).map((item) => this.#putIfAbsent(item)));
+    }
+  }
+
+  async #putIfAbsent(item: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (e) {
+      if (!isConditionalCheckFailed(e)) throw e;
+    }
   }
 
   async get(jobId: string, exceptionId: string): Promise<ItemException | undefined> {

@@ -4,11 +4,10 @@ import {
   type AcquireResult,
   type Clock,
   type CommitInput,
+  type ExceptionPublish,
   type FailInput,
   type InventoryStore,
-  type LeaseRef,
   type NewBatch,
-  type NewException,
   type OutputMove,
   type Page,
   type PageRequest,
@@ -138,8 +137,11 @@ export class DynamoInventoryStore implements InventoryStore {
   fail(input: FailInput) {
     return leaseRecords.fail(this.ctx, input);
   }
-  recordExceptions(lease: LeaseRef & { owner: string; runId: string }, exceptions: readonly NewException[]) {
-    return leaseRecords.recordExceptions(this.ctx, lease, exceptions);
+  pendingPublishes(jobId: string) {
+    return leaseRecords.pendingPublishes(this.ctx, jobId);
+  }
+  finishPublish(p: ExceptionPublish) {
+    return leaseRecords.finishPublish(this.ctx, p);
   }
   async failAbandoned(input: {
     jobId: string;

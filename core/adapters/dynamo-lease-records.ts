@@ -1,20 +1,63 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LeaseLostError } from '../errors.ts';
 import type { BatchScope } from '../model.ts';
-import type { CommitInput, FailInput, LeaseRef, NewException } from '../ports.ts';
+import {
+  COMMIT_EXCEPTIONS_MAX,
+  type CommitInput,
+  type ExceptionPublish,
+  type FailInput,
+  type LeaseRef,
+  type NewException,
+  type StagedExceptions,
+} from '../ports.ts';
 import { keys } from '../tables.ts';
 import { attemptOf } from './dynamo-attempt-records.ts';
-import {
-  type InventoryCtx,
-  isConditionalCheckFailed,
-  iso,
-  TRANSACT_MAX,
-  type TransactItem,
-  transact,
-} from './dynamo-support.ts';
+import { type InventoryCtx, isConditionalCheckFailed, iso, queryItems, transact } from './dynamo-support.ts';
 import { toExceptionItem } from './exception-record.ts';
 import { aliasNames } from './expression-names.ts';
 import { toAttemptItem } from './inventory-records.ts';
+
+function publishItem(c: CommitInput, staged: StagedExceptions): Record<string, unknown> {
+  const p: ExceptionPublish = {
+    jobId: c.jobId,
+    scope: c.scope,
+    start: c.start,
+    runId: c.runId,
+    token: c.token,
+    ...staged,
+  };
+  return { ...keys.publish(c.jobId, c.scope, c.start, c.token), kind: 'publish', ...p };
+}
+
+/** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
+export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promise<ExceptionPublish[]> {
+  const out: ExceptionPublish[] = [];
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :m)',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':m': 'P#' },
+    ConsistentRead: true,
+  })) {
+    const scope = item.scope as BatchScope;
+    out.push({
+      jobId,
+      scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
+      start: Number(item.start),
+      runId: String(item.runId),
+      token: Number(item.token),
+      key: String(item.key),
+      count: Number(item.count),
+      at: String(item.at),
+    });
+  }
+  return out;
+}
+
+export async function finishPublish(ctx: InventoryCtx, p: ExceptionPublish): Promise<void> {
+  await ctx.doc.send(
+    new DeleteCommand({ TableName: ctx.table, Key: keys.publish(p.jobId, p.scope, p.start, p.token) }),
+  );
+}
 
 /** The clause every fenced write carries: our token, our lease, not yet expired. */
 const FENCE = 'token = :token AND leaseOwner = :owner AND leaseExpiresAt >= :now';
@@ -50,17 +93,6 @@ export async function heartbeat(
 const lost = (l: { jobId: string; start: number; token: number }, operation: string) =>
   new LeaseLostError({ jobId: l.jobId, batchStart: l.start, token: l.token, operation });
 
-function fenceCheck(ctx: InventoryCtx, l: LeaseRef & { owner: string }, now: number): TransactItem {
-  return {
-    ConditionCheck: {
-      TableName: ctx.table,
-      Key: keys.batch(l.jobId, l.scope, l.start),
-      ConditionExpression: FENCE,
-      ExpressionAttributeValues: { ':token': l.token, ':owner': l.owner, ':now': now },
-    },
-  };
-}
-
 function exceptionPuts(
   ctx: InventoryCtx,
   l: LeaseRef & { runId: string },
@@ -72,26 +104,9 @@ function exceptionPuts(
   }));
 }
 
-/** Exceptions written ahead of the commit, each transaction fenced by the token. */
-export async function recordExceptions(
-  ctx: InventoryCtx,
-  lease: LeaseRef & { owner: string; runId: string },
-  list: readonly NewException[],
-): Promise<void> {
-  for (let i = 0; i < list.length; i += TRANSACT_MAX - 1) {
-    const now = ctx.clock.now();
-    const out = await transact(ctx, [
-      fenceCheck(ctx, lease, now),
-      ...exceptionPuts(ctx, lease, list.slice(i, i + TRANSACT_MAX - 1), iso(now)),
-    ]);
-    if (!out.ok) throw lost(lease, 'record exceptions');
-  }
-}
-
-/** Commit: status, the attempt and (up to a transaction's room) the exceptions, atomically and fenced. */
 export async function commit(ctx: InventoryCtx, c: CommitInput): Promise<void> {
-  const inline = c.exceptions.length <= TRANSACT_MAX - 2 ? c.exceptions : [];
-  if (inline.length < c.exceptions.length) await recordExceptions(ctx, c, c.exceptions);
+  if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
+    throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
   const now = ctx.clock.now();
   const attempt = attemptOf(c, 'SUCCEEDED', now, {
     itemsSucceeded: c.itemsSucceeded,
@@ -129,7 +144,8 @@ export async function commit(ctx: InventoryCtx, c: CommitInput): Promise<void> {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
-    ...exceptionPuts(ctx, c, inline, iso(now)),
+    ...exceptionPuts(ctx, c, c.exceptions, iso(now)),
+    ...(c.staged ? [{ Put: { TableName: ctx.table, Item: publishItem(c, c.staged) } }] : []),
   ]);
   if (!out.ok) throw lost(c, 'commit');
 }

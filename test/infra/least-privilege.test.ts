@@ -112,7 +112,7 @@ describe('least privilege', () => {
       }
       return Object.fromEntries(Object.entries(result).map(([t, s]) => [t, [...s].sort().join('')]));
     };
-    expect(access(roleOf(fns.planRun))).toEqual({ inventory: 'RW', catalog: 'R' });
+    expect(access(roleOf(fns.planRun))).toEqual({ inventory: 'RW', exceptions: 'W', catalog: 'R' });
     expect(access(processBatchRole)).toEqual({ inventory: 'RW', exceptions: 'W', catalog: 'R' });
     expect(access(roleOf(fns.recordFailure))).toEqual({ inventory: 'RW' });
     expect(access(roleOf(fns.finalizeRun))).toEqual({ inventory: 'RW', exceptions: 'R' });
@@ -142,8 +142,10 @@ describe('least privilege', () => {
     expect(writers.map((w) => [w.owner, w.arn.match(/\/([a-z-]+)\/\*/)?.[1]]).sort()).toEqual(
       [
         [roleOf(fns.planRun), 'manifests'],
+        [roleOf(fns.planRun), 'outputs'],
         [processBatchRole, 'outputs'],
         [processBatchRole, 'samples'],
+        [processBatchRole, 'staging'],
         [stateMachineRole, 'map-results'],
       ].sort(),
     );

@@ -17,7 +17,7 @@ import {
 import { pool, type Step, schedule, segments } from './fixtures/chaos-schedule.ts';
 import { requeueAndDelete } from './fixtures/doomed-job.ts';
 import { chaosFaults, FAULT_POINTS, readFaultLog } from './fixtures/faults.ts';
-import { REJECT_EVERY } from './fixtures/processors.ts';
+import { setAsideByChaos } from './fixtures/processors.ts';
 import { deriveSeed, seeded } from './fixtures/random.ts';
 import * as s from './support.ts';
 
@@ -133,12 +133,13 @@ async function judge(steps: readonly Step[]) {
       batches,
       objects,
       exceptions,
-      setAside: (id) => id % REJECT_EVERY === 0,
+      setAside: setAsideByChaos,
       splitOrigins,
     }),
     commits: checkCommits(batches, inventory, backfills),
     unrecorded: unrecordedFaults(caught, attempts),
     pendingMoves: await c.deps.inventory.pendingMoves(JOB),
+    pendingPublishes: await c.deps.inventory.pendingPublishes(JOB),
     traced: caught.filter((f) => AFTER_LEASE_POINTS.includes(f.point)).length,
     unfenced: unfencedExceptions(exceptions, attempts),
     takeovers: inventory.filter((a) => a.outcome === 'LEASE_EXPIRED').length,
@@ -207,6 +208,7 @@ function expectInvariants(verdict: Verdict, faults: readonly { point: string }[]
   expect.soft(stray, `objects for a range that is not a batch (${fromSplits})`).toEqual([]);
   expect.soft(missing, 'batches without their one output object').toEqual([]);
   expect.soft(verdict.pendingMoves, 'output moves of split batches left unfinished').toEqual([]);
+  expect.soft(verdict.pendingPublishes, 'staged exceptions of committed attempts left unwritten').toEqual([]);
   expect.soft(misplaced.slice(0, 20), 'lines in the wrong object').toEqual([]);
   expect.soft(verdict.commits.slice(0, 20), 'commits per final state').toEqual([]);
   expect.soft(verdict.traced, 'faults after a lease seen in the histories').toBeGreaterThan(0);

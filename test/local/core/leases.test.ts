@@ -120,9 +120,11 @@ describe('fencing', () => {
     await expect(
       deps.inventory.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' }),
     ).rejects.toBeInstanceOf(LeaseLostError);
+    const staged = { key: 'staging/j/inventory/x.1.jsonl', count: 120, at: 'x' };
     await expect(
-      deps.inventory.recordExceptions(stale, [{ itemId: 7, kind: 'k', details: {} }]),
+      deps.inventory.commit({ ...stale, itemsSucceeded: 0, itemsExcepted: 120, exceptions: [], staged }),
     ).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await deps.inventory.pendingPublishes('j')).toEqual([]);
 
     expect(await deps.inventory.getBatch('j', inventory, 1)).toEqual(before);
     expect((await deps.exceptions.list('j', undefined)).items).toEqual([]);
@@ -163,6 +165,7 @@ describe('fencing', () => {
 
 describe('history', () => {
   it('keeps every attempt and its outcome, and the commit records config, run, counts and exceptions', async () => {
+    // (A commit carries at most 98 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
     const { take, clock, deps } = await setup('lease-history');
     const a = granted(await take('a'));
     await deps.inventory.fail({
@@ -179,18 +182,23 @@ describe('history', () => {
     expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     const c = granted(await take('c'));
     clock.advance(50);
-    const many = Array.from({ length: 150 }, (_, i) => ({
+    const many = Array.from({ length: 98 }, (_, i) => ({
       itemId: i + 1,
       kind: 'bad-address',
       details: { i },
     }));
-    await deps.inventory.commit({
-      ...leaseOf(c, 'c'),
-      itemsSucceeded: 100,
-      itemsExcepted: 150,
-      exceptions: many,
-      outputKey: 'outputs/j/x',
-    });
+    const commitC = (exceptions: typeof many) =>
+      deps.inventory.commit({
+        ...leaseOf(c, 'c'),
+        itemsSucceeded: 100,
+        itemsExcepted: exceptions.length,
+        exceptions,
+        outputKey: 'outputs/j/x',
+      });
+    await expect(commitC([...many, { itemId: 99, kind: 'k', details: { i: 98 } }])).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    await commitC(many);
 
     const history = await collect(deps.inventory.attempts('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner, h.error?.name])).toEqual([
@@ -198,7 +206,7 @@ describe('history', () => {
       [2, 'FAILED', 'b', 'TypeError'],
       [3, 'SUCCEEDED', 'c', undefined],
     ]);
-    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 150 });
+    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 98 });
     const batch = await deps.inventory.getBatch('j', inventory, 1);
     expect(batch).toMatchObject({
       status: 'SUCCEEDED',
@@ -208,7 +216,7 @@ describe('history', () => {
       outputKey: 'outputs/j/x',
     });
     expect(batch?.leaseOwner).toBeUndefined();
-    expect((await deps.exceptions.counts('j')).OPEN).toBe(150);
+    expect((await deps.exceptions.counts('j')).OPEN).toBe(98);
     expect((await collect(deps.inventory.runAttempts('j', 'run-1'))).length).toBe(3);
   });
 
