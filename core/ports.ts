@@ -351,6 +351,8 @@ export interface ObjectStore {
   deletePrefixPage(bucket: string, prefix: string): Promise<number>;
   /** Delete one object; a missing one is not an error. */
   delete(bucket: string, key: string): Promise<void>;
+  /** Create an object unless the key exists (atomic, S3's If-None-Match: *); false when it existed. */
+  putIfAbsent(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<boolean>;
 }
 
 /** Resolves a secret's value at run time; only ever given an ARN. */

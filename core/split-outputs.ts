@@ -17,9 +17,11 @@ const INVENTORY: BatchScope = { kind: 'inventory' };
  *   4. the marks, reservations and the move record are removed (one transaction)
  *
  * Each step may crash and be repeated. While marked, no part is leased, reserved or split again, so nothing
- * else writes the parts' keys. If the old object is gone at step 1, step 3 ran after step 2 (the parts name
- * their objects, nothing is rewritten), or the batch never had one (its parts get empty objects). A batch
- * that had not SUCCEEDED keeps nothing: an object at its key was left by an attempt that never committed.
+ * else writes the parts' keys. Step 1 only creates objects that do not exist: a repeat after a crash finds
+ * what it wrote, and a settler that stalled past the end of the move (when a part may have been redone) writes
+ * nothing. If the old object is gone at step 1, step 3 ran after step 2 (the parts name their objects), or the
+ * batch never had one (its parts get empty objects). A batch that had not SUCCEEDED keeps nothing: an object at
+ * its key was left by an attempt that never committed.
  */
 export async function settleMove(deps: Deps, move: OutputMove): Promise<void> {
   if (move.succeeded && !(await recorded(deps, move))) {
@@ -71,7 +73,9 @@ async function writeParts(deps: Deps, move: OutputMove) {
     move.parts.map(async ([start, end], i) => {
       const outputKey = outputKeyOf(move.jobId, INVENTORY, { start, end });
       const part = per[i] as string[];
-      await deps.objects.put(deps.buckets.work, outputKey, jsonLines(part), 'application/x-ndjson');
+      // Created only if absent: a settler that stalled while another finished the move and a worker redid
+      // the part must not put the old lines (or none) over the new ones.
+      await deps.objects.putIfAbsent(deps.buckets.work, outputKey, jsonLines(part), 'application/x-ndjson');
       return { outputKey, itemsSucceeded: part.length };
     }),
   );

@@ -48,6 +48,38 @@ const server = new S3rver({
   allowMismatchedSignatures: true,
   vhostBuckets: false,
 });
+// Conditional writes as S3 has them (PUT with If-None-Match: *, atomic): every PUT of a key is serialized, and
+// a conditional one is refused with 412 PreconditionFailed when the key exists. s3rver itself ignores the header.
+const locks = new Map();
+server.middleware.unshift(async (ctx, next) => {
+  // Object PUTs only (the SDK adds ?x-id=PutObject): not parts, copies or sub-resources.
+  const sub = ['uploadId', 'partNumber', 'tagging', 'acl', 'retention', 'legal-hold'];
+  if (ctx.method !== 'PUT' || ctx.get('x-amz-copy-source') || sub.some((q) => q in ctx.query)) return next();
+  const [, bucket, ...rest] = decodeURIComponent(ctx.path).split('/');
+  const key = rest.join('/');
+  if (!bucket || !key) return next();
+  const id = bucket + '/' + key;
+  const before = locks.get(id) ?? Promise.resolve();
+  let release;
+  const mine = new Promise((r) => { release = r; });
+  const chained = before.then(() => mine);
+  locks.set(id, chained);
+  await before;
+  try {
+    if (ctx.get('if-none-match') === '*' && (await server.store.existsObject(bucket, key))) {
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
+        '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+        '<Condition>If-None-Match</Condition></Error>';
+      return;
+    }
+    await next();
+  } finally {
+    release();
+    if (locks.get(id) === chained) locks.delete(id);
+  }
+});
 const address = await server.run();
 console.log('BATCHKEEPER_S3_LISTENING ' + address.port);
 const stop = () => server.close().finally(() => process.exit(0));

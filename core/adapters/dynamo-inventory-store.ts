@@ -19,6 +19,7 @@ import * as attemptRecords from './dynamo-attempt-records.ts';
 import * as batchRecords from './dynamo-batch-records.ts';
 import * as jobRecords from './dynamo-job-records.ts';
 import * as leaseRecords from './dynamo-lease-records.ts';
+import * as publishRecords from './dynamo-publish-records.ts';
 import * as splitRecords from './dynamo-split-records.ts';
 import type { InventoryCtx } from './dynamo-support.ts';
 
@@ -138,10 +139,10 @@ export class DynamoInventoryStore implements InventoryStore {
     return leaseRecords.fail(this.ctx, input);
   }
   pendingPublishes(jobId: string) {
-    return leaseRecords.pendingPublishes(this.ctx, jobId);
+    return publishRecords.pendingPublishes(this.ctx, jobId);
   }
   finishPublish(p: ExceptionPublish) {
-    return leaseRecords.finishPublish(this.ctx, p);
+    return publishRecords.finishPublish(this.ctx, p);
   }
   async failAbandoned(input: {
     jobId: string;

@@ -1,63 +1,20 @@
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { LeaseLostError } from '../errors.ts';
 import type { BatchScope } from '../model.ts';
 import {
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
-  type ExceptionPublish,
   type FailInput,
   type LeaseRef,
   type NewException,
-  type StagedExceptions,
 } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { attemptOf } from './dynamo-attempt-records.ts';
-import { type InventoryCtx, isConditionalCheckFailed, iso, queryItems, transact } from './dynamo-support.ts';
+import { publishItem } from './dynamo-publish-records.ts';
+import { type InventoryCtx, isConditionalCheckFailed, iso, transact } from './dynamo-support.ts';
 import { toExceptionItem } from './exception-record.ts';
 import { aliasNames } from './expression-names.ts';
 import { toAttemptItem } from './inventory-records.ts';
-
-function publishItem(c: CommitInput, staged: StagedExceptions): Record<string, unknown> {
-  const p: ExceptionPublish = {
-    jobId: c.jobId,
-    scope: c.scope,
-    start: c.start,
-    runId: c.runId,
-    token: c.token,
-    ...staged,
-  };
-  return { ...keys.publish(c.jobId, c.scope, c.start, c.token), kind: 'publish', ...p };
-}
-
-/** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
-export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promise<ExceptionPublish[]> {
-  const out: ExceptionPublish[] = [];
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    KeyConditionExpression: 'pk = :p AND begins_with(sk, :m)',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':m': 'P#' },
-    ConsistentRead: true,
-  })) {
-    const scope = item.scope as BatchScope;
-    out.push({
-      jobId,
-      scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
-      start: Number(item.start),
-      runId: String(item.runId),
-      token: Number(item.token),
-      key: String(item.key),
-      count: Number(item.count),
-      at: String(item.at),
-    });
-  }
-  return out;
-}
-
-export async function finishPublish(ctx: InventoryCtx, p: ExceptionPublish): Promise<void> {
-  await ctx.doc.send(
-    new DeleteCommand({ TableName: ctx.table, Key: keys.publish(p.jobId, p.scope, p.start, p.token) }),
-  );
-}
 
 /** The clause every fenced write carries: our token, our lease, not yet expired. */
 const FENCE = 'token = :token AND leaseOwner = :owner AND leaseExpiresAt >= :now';

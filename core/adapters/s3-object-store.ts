@@ -32,6 +32,30 @@ export class S3ObjectStore implements ObjectStore {
     );
   }
 
+  async putIfAbsent(
+    bucket: string,
+    key: string,
+    body: string | Uint8Array,
+    contentType?: string,
+  ): Promise<boolean> {
+    try {
+      await this.#s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412) return false;
+      throw e;
+    }
+  }
+
   async delete(bucket: string, key: string): Promise<void> {
     await this.#s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }

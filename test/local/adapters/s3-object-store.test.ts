@@ -1,5 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type S3Local, startS3Local } from '../../../cli/local/s3-local.ts';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
+import { LOCAL_CREDENTIALS, makeClients } from '../../../core/clients.ts';
 import { type LocalEnv, localEnv } from '../../support/local.ts';
 
 let env: LocalEnv;
@@ -60,5 +63,47 @@ describe('S3ObjectStore', () => {
 
     expect(deleted).toEqual([30, 0]);
     expect((await objects.list(env.bucket, 'job/')).items.map((o) => o.key)).toEqual(['job/y']);
+  });
+});
+
+/** Create-if-absent, as the output move of a split needs it: atomic on moto and on the local mode's s3rver. */
+async function expectCreateIfAbsent(store: S3ObjectStore, bucket: string): Promise<void> {
+  expect(await store.putIfAbsent(bucket, 'o/k.jsonl', 'first\n')).toBe(true);
+  expect(await store.putIfAbsent(bucket, 'o/k.jsonl', 'second\n')).toBe(false);
+  expect(new TextDecoder().decode(await store.get(bucket, 'o/k.jsonl'))).toBe('first\n');
+  await store.delete(bucket, 'o/k.jsonl');
+  await store.delete(bucket, 'o/k.jsonl');
+  expect(await store.get(bucket, 'o/k.jsonl')).toBeUndefined();
+  const racers = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => store.putIfAbsent(bucket, 'o/race.jsonl', `racer ${i}\n`)),
+  );
+  expect(racers.filter(Boolean)).toHaveLength(1);
+  const winner = racers.indexOf(true);
+  expect(new TextDecoder().decode(await store.get(bucket, 'o/race.jsonl'))).toBe(`racer ${winner}\n`);
+  // An unconditional put still overwrites.
+  await store.put(bucket, 'o/race.jsonl', 'plain\n');
+  expect(new TextDecoder().decode(await store.get(bucket, 'o/race.jsonl'))).toBe('plain\n');
+}
+
+describe('S3ObjectStore.putIfAbsent', () => {
+  let s3rver: S3Local | undefined;
+  beforeAll(async () => {
+    s3rver = await startS3Local();
+  }, 60_000);
+  afterAll(async () => {
+    await s3rver?.stop();
+  });
+
+  it('creates once and refuses an existing key, also under a race (moto)', async () => {
+    await expectCreateIfAbsent(objects, env.bucket);
+  });
+
+  it("creates once and refuses an existing key, also under a race (the local mode's s3rver)", async () => {
+    const clients = makeClients({
+      endpoints: { s3: (s3rver as S3Local).endpoint },
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await clients.s3.send(new CreateBucketCommand({ Bucket: 'conditional' }));
+    await expectCreateIfAbsent(new S3ObjectStore({ s3: clients.s3 }), 'conditional');
   });
 });

@@ -5,8 +5,10 @@ import { createJob } from '../../../core/jobs.ts';
 import type { Batch } from '../../../core/model.ts';
 import { outputKeyOf } from '../../../core/output-keys.ts';
 import { planRun } from '../../../core/plan-run.ts';
+import type { OutputMove } from '../../../core/ports.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
+import { settleMove } from '../../../core/split-outputs.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, manifestOf } from '../../support/invariants.ts';
@@ -176,6 +178,38 @@ describe('a backfill whose bounds cut completed batches', () => {
     const dead = { liveness: { isActive: async (_: string, run: string) => run !== 'run-2' } };
     await runAll(e, 'run-4', { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, e.with(dead));
     await expectOutputsFollowInventory(e, 'after the move was finished');
+  });
+});
+
+describe('a settler that stalled while another finished the move', () => {
+  it('writes nothing over a part that was redone since', async () => {
+    const e = await setup('split-stale-settler');
+    // The split and its move as the first planner saw them, before it stalled.
+    e.faults.crashAt('split.afterParts');
+    await expect(
+      planRun(e.deps, { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, 'run-2'),
+    ).rejects.toThrow(InjectedFaultError);
+    const [move] = await e.deps.inventory.pendingMoves('j');
+    const seen = await Promise.all(
+      (move?.parts ?? []).map(([start]) => e.deps.inventory.getBatch('j', INVENTORY, start)),
+    );
+    // Another planner finishes the move, and the backfill redoes the parts inside the bounds.
+    const dead = e.with({ liveness: { isActive: async (_: string, run: string) => run !== 'run-2' } });
+    await runAll(e, 'run-3', { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, dead);
+    await expectOutputsFollowInventory(e, 'before the stalled settler resumes');
+    // The stalled one resumes past its look at the parts, which it still sees marked.
+    const stale = e.with({
+      inventory: new Proxy(e.deps.inventory, {
+        get(target, prop, receiver) {
+          if (prop === 'getBatch')
+            return async (_job: string, _scope: unknown, start: number) =>
+              seen.find((b) => b?.start === start);
+          return Reflect.get(target, prop, receiver);
+        },
+      }),
+    });
+    await settleMove(stale, move as OutputMove);
+    await expectOutputsFollowInventory(e, 'after the stalled settler');
   });
 });
 

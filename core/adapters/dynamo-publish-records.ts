@@ -1,0 +1,53 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import type { BatchScope } from '../model.ts';
+import type { CommitInput, ExceptionPublish, StagedExceptions } from '../ports.ts';
+import { keys } from '../tables.ts';
+import { type InventoryCtx, queryItems } from './dynamo-support.ts';
+
+/**
+ * Records of committed attempts whose staged exceptions are still to be written (see core/exception-staging.ts):
+ * put by the commit transaction, deleted once the exceptions are all in the exceptions table.
+ */
+
+/** The record a commit with staged exceptions writes in its transaction. */
+export function publishItem(c: CommitInput, staged: StagedExceptions): Record<string, unknown> {
+  const p: ExceptionPublish = {
+    jobId: c.jobId,
+    scope: c.scope,
+    start: c.start,
+    runId: c.runId,
+    token: c.token,
+    ...staged,
+  };
+  return { ...keys.publish(c.jobId, c.scope, c.start, c.token), kind: 'publish', ...p };
+}
+
+/** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
+export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promise<ExceptionPublish[]> {
+  const out: ExceptionPublish[] = [];
+  for await (const item of queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :m)',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':m': 'P#' },
+    ConsistentRead: true,
+  })) {
+    const scope = item.scope as BatchScope;
+    out.push({
+      jobId,
+      scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
+      start: Number(item.start),
+      runId: String(item.runId),
+      token: Number(item.token),
+      key: String(item.key),
+      count: Number(item.count),
+      at: String(item.at),
+    });
+  }
+  return out;
+}
+
+export async function finishPublish(ctx: InventoryCtx, p: ExceptionPublish): Promise<void> {
+  await ctx.doc.send(
+    new DeleteCommand({ TableName: ctx.table, Key: keys.publish(p.jobId, p.scope, p.start, p.token) }),
+  );
+}
