@@ -106,8 +106,9 @@ export interface DeleteReport {
 const PAGE = 100;
 
 /**
- * Delete all of a job's data: exceptions, outputs and manifests in S3, batches, attempts and runs, and last
- * the job record, so that a crash half way leaves the job findable and a re-run finishes the work.
+ * Delete all of a job's data: batches, attempts and runs, exceptions, outputs, manifests and staged exceptions
+ * in S3, and last the job record, so that a crash half way leaves the job findable and a re-run finishes the
+ * work.
  * Refused while a lease is live unless forced.
  */
 export async function deleteJob(
@@ -125,6 +126,12 @@ export async function deleteJob(
   }
   await deps.inventory.markJobDeleting(id, new Date(deps.clock.now()).toISOString());
   await deps.faults('delete.afterMark');
+  // Batches first: once a batch is gone no worker can commit it (and one that tries drops what it wrote), so
+  // no exception or output of this job appears after the phases below have run.
+  const inventoryItems = await drain(
+    () => deps.inventory.deletePage(id, PAGE),
+    () => deps.faults('delete.inventoryPage'),
+  );
   const exceptions = await drain(
     () => deps.exceptions.deletePage(id, PAGE),
     () => deps.faults('delete.exceptionsPage'),
@@ -136,10 +143,6 @@ export async function deleteJob(
       () => deps.faults('delete.objectsPage'),
     );
   }
-  const inventoryItems = await drain(
-    () => deps.inventory.deletePage(id, PAGE),
-    () => deps.faults('delete.inventoryPage'),
-  );
   await deps.inventory.deleteJobRecord(id);
   return { existed: true, inventoryItems, exceptions, objects };
 }

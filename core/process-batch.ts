@@ -5,6 +5,7 @@ import {
   InjectedFaultError,
   ItemRejectedError,
   JobDeletingError,
+  LeaseLostError,
   PreflightFailedError,
   RetryableError,
   SecretAccessError,
@@ -192,15 +193,20 @@ async function runLeased(
   const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
   if (staged) await deps.faults('process.afterExceptionsStaged');
   await deps.faults('process.beforeCommit');
-  await deps.inventory.commit({
-    ...lease,
-    itemsSucceeded: lines.length,
-    itemsExcepted: exceptions.length,
-    outputKey,
-    diagnostics: { preflight, timings: clock.laps },
-    exceptions: inline ? exceptions : [],
-    staged,
-  });
+  await deps.inventory
+    .commit({
+      ...lease,
+      itemsSucceeded: lines.length,
+      itemsExcepted: exceptions.length,
+      outputKey,
+      diagnostics: { preflight, timings: clock.laps },
+      exceptions: inline ? exceptions : [],
+      staged,
+    })
+    .catch(async (e: unknown) => {
+      if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
+      throw e;
+    });
   await deps.faults('process.afterCommit');
   if (staged) await publishStaged(deps, { ...lease, ...staged });
   return {
@@ -210,6 +216,20 @@ async function runLeased(
     itemsSucceeded: lines.length,
     itemsExcepted: exceptions.length,
   };
+}
+
+/**
+ * A commit refused because the batch is gone (its job was deleted under the worker): what this attempt wrote
+ * would outlive the job, so it goes. A batch that is still there belongs to whoever holds it now: nothing is
+ * touched then.
+ */
+async function dropIfBatchGone(
+  deps: Deps,
+  lease: Lease,
+  keys: readonly (string | undefined)[],
+): Promise<void> {
+  if (await deps.inventory.getBatch(lease.jobId, lease.scope, lease.start)) return;
+  for (const key of keys) if (key) await deps.objects.delete(deps.buckets.work, key);
 }
 
 /** Time spent in each phase of a batch, kept with its attempt and summed per state by Finalize. */
