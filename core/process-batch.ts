@@ -1,29 +1,23 @@
 import { datasetOf, type EarlyReads, earlyReads, hintsOf, unwrap } from './batch-inputs.ts';
-import type { Deps } from './deps.ts';
 import {
-  DatasetNotFoundError,
-  InjectedFaultError,
-  ItemRejectedError,
-  JobDeletingError,
-  LeaseLostError,
-  PreflightFailedError,
-  RetryableError,
-  SecretAccessError,
-} from './errors.ts';
+  dropIfBatchGone,
+  heartbeater,
+  type Lease,
+  phases,
+  recordFailure,
+  resolveSecret,
+  runItems,
+} from './batch-steps.ts';
+import type { Deps } from './deps.ts';
+import { DatasetNotFoundError, InjectedFaultError, JobDeletingError, LeaseLostError } from './errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
 import { publishStaged, stageExceptions } from './exception-staging.ts';
 import { getJob } from './jobs.ts';
-import { type LoadedItem, loadBatch, type Preflight } from './load-batch.ts';
-import type { Batch, BatchScope, Dataset, Job } from './model.ts';
+import { loadBatch, type Preflight } from './load-batch.ts';
+import type { Batch, BatchScope, Job } from './model.ts';
 import { jsonLines, outputKeyOf } from './output-keys.ts';
-import {
-  type AcquirePolicy,
-  type AcquireResult,
-  COMMIT_EXCEPTIONS_MAX,
-  type LeaseGrant,
-  type NewException,
-} from './ports.ts';
-import type { AnyProcessor, BatchContext, BatchLog } from './processors/define-processor.ts';
+import { type AcquirePolicy, type AcquireResult, COMMIT_EXCEPTIONS_MAX } from './ports.ts';
+import type { BatchContext, BatchLog } from './processors/define-processor.ts';
 import { effectiveHash } from './stats.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
@@ -112,16 +106,6 @@ export async function processBatch(
     throw e;
   }
 }
-
-type Lease = LeaseGrant & {
-  jobId: string;
-  scope: BatchScope;
-  start: number;
-  end: number;
-  owner: string;
-  runId: string;
-  configHash: string;
-};
 
 function leaseFor(leaseSeconds: number, worker: WorkerContext): number {
   const configured = leaseSeconds * 1000;
@@ -216,122 +200,4 @@ async function runLeased(
     itemsSucceeded: lines.length,
     itemsExcepted: exceptions.length,
   };
-}
-
-/**
- * A commit refused because the batch is gone (its job was deleted under the worker): what this attempt wrote
- * would outlive the job, so it goes. A batch that is still there belongs to whoever holds it now: nothing is
- * touched then.
- */
-async function dropIfBatchGone(
-  deps: Deps,
-  lease: Lease,
-  keys: readonly (string | undefined)[],
-): Promise<void> {
-  if (await deps.inventory.getBatch(lease.jobId, lease.scope, lease.start)) return;
-  for (const key of keys) if (key) await deps.objects.delete(deps.buckets.work, key);
-}
-
-/** Time spent in each phase of a batch, kept with its attempt and summed per state by Finalize. */
-function phases(deps: Deps) {
-  const laps: Record<string, number> = {};
-  let last = deps.clock.now();
-  return {
-    laps,
-    lap(name: string) {
-      const now = deps.clock.now();
-      laps[name] = now - last;
-      last = now;
-    },
-  };
-}
-
-async function resolveSecret(
-  deps: Deps,
-  dataset: Dataset,
-  lease: Lease,
-  preflight: Preflight,
-): Promise<string | undefined> {
-  if (!dataset.secretArn) {
-    preflight.safe = { ok: true, detail: 'no secret needed' };
-    return undefined;
-  }
-  try {
-    if (!deps.secrets)
-      throw new SecretAccessError({ secretArn: dataset.secretArn, reason: 'no secret resolver configured' });
-    const value = await deps.secrets.resolve(dataset.secretArn);
-    preflight.safe = { ok: true, detail: 'secret resolved' };
-    return value;
-  } catch (e) {
-    preflight.safe = {
-      ok: false,
-      detail: e instanceof SecretAccessError ? e.message : 'secret could not be resolved',
-    };
-    throw new PreflightFailedError({
-      jobId: lease.jobId,
-      batchStart: lease.start,
-      question: 'safe',
-      detail: preflight.safe.detail,
-    });
-  }
-}
-
-/** Heartbeat when a third of the lease has passed, so that a slow batch keeps it. */
-function heartbeater(deps: Deps, lease: Lease, leaseMs: number) {
-  let last = deps.clock.now();
-  return async () => {
-    if (deps.clock.now() - last < leaseMs / 3) return;
-    await deps.inventory.heartbeat({
-      jobId: lease.jobId,
-      scope: lease.scope,
-      start: lease.start,
-      token: lease.token,
-      owner: lease.owner,
-      leaseMs,
-    });
-    last = deps.clock.now();
-  };
-}
-
-async function runItems(
-  processor: AnyProcessor,
-  items: LoadedItem[],
-  ctx: BatchContext<unknown, unknown>,
-  beat: () => Promise<void>,
-) {
-  const lines: string[] = [];
-  const exceptions: NewException[] = [];
-  let invalid = 0;
-  for (const { id, raw } of items) {
-    await beat();
-    const parsed = processor.parseItem(raw);
-    if (!parsed.ok) {
-      invalid++;
-      exceptions.push({ itemId: id, kind: 'invalid-item', details: { violations: parsed.violations } });
-      continue;
-    }
-    try {
-      const output = await processor.processItem(parsed.item, { id, ctx });
-      lines.push(JSON.stringify({ id, output }));
-    } catch (e) {
-      if (!(e instanceof ItemRejectedError)) throw e;
-      exceptions.push({ itemId: id, kind: e.kind, details: { ...e.details } });
-    }
-  }
-  return { lines, exceptions, invalid };
-}
-
-/** The attempt ends in the history with its error: RETRY gives the lease back for Step Functions' retry. */
-async function recordFailure(deps: Deps, lease: Lease, preflight: Preflight, e: unknown): Promise<void> {
-  const error = {
-    name: (e as Error)?.name ?? 'Error',
-    message: String((e as Error)?.message ?? e).slice(0, 1000),
-  };
-  const outcome = e instanceof RetryableError ? 'RETRY' : 'FAILED';
-  try {
-    await deps.inventory.fail({ ...lease, error, outcome, diagnostics: { preflight } });
-  } catch (inner) {
-    // A lost lease or a crash here leaves the attempt to RecordFailure or to the next owner's takeover.
-    if ((inner as Error)?.name !== 'LeaseLostError') throw inner;
-  }
 }
