@@ -16,7 +16,7 @@ import { getJob } from './jobs.ts';
 import { loadBatch, type Preflight } from './load-batch.ts';
 import type { Batch, BatchScope, Job } from './model.ts';
 import { jsonLines, outputKeyOf } from './output-keys.ts';
-import { type AcquirePolicy, type AcquireResult, COMMIT_EXCEPTIONS_MAX } from './ports.ts';
+import { type AcquirePolicy, type AcquireResult, COMMIT_EXCEPTIONS_MAX, type NewException } from './ports.ts';
 import type { BatchContext, BatchLog } from './processors/define-processor.ts';
 import { effectiveHash } from './stats.ts';
 
@@ -46,38 +46,7 @@ export async function processBatch(
   worker: WorkerContext,
 ): Promise<ProcessBatchReport> {
   const began = deps.clock.now();
-  const scope: BatchScope =
-    event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
-  const owner = `${event.runId}/${worker.invocationId}`;
-  const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
-  const acquire = (leaseMs: number) =>
-    deps.inventory.acquire({
-      jobId: event.jobId,
-      scope,
-      start: event.batch.start,
-      owner,
-      runId: event.runId,
-      leaseMs,
-      policy,
-    });
-  const known = hintsOf(deps).get(event.jobId);
-  let job: Job;
-  let got: AcquireResult;
-  let leaseMs: number;
-  let early: EarlyReads | undefined;
-  if (known) {
-    // What an earlier batch taught this container lets the reads that need nothing else go out together;
-    // the job read beside them is still the one every decision below is made on.
-    leaseMs = leaseFor(known.leaseSeconds, worker);
-    early = earlyReads(deps, known.datasetId, event.batch);
-    [job, got] = await Promise.all([getJob(deps, event.jobId), acquire(leaseMs)]);
-  } else {
-    job = await getJob(deps, event.jobId);
-    if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
-    leaseMs = leaseFor(job.leaseSeconds, worker);
-    got = await acquire(leaseMs);
-  }
-  hintsOf(deps).set(job.jobId, { datasetId: job.datasetId, leaseSeconds: job.leaseSeconds });
+  const { job, got, leaseMs, early, scope, owner } = await takeLease(deps, event, worker);
   if (got.outcome !== 'ACQUIRED') {
     if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
     return skipped(got.outcome, got.batch, deps.clock.now() - began);
@@ -107,6 +76,100 @@ export async function processBatch(
   }
 }
 
+/**
+ * The job and the lease. What an earlier batch taught this container lets the reads that need nothing else go
+ * out together with the lease request; the job read beside them is still the one every decision is made on.
+ */
+async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerContext) {
+  const scope: BatchScope =
+    event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
+  const owner = `${event.runId}/${worker.invocationId}`;
+  const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
+  const acquire = (leaseMs: number) =>
+    deps.inventory.acquire({
+      jobId: event.jobId,
+      scope,
+      start: event.batch.start,
+      owner,
+      runId: event.runId,
+      leaseMs,
+      policy,
+    });
+  const known = hintsOf(deps).get(event.jobId);
+  let job: Job;
+  let got: AcquireResult;
+  let leaseMs: number;
+  let early: EarlyReads | undefined;
+  if (known) {
+    leaseMs = leaseFor(known.leaseSeconds, worker);
+    early = earlyReads(deps, known.datasetId, event.batch);
+    [job, got] = await Promise.all([getJob(deps, event.jobId), acquire(leaseMs)]);
+  } else {
+    job = await getJob(deps, event.jobId);
+    if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
+    leaseMs = leaseFor(job.leaseSeconds, worker);
+    got = await acquire(leaseMs);
+  }
+  hintsOf(deps).set(job.jobId, { datasetId: job.datasetId, leaseSeconds: job.leaseSeconds });
+  return { job, got, leaseMs, early, scope, owner };
+}
+
+/** The data set's secret and the batch's items, the preflight questions answered on the way. */
+async function loadInputs(
+  deps: Deps,
+  job: Job,
+  lease: Lease,
+  preflight: Preflight,
+  early: EarlyReads | undefined,
+) {
+  const dataset = early ? await unwrap(early.dataset) : await datasetOf(deps, job.datasetId);
+  if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
+  const secret = await resolveSecret(deps, dataset, lease, preflight);
+  // Read for the range in the manifest: used only if the batch leased is still exactly that range.
+  const b = lease.batch;
+  const same = early && early.range.end === b.end && early.range.stride === b.stride;
+  const items = await loadBatch(deps, dataset, b, preflight, same ? await unwrap(early.items) : undefined);
+  return { secret, items };
+}
+
+/**
+ * Commit the batch, fenced by the lease: up to COMMIT_EXCEPTIONS_MAX exceptions in the commit's transaction,
+ * more staged in S3 before it and written after it (core/exception-staging.ts).
+ */
+async function commitBatch(
+  deps: Deps,
+  lease: Lease,
+  done: {
+    lines: number;
+    exceptions: NewException[];
+    outputKey: string;
+    preflight: Preflight;
+    laps: Record<string, number>;
+  },
+): Promise<void> {
+  const { exceptions, outputKey } = done;
+  const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
+  const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
+  if (staged) await deps.faults('process.afterExceptionsStaged');
+  await deps.faults('process.beforeCommit');
+  await deps.inventory
+    .commit({
+      ...lease,
+      itemsSucceeded: done.lines,
+      itemsExcepted: exceptions.length,
+      outputKey,
+      diagnostics: { preflight: done.preflight, timings: done.laps },
+      exceptions: inline ? exceptions : [],
+      staged,
+    })
+    .catch(async (e: unknown) => {
+      if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
+      throw e;
+    });
+  await deps.faults('process.afterCommit');
+  if (staged) await publishStaged(deps, { ...lease, ...staged });
+}
+
 function leaseFor(leaseSeconds: number, worker: WorkerContext): number {
   const configured = leaseSeconds * 1000;
   const left = worker.remainingMs?.();
@@ -133,14 +196,8 @@ async function runLeased(
   early: EarlyReads | undefined,
 ) {
   const processor = deps.processors.get(job.processor.name);
-  const dataset = early ? await unwrap(early.dataset) : await datasetOf(deps, job.datasetId);
-  if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const clock = phases(deps);
-  const secret = await resolveSecret(deps, dataset, lease, preflight);
-  // Read for the range in the manifest: used only if the batch leased is still exactly that range.
-  const b = lease.batch;
-  const same = early && early.range.end === b.end && early.range.stride === b.stride;
-  const items = await loadBatch(deps, dataset, b, preflight, same ? await unwrap(early.items) : undefined);
+  const { secret, items } = await loadInputs(deps, job, lease, preflight, early);
   clock.lap('loadMs');
   const ctx: BatchContext<unknown, unknown> = {
     jobId: job.jobId,
@@ -173,26 +230,7 @@ async function runLeased(
     outputKey,
   };
   await processor.afterBatch(withState, summary);
-  const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
-  const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
-  if (staged) await deps.faults('process.afterExceptionsStaged');
-  await deps.faults('process.beforeCommit');
-  await deps.inventory
-    .commit({
-      ...lease,
-      itemsSucceeded: lines.length,
-      itemsExcepted: exceptions.length,
-      outputKey,
-      diagnostics: { preflight, timings: clock.laps },
-      exceptions: inline ? exceptions : [],
-      staged,
-    })
-    .catch(async (e: unknown) => {
-      if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
-      throw e;
-    });
-  await deps.faults('process.afterCommit');
-  if (staged) await publishStaged(deps, { ...lease, ...staged });
+  await commitBatch(deps, lease, { lines: lines.length, exceptions, outputKey, preflight, laps: clock.laps });
   return {
     outcome: 'SUCCEEDED' as const,
     start: lease.start,
