@@ -10,23 +10,28 @@ import { sourceOfDataset } from './sources.ts';
  * mode), keyed by the store instance so that separate stores never share what they learnt.
  */
 
+/** One map per store instance, for what a container learnt through that store. */
+function perStore<V>(): (store: object) => Map<string, V> {
+  const maps = new WeakMap<object, Map<string, V>>();
+  return (store) => {
+    const known = maps.get(store);
+    if (known) return known;
+    const map = new Map<string, V>();
+    maps.set(store, map);
+    return map;
+  };
+}
+
 /** What a container (a Lambda, the local mode's process) learnt of a job from one of its batches. */
 export interface JobHint {
   readonly datasetId: string;
   readonly leaseSeconds: number;
 }
 
-const hints = new WeakMap<Deps['inventory'], Map<string, JobHint>>();
+const jobHints = perStore<JobHint>();
+export const hintsOf = (deps: Deps): Map<string, JobHint> => jobHints(deps.inventory);
 
-export function hintsOf(deps: Deps): Map<string, JobHint> {
-  const known = hints.get(deps.inventory);
-  if (known) return known;
-  const map = new Map<string, JobHint>();
-  hints.set(deps.inventory, map);
-  return map;
-}
-
-const datasets = new WeakMap<Deps['catalog'], Map<string, Dataset>>();
+const heldDatasets = perStore<Dataset>();
 /** Data sets a container remembers; more are read again rather than held. */
 const DATASETS_HELD = 256;
 
@@ -35,11 +40,7 @@ const DATASETS_HELD = 256;
  * (only its high id grows, which processing does not read), so a container reads each one once.
  */
 export async function datasetOf(deps: Deps, datasetId: string): Promise<Dataset | undefined> {
-  let held = datasets.get(deps.catalog);
-  if (!held) {
-    held = new Map();
-    datasets.set(deps.catalog, held);
-  }
+  const held = heldDatasets(deps.catalog);
   const known = held.get(datasetId);
   if (known) return known;
   const dataset = await deps.catalog.getDataset(datasetId);
@@ -50,33 +51,25 @@ export async function datasetOf(deps: Deps, datasetId: string): Promise<Dataset 
   return dataset;
 }
 
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-
-export async function unwrap<T>(p: Promise<Settled<T>>): Promise<T> {
-  const s = await p;
-  if (!s.ok) throw s.error;
-  return s.value;
+/** A promise awaited later, or never (the batch was not ours): its rejection is not an unhandled one meanwhile. */
+function later<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 /** The data set and the catalog's items of the range, read while the lease is being taken. */
 export interface EarlyReads {
   readonly datasetId: string;
   readonly range: ProcessBatchEvent['batch'];
-  readonly dataset: Promise<Settled<Dataset | undefined>>;
-  readonly items: Promise<Settled<Item[]>>;
+  readonly dataset: Promise<Dataset | undefined>;
+  readonly items: Promise<Item[]>;
 }
 
 export function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEvent['batch']): EarlyReads {
   return {
     datasetId,
     range,
-    dataset: settle(datasetOf(deps, datasetId)),
-    items: settle(listItems(sourceOfDataset(deps, { datasetId }), range)),
+    dataset: later(datasetOf(deps, datasetId)),
+    items: later(listItems(sourceOfDataset(deps, { datasetId }), range)),
   };
 }

@@ -1,5 +1,6 @@
 import type { Deps } from './deps.ts';
 import type { BatchScope } from './model.ts';
+import { jsonLines, linesOf } from './output-keys.ts';
 import type { ExceptionPublish, NewException, StagedExceptions } from './ports.ts';
 import { pad } from './tables.ts';
 
@@ -21,9 +22,9 @@ export async function stageExceptions(
   exceptions: readonly NewException[],
 ): Promise<StagedExceptions> {
   const key = stagedKeyOf(lease.jobId, lease.scope, lease.start, lease.token);
-  const body = exceptions.map((x) => JSON.stringify(x)).join('\n');
-  await deps.objects.put(deps.buckets.work, key, `${body}\n`, 'application/x-ndjson');
-  return { key, count: exceptions.length, at: new Date(deps.clock.now()).toISOString() };
+  const body = jsonLines(exceptions.map((x) => JSON.stringify(x)));
+  await deps.objects.put(deps.buckets.work, key, body, 'application/x-ndjson');
+  return { key, at: new Date(deps.clock.now()).toISOString() };
 }
 
 /**
@@ -33,11 +34,7 @@ export async function stageExceptions(
 export async function publishStaged(deps: Deps, p: ExceptionPublish): Promise<void> {
   const body = await deps.objects.get(deps.buckets.work, p.key);
   if (body) {
-    const list = new TextDecoder()
-      .decode(body)
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as NewException);
+    const list = linesOf(body).map((line) => JSON.parse(line) as NewException);
     for (let i = 0; i < list.length; i += PUBLISH_PAGE) {
       await deps.exceptions.putCommitted(p.jobId, p.runId, p.start, list.slice(i, i + PUBLISH_PAGE), p.at);
       await deps.faults('exceptions.afterPublishPage');

@@ -13,6 +13,10 @@ export const outputKeyOf = (jobId: string, scope: BatchScope, b: { start: number
 export const jsonLines = (lines: readonly string[]): string =>
   lines.length > 0 ? `${lines.join('\n')}\n` : '';
 
+/** The non-empty lines of a JSON Lines object. */
+export const linesOf = (body: Uint8Array): string[] =>
+  new TextDecoder().decode(body).split('\n').filter(Boolean);
+
 /** The item id of an output line (`{"id":…,"output":…}`). */
 export function idOfLine(line: string): number {
   return (JSON.parse(line) as { id: number }).id;

@@ -141,7 +141,6 @@ export const COMMIT_EXCEPTIONS_MAX = 98;
 /** A batch's exceptions staged as an S3 object (JSON Lines of NewException) before its commit. */
 export interface StagedExceptions {
   readonly key: string;
-  readonly count: number;
   /** When they were found: the exceptions' createdAt. */
   readonly at: string;
 }

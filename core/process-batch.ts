@@ -1,4 +1,4 @@
-import { datasetOf, type EarlyReads, earlyReads, hintsOf, unwrap } from './batch-inputs.ts';
+import { datasetOf, type EarlyReads, earlyReads, hintsOf } from './batch-inputs.ts';
 import {
   dropIfBatchGone,
   heartbeater,
@@ -33,8 +33,6 @@ export interface ProcessBatchReport extends ProcessBatchOutput {
   /** Set when the lease of a dead worker was taken over. */
   readonly tookOverFrom?: string;
 }
-
-export { outputKeyOf } from './output-keys.ts';
 
 /**
  * Process one batch: take the lease, answer the preflight, run the processor, write outputs to a key derived
@@ -122,13 +120,13 @@ async function loadInputs(
   preflight: Preflight,
   early: EarlyReads | undefined,
 ) {
-  const dataset = early ? await unwrap(early.dataset) : await datasetOf(deps, job.datasetId);
+  const dataset = early ? await early.dataset : await datasetOf(deps, job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const secret = await resolveSecret(deps, dataset, lease, preflight);
   // Read for the range in the manifest: used only if the batch leased is still exactly that range.
   const b = lease.batch;
   const same = early && early.range.end === b.end && early.range.stride === b.stride;
-  const items = await loadBatch(deps, dataset, b, preflight, same ? await unwrap(early.items) : undefined);
+  const items = await loadBatch(deps, dataset, b, preflight, same ? await early.items : undefined);
   return { secret, items };
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from './deps.ts';
 import type { BatchScope } from './model.ts';
-import { idOfLine, jsonLines, outputKeyOf } from './output-keys.ts';
+import { idOfLine, jsonLines, linesOf, outputKeyOf } from './output-keys.ts';
 import type { OutputMove } from './ports.ts';
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
@@ -63,7 +63,7 @@ async function recorded(deps: Deps, move: OutputMove): Promise<boolean> {
 
 async function writeParts(deps: Deps, move: OutputMove) {
   const body = await deps.objects.get(deps.buckets.work, move.from);
-  const lines = body ? new TextDecoder().decode(body).split('\n').filter(Boolean) : [];
+  const lines = body ? linesOf(body) : [];
   const per = move.parts.map(() => [] as string[]);
   for (const line of lines) {
     const id = idOfLine(line);

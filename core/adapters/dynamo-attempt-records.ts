@@ -1,7 +1,7 @@
 import type { Attempt, BatchScope } from '../model.ts';
 import type { CommitInput, FailInput } from '../ports.ts';
 import { BY_RUN_INDEX, keys } from '../tables.ts';
-import { type InventoryCtx, iso, queryItems, transact } from './dynamo-support.ts';
+import { type InventoryCtx, iso, jobItems, queryItems, transact } from './dynamo-support.ts';
 import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
 
 /** Log the attempt a dead owner left behind, once (attempt records are written once, never overwritten). */
@@ -108,12 +108,7 @@ export async function* attempts(ctx: InventoryCtx, jobId: string, scope: BatchSc
   // A#I#<start>#... or A#S#<run>#<start>#...: cut after the scope (and the start when one is given).
   const scopeParts = scope.kind === 'inventory' ? 2 : 3;
   const prefix = `${head.slice(0, scopeParts + (start === undefined ? 0 : 1)).join('#')}#`;
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    KeyConditionExpression: 'pk = :p AND begins_with(sk, :a)',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':a': prefix },
-    ConsistentRead: true,
-  })) {
+  for await (const item of jobItems(ctx, jobId, prefix)) {
     yield fromAttemptItem(item);
   }
 }

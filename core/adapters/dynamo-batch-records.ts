@@ -96,6 +96,25 @@ export async function putSampleBatches(
   }
 }
 
+/** Stale runs named in one condition: DynamoDB allows 100 operands in an IN list. */
+const STALE_MAX = 90;
+
+/**
+ * The condition that a batch is free to be reserved by `:run` at `:now`: not reserved, reserved by this run,
+ * expired, or reserved by one of the runs known to be finished. With the values of its placeholders.
+ */
+export function freeToReserve(staleRuns: readonly string[]): {
+  clause: string;
+  values: Record<string, string>;
+} {
+  const stale = staleRuns.slice(0, STALE_MAX);
+  const named = stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
+  return {
+    clause: `(attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${named})`,
+    values: Object.fromEntries(stale.map((r, i) => [`:s${i}`, r])),
+  };
+}
+
 /** Reserve an existing batch for a run: refused under a live lease or another live run's reservation. */
 export async function reserveExisting(
   ctx: InventoryCtx,
@@ -106,9 +125,7 @@ export async function reserveExisting(
   now: number,
   staleRuns: readonly string[],
 ): Promise<boolean> {
-  const stale = staleRuns.slice(0, 90);
-  const staleClause =
-    stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
+  const free = freeToReserve(staleRuns);
   try {
     await ctx.doc.send(
       new UpdateCommand(
@@ -121,12 +138,12 @@ export async function reserveExisting(
             // Never touch a range under a live lease, nor one whose output move is pending.
             ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now) AND attribute_not_exists(moveFrom)' +
             // Nor one another live run has reserved.
-            ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
+            ` AND ${free.clause}`,
           ExpressionAttributeValues: {
             ':run': runId,
             ':until': reservedUntil,
             ':now': now,
-            ...Object.fromEntries(stale.map((r, i) => [`:s${i}`, r])),
+            ...free.values,
           },
         }),
       ),

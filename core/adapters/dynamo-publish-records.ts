@@ -2,7 +2,7 @@ import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { BatchScope } from '../model.ts';
 import type { CommitInput, ExceptionPublish, StagedExceptions } from '../ports.ts';
 import { keys } from '../tables.ts';
-import { type InventoryCtx, queryItems } from './dynamo-support.ts';
+import { type InventoryCtx, jobItems } from './dynamo-support.ts';
 
 /**
  * Records of committed attempts whose staged exceptions are still to be written (see core/exception-staging.ts):
@@ -25,12 +25,7 @@ export function publishItem(c: CommitInput, staged: StagedExceptions): Record<st
 /** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
 export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promise<ExceptionPublish[]> {
   const out: ExceptionPublish[] = [];
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    KeyConditionExpression: 'pk = :p AND begins_with(sk, :m)',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':m': 'P#' },
-    ConsistentRead: true,
-  })) {
+  for await (const item of jobItems(ctx, jobId, 'P#')) {
     const scope = item.scope as BatchScope;
     out.push({
       jobId,
@@ -39,7 +34,6 @@ export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promis
       runId: String(item.runId),
       token: Number(item.token),
       key: String(item.key),
-      count: Number(item.count),
       at: String(item.at),
     });
   }

@@ -2,11 +2,9 @@ import { ContentionError } from '../errors.ts';
 import type { Batch } from '../model.ts';
 import type { NewBatch, OutputMove, SplitRequest } from '../ports.ts';
 import { keys } from '../tables.ts';
-import { type InventoryCtx, queryItems, type TransactOutcome, transact } from './dynamo-support.ts';
+import { freeToReserve } from './dynamo-batch-records.ts';
+import { type InventoryCtx, jobItems, type TransactOutcome, transact } from './dynamo-support.ts';
 import { toNewBatchItem } from './inventory-records.ts';
-
-/** Stale runs named in one condition: DynamoDB allows 100 operands in an IN list. */
-const STALE_MAX = 90;
 
 /**
  * Replace a batch by parts that tile it, in one transaction: the first part keeps the batch's key (updated in
@@ -20,9 +18,7 @@ export async function splitBatch(ctx: InventoryCtx, r: SplitRequest): Promise<bo
   if (!first || first.start !== batch.start || (parts[parts.length - 1] as NewBatch).end !== batch.end) {
     throw new RangeError('split parts must tile the batch');
   }
-  const stale = r.staleRuns.slice(0, STALE_MAX);
-  const staleClause =
-    stale.length > 0 ? ` OR reservedBy IN (${stale.map((_, i) => `:s${i}`).join(', ')})` : '';
+  const free = freeToReserve(r.staleRuns);
   const origin = `${batch.start}-${batch.end}`;
   const marks = {
     splitFrom: origin,
@@ -41,7 +37,7 @@ export async function splitBatch(ctx: InventoryCtx, r: SplitRequest): Promise<bo
         ConditionExpression:
           'token = :token AND #end = :oldEnd AND attribute_not_exists(moveFrom)' +
           ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
-          ` AND (attribute_not_exists(reservedBy) OR reservedBy = :run OR reservedUntil < :now${staleClause})`,
+          ` AND ${free.clause}`,
         ExpressionAttributeNames: { '#end': 'end', '#count': 'count' },
         ExpressionAttributeValues: {
           ':end': first.end,
@@ -54,7 +50,7 @@ export async function splitBatch(ctx: InventoryCtx, r: SplitRequest): Promise<bo
           ':token': batch.token,
           ':oldEnd': batch.end,
           ':now': r.now,
-          ...Object.fromEntries(stale.map((run, i) => [`:s${i}`, run])),
+          ...free.values,
         },
       },
     },
@@ -116,12 +112,7 @@ function inheritedAttributes(b: Batch): Record<string, unknown> {
 /** Moves not yet finished: usually none, so one Query that reads nothing. */
 export async function pendingMoves(ctx: InventoryCtx, jobId: string): Promise<OutputMove[]> {
   const moves: OutputMove[] = [];
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    KeyConditionExpression: 'pk = :p AND begins_with(sk, :m)',
-    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':m': 'M#' },
-    ConsistentRead: true,
-  })) {
+  for await (const item of jobItems(ctx, jobId, 'M#')) {
     moves.push({
       jobId,
       from: String(item.from),

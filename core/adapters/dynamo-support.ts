@@ -7,6 +7,7 @@ import type {
 import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Clock } from '../ports.ts';
+import { keys } from '../tables.ts';
 import { aliasNames, aliasTransact } from './expression-names.ts';
 
 /** What every inventory-table function needs. */
@@ -80,6 +81,20 @@ export async function* queryItems(
     for (const item of out.Items ?? []) yield item;
     startKey = out.LastEvaluatedKey;
   } while (startKey);
+}
+
+/** Items of a job's partition whose sort key starts with `prefix`, read consistently, page by page. */
+export function jobItems(
+  ctx: InventoryCtx,
+  jobId: string,
+  prefix: string,
+): AsyncGenerator<Record<string, unknown>> {
+  return queryItems(ctx.doc, {
+    TableName: ctx.table,
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':p': keys.jobPk(jobId), ':prefix': prefix },
+    ConsistentRead: true,
+  });
 }
 
 /** Delete keys with BatchWriteItem, retrying unprocessed ones with a short backoff. */

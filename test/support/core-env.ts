@@ -107,6 +107,9 @@ export async function appendRecords(
   await deps.catalog.register(datasetId, entries, new Date(deps.clock.now()).toISOString());
 }
 
+/** A worker context for core calls whose log nobody reads. */
+export const quietWorker = (invocationId: string) => ({ invocationId, log: { info() {}, warn() {} } });
+
 /** Collect an async iterable. */
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJob } from '../../../core/jobs.ts';
-import { outputKeyOf } from '../../../core/process-batch.ts';
+import { outputKeyOf } from '../../../core/output-keys.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import { slowProcessor } from './fixtures/processors.ts';
 import {

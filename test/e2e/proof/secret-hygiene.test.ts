@@ -12,7 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clients } from '../../../core/clients.ts';
 import { createJob } from '../../../core/jobs.ts';
-import { outputKeyOf } from '../../../core/process-batch.ts';
+import { outputKeyOf } from '../../../core/output-keys.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import * as s from './support.ts';
 

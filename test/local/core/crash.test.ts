@@ -3,11 +3,9 @@ import { InjectedFaultError } from '../../../core/errors.ts';
 import { createJob, deleteJob } from '../../../core/jobs.ts';
 import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 import { countItems } from '../../support/local.ts';
-
-const worker = (id: string) => ({ invocationId: id, log: { info() {}, warn() {} } });
 
 /** Run `op` once with a recording hook to learn every fault point it passes, with how often. */
 async function pointsOf(make: () => Promise<CoreEnv>, op: (e: CoreEnv) => Promise<unknown>) {
@@ -90,7 +88,7 @@ describe('a crash between any two writes of processing a batch', () => {
   it('is finished by the next worker once the lease expires: one commit, one output, the dead attempt in the history', async () => {
     const points = await pointsOf(
       () => processingEnv('crash-process-probe'),
-      (e) => processBatch(e.deps, event, worker('probe')),
+      (e) => processBatch(e.deps, event, quietWorker('probe')),
     );
     expect(points.map(([p]) => p)).toEqual([
       'process.afterAcquire',
@@ -101,9 +99,9 @@ describe('a crash between any two writes of processing a batch', () => {
     for (const [point, nth] of points) {
       const e = await processingEnv(`crash-process-${point}`);
       e.faults.crashAt(point, nth);
-      await expect(processBatch(e.deps, event, worker('a'))).rejects.toBeInstanceOf(InjectedFaultError);
+      await expect(processBatch(e.deps, event, quietWorker('a'))).rejects.toBeInstanceOf(InjectedFaultError);
       e.clock.advance(901_000);
-      const again = await processBatch(e.deps, event, worker('b'));
+      const again = await processBatch(e.deps, event, quietWorker('b'));
       const committed = point === 'process.afterCommit';
       expect(again.outcome, point).toBe(committed ? 'ALREADY_DONE' : 'SUCCEEDED');
       const batch = await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 1);
@@ -123,8 +121,12 @@ describe('a crash between any two writes of deleting a job', () => {
   it('is finished by deleting again', async () => {
     const setup = async (label: string) => {
       const e = await processingEnv(label);
-      await processBatch(e.deps, event, worker('w'));
-      await processBatch(e.deps, { ...event, batch: { ...event.batch, start: 21, end: 40 } }, worker('w'));
+      await processBatch(e.deps, event, quietWorker('w'));
+      await processBatch(
+        e.deps,
+        { ...event, batch: { ...event.batch, start: 21, end: 40 } },
+        quietWorker('w'),
+      );
       return e;
     };
     const points = await pointsOf(

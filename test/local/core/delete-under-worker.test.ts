@@ -6,7 +6,7 @@ import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
-import { coreEnv, seedDataset } from '../../support/core-env.ts';
+import { coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 
 /**
@@ -62,7 +62,7 @@ describe('deleting a job under a running worker', () => {
           mode: 'incremental',
           batch: { start: 1, end: size, stride: 1, scope: 'inventory' },
         },
-        { invocationId: 'w', log: { info() {}, warn() {} } },
+        quietWorker('w'),
       ).catch((err: unknown) => err);
       await inside;
       expect((await deleteJob(e.deps, 'j', { force: true })).existed).toBe(true);

@@ -6,7 +6,7 @@ import { outputKeyOf } from '../../../core/output-keys.ts';
 import { planRun } from '../../../core/plan-run.ts';
 import type { CatalogStore, InventoryStore } from '../../../core/ports.ts';
 import { processBatch } from '../../../core/process-batch.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 
 /**
  * What ProcessBatch reads, and when: a container that has seen a job sends the job read, the lease and the
@@ -15,7 +15,6 @@ import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-
  */
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
-const worker = (id: string) => ({ invocationId: id, log: { info() {}, warn() {} } });
 const event = (start: number, end: number, runId = 'run-1') => ({
   jobId: 'j',
   runId,
@@ -66,7 +65,7 @@ describe('ProcessBatch reads', () => {
     const e = await setup('pb-reads-together');
     const log: string[] = [];
     const deps = traced(e, log);
-    await processBatch(deps, event(1, 20), worker('w1'));
+    await processBatch(deps, event(1, 20), quietWorker('w1'));
     // The first batch of a container learns the job first.
     expect(log.slice(0, 3)).toEqual([
       'inventory.getJob start',
@@ -74,8 +73,8 @@ describe('ProcessBatch reads', () => {
       'inventory.acquire start',
     ]);
     log.length = 0;
-    await processBatch(deps, event(21, 40), worker('w2'));
-    await processBatch(deps, event(41, 60), worker('w3'));
+    await processBatch(deps, event(21, 40), quietWorker('w2'));
+    await processBatch(deps, event(41, 60), quietWorker('w3'));
     const starts = log.filter((l) => l.endsWith('start'));
     expect(starts.filter((l) => l === 'catalog.getDataset start')).toEqual([]);
     // The second batch: all three asked before the job read has answered.
@@ -93,9 +92,11 @@ describe('ProcessBatch reads', () => {
 
   it('gives the lease back and writes nothing when the job it remembers is being deleted', async () => {
     const e = await setup('pb-reads-deleting');
-    await processBatch(e.deps, event(1, 20), worker('w1'));
+    await processBatch(e.deps, event(1, 20), quietWorker('w1'));
     await e.deps.inventory.markJobDeleting('j', new Date(e.clock.now()).toISOString());
-    await expect(processBatch(e.deps, event(21, 40), worker('w2'))).rejects.toBeInstanceOf(JobDeletingError);
+    await expect(processBatch(e.deps, event(21, 40), quietWorker('w2'))).rejects.toBeInstanceOf(
+      JobDeletingError,
+    );
     const batch = await e.deps.inventory.getBatch('j', INVENTORY, 21);
     expect(batch?.leaseOwner).toBeUndefined();
     expect(batch?.status).not.toBe('SUCCEEDED');
@@ -107,11 +108,11 @@ describe('ProcessBatch reads', () => {
 
   it('loads the batch it leased, not the range of a manifest written before the batch was split', async () => {
     const e = await setup('pb-reads-split');
-    await processBatch(e.deps, event(1, 20), worker('w1'));
+    await processBatch(e.deps, event(1, 20), quietWorker('w1'));
     // run-1 is over; a backfill cuts its batch 21-40 at 30 before run-1's stale manifest item is delivered.
     const dead = e.with({ liveness: { isActive: async (_: string, run: string) => run !== 'run-1' } });
     await planRun(dead, { jobId: 'j', mode: 'backfill', idStart: 21, idEnd: 30 }, 'run-2');
-    const out = await processBatch(e.deps, event(21, 40), worker('w2'));
+    const out = await processBatch(e.deps, event(21, 40), quietWorker('w2'));
     expect([out.outcome, out.start, out.end, out.itemsSucceeded]).toEqual(['SUCCEEDED', 21, 30, 10]);
     const body = await e.deps.objects.get(
       e.deps.buckets.work,

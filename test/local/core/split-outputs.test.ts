@@ -10,7 +10,7 @@ import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { settleMove } from '../../../core/split-outputs.ts';
 import { JsonObject } from '../../../core/validation.ts';
-import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, manifestOf } from '../../support/invariants.ts';
 
 /**
@@ -23,7 +23,6 @@ import { expectTiling, manifestOf } from '../../support/invariants.ts';
 const ITEMS = 60;
 const SET_ASIDE = 7;
 const INVENTORY = { kind: 'inventory' } as const;
-const worker = (id: string) => ({ invocationId: id, log: { info() {}, warn() {} } });
 
 /** Outputs the run that did the item; sets every seventh id aside. */
 const stamped = defineProcessor({
@@ -62,7 +61,11 @@ type Input = {
 async function runAll(e: CoreEnv, runId: string, input: Input, deps = e.deps): Promise<void> {
   const plan = await planRun(deps, input, runId);
   for (const b of await manifestOf(deps, plan.manifestKey)) {
-    const out = await processBatch(deps, { jobId: 'j', runId, mode: input.mode, batch: b }, worker(runId));
+    const out = await processBatch(
+      deps,
+      { jobId: 'j', runId, mode: input.mode, batch: b },
+      quietWorker(runId),
+    );
     expect(out.outcome, `${runId} ${b.start}-${b.end}`).toBe('SUCCEEDED');
   }
 }
@@ -166,7 +169,7 @@ describe('a backfill whose bounds cut completed batches', () => {
         mode: 'backfill',
         batch: { start: 5, end: 20, stride: 1, scope: 'inventory' },
       },
-      worker('early'),
+      quietWorker('early'),
     );
     expect(got.outcome).toBe('BUSY');
     const now = e.clock.now();

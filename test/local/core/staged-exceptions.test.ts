@@ -7,7 +7,7 @@ import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 
 /**
@@ -17,7 +17,6 @@ import { manifestOf } from '../../support/invariants.ts';
  */
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
-const worker = (id: string) => ({ invocationId: id, log: { info() {}, warn() {} } });
 
 /** Sets every item aside. */
 const refuseAll = defineProcessor({
@@ -78,7 +77,7 @@ async function expectExactlyTheCommittedOnes(e: CoreEnv, where: string): Promise
 describe('exceptions beyond what a commit carries', () => {
   it('are staged, committed with the batch, and written once the commit is in', async () => {
     const e = await setup('staged-plain');
-    const out = await processBatch(e.deps, event('run-1'), worker('w'));
+    const out = await processBatch(e.deps, event('run-1'), quietWorker('w'));
     expect([out.outcome, out.itemsExcepted]).toEqual(['SUCCEEDED', 120]);
     await expectExactlyTheCommittedOnes(e, 'plain');
     expect((await e.deps.objects.list(e.deps.buckets.work, 'staging/j/')).items).toEqual([]);
@@ -87,7 +86,7 @@ describe('exceptions beyond what a commit carries', () => {
   it("after a crash at any point, end as exactly the committed attempt's exceptions", async () => {
     const probe = await setup('staged-probe');
     probe.faults.seen.length = 0;
-    await processBatch(probe.deps, event('run-1'), worker('probe'));
+    await processBatch(probe.deps, event('run-1'), quietWorker('probe'));
     const counts = new Map<string, number>();
     const points: [string, number][] = probe.faults.seen.map((p) => [
       p,
@@ -107,12 +106,12 @@ describe('exceptions beyond what a commit carries', () => {
         const where = `${point}#${nth}, then ${recovery}`;
         const e = await setup(`staged-${nth}`);
         e.faults.crashAt(point, nth);
-        await expect(processBatch(e.deps, event('run-1'), worker('a')), where).rejects.toBeInstanceOf(
+        await expect(processBatch(e.deps, event('run-1'), quietWorker('a')), where).rejects.toBeInstanceOf(
           InjectedFaultError,
         );
         e.clock.advance(61_000);
         if (recovery === 'same run') {
-          const again = await processBatch(e.deps, event('run-1'), worker('b'));
+          const again = await processBatch(e.deps, event('run-1'), quietWorker('b'));
           // A worker that finds the batch done leaves the publishing to the next plan.
           if (again.outcome === 'ALREADY_DONE')
             await planRun(e.deps, { jobId: 'j', mode: 'retry-failed' }, 'run-3');
@@ -120,7 +119,7 @@ describe('exceptions beyond what a commit carries', () => {
           const dead = e.with({ liveness: { isActive: async (_: string, run: string) => run !== 'run-1' } });
           const plan = await planRun(dead, { jobId: 'j', mode: 'incremental' }, 'run-2');
           for (const b of await manifestOf(dead, plan.manifestKey))
-            await processBatch(dead, { ...event('run-2'), batch: b }, worker('c'));
+            await processBatch(dead, { ...event('run-2'), batch: b }, quietWorker('c'));
         }
         await expectExactlyTheCommittedOnes(e, where);
       }
@@ -130,7 +129,7 @@ describe('exceptions beyond what a commit carries', () => {
   it('never reopens an exception resolved while its publishing was interrupted', async () => {
     const e = await setup('staged-resolved');
     e.faults.crashAt('exceptions.afterPublishPage', 1);
-    await expect(processBatch(e.deps, event('run-1'), worker('a'))).rejects.toBeInstanceOf(
+    await expect(processBatch(e.deps, event('run-1'), quietWorker('a'))).rejects.toBeInstanceOf(
       InjectedFaultError,
     );
     const [first] = (await e.deps.exceptions.list('j', 'OPEN', { limit: 1 })).items;
