@@ -79,10 +79,10 @@ export async function resolveSecret(
 }
 
 /** Heartbeat when a third of the lease has passed, so that a slow batch keeps it. */
-export function heartbeater(deps: Deps, lease: Lease, leaseMs: number) {
+/** A heartbeat when a third of the lease has passed since the last one; undefined (no promise) until then. */
+export function heartbeater(deps: Deps, lease: Lease, leaseMs: number): () => Promise<void> | undefined {
   let last = deps.clock.now();
-  return async () => {
-    if (deps.clock.now() - last < leaseMs / 3) return;
+  const send = async () => {
     await deps.inventory.heartbeat({
       jobId: lease.jobId,
       scope: lease.scope,
@@ -93,19 +93,21 @@ export function heartbeater(deps: Deps, lease: Lease, leaseMs: number) {
     });
     last = deps.clock.now();
   };
+  return () => (deps.clock.now() - last < leaseMs / 3 ? undefined : send());
 }
 
 export async function runItems(
   processor: AnyProcessor,
   items: LoadedItem[],
   ctx: BatchContext<unknown, unknown>,
-  beat: () => Promise<void>,
+  beat: () => Promise<void> | undefined,
 ) {
   const lines: string[] = [];
   const exceptions: NewException[] = [];
   let invalid = 0;
   for (const { id, raw } of items) {
-    await beat();
+    const beating = beat();
+    if (beating) await beating;
     const parsed = processor.parseItem(raw);
     if (!parsed.ok) {
       invalid++;
@@ -113,7 +115,8 @@ export async function runItems(
       continue;
     }
     try {
-      const output = await processor.processItem(parsed.item, { id, ctx });
+      const answer = processor.runItem(parsed.item, { id, ctx });
+      const output = isThenable(answer) ? await answer : answer;
       lines.push(JSON.stringify({ id, output }));
     } catch (e) {
       if (!(e instanceof ItemRejectedError)) throw e;
@@ -122,6 +125,9 @@ export async function runItems(
   }
   return { lines, exceptions, invalid };
 }
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof (v as { then?: unknown } | null)?.then === 'function';
 
 /** The attempt ends in the history with its error: RETRY gives the lease back for Step Functions' retry. */
 export async function recordFailure(

@@ -54,12 +54,13 @@ export async function loadBatch(
     detail: `${items.length}/${batch.count} ids registered, ${notReady} not marked READY`,
   };
   if (!preflight.ready.ok) throw failed(batch, 'ready', preflight.ready.detail);
-  const resolved = await resolveRefs(deps, items);
-  const objects = await fetchObjects(deps, batch, resolved, preflight);
-  return resolved.map(({ id, item }) => ({
-    id,
-    raw: recordOf(objects.get(item.location) as string | string[], item),
-  }));
+  const originals = await resolveRefs(deps, items);
+  const sources = originals ? items.map((item, k) => originals[k] ?? item) : items;
+  const objects = await fetchObjects(deps, batch, sources, preflight);
+  return items.map((item, k) => {
+    const source = sources[k] as Item;
+    return { id: item.id, raw: recordOf(objects.get(source.location) as string | string[], source) };
+  });
 }
 
 /** The catalog's items of a range, in id order. */
@@ -72,12 +73,16 @@ export async function listItems(
   return out;
 }
 
-/** Requeued exceptions point at the original item: load that one, under the requeued id. */
-async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<{ id: number; item: Item }[]> {
-  const out: { id: number; item: Item }[] = [];
+/**
+ * Requeued exceptions point at the original item: the original of each item that has one (by position), to be
+ * loaded under the requeued id; undefined when no item of the batch is requeued.
+ */
+async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<(Item | undefined)[] | undefined> {
+  if (!items.some((item) => item.ref)) return undefined;
+  const out: (Item | undefined)[] = [];
   for (const item of items) {
     if (!item.ref) {
-      out.push({ id: item.id, item });
+      out.push(undefined);
       continue;
     }
     const original = await sourceFor(deps, item.ref.datasetId);
@@ -90,15 +95,15 @@ async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<{ id: nu
         question: 'ready',
         detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone`,
       });
-    out.push({ id: item.id, item: found });
+    out.push(found);
   }
   return out;
 }
 
-async function fetchObjects(deps: Deps, batch: Batch, items: { item: Item }[], preflight: Preflight) {
+async function fetchObjects(deps: Deps, batch: Batch, items: readonly Item[], preflight: Preflight) {
   const bodies = new Map<string, string | string[]>();
   const mismatches: string[] = [];
-  for (const { item } of items) {
+  for (const item of items) {
     if (bodies.has(item.location)) continue;
     const where = parseLocation(item.location);
     const body = where ? await deps.objects.get(where.bucket, where.key) : undefined;

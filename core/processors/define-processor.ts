@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Violation } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import { ProcessorRef } from '../model.ts';
@@ -96,6 +96,11 @@ export interface Processor<Config, Item, Output, State> {
   parseItem(raw: unknown): ItemParseResult<Item>;
   beforeBatch(ctx: BatchContext<Config, undefined>): Promise<State>;
   processItem(item: Item, ictx: ItemContext<Config, State>): Promise<Output>;
+  /**
+   * processItem as the definition answers it: a value, a promise, or a throw. The batch runner awaits only
+   * promises, so a synchronous processor costs no microtask per item.
+   */
+  runItem(item: Item, ictx: ItemContext<Config, State>): Output | Promise<Output>;
   afterBatch(ctx: BatchContext<Config, State>, summary: BatchSummary): Promise<void>;
 }
 
@@ -134,9 +139,12 @@ export function defineProcessor<CS extends z.ZodType, IS extends z.ZodType, Outp
     workerSize,
     limits: WORKER_SIZES[workerSize],
     parseConfig: (raw) => parseConfig(def.name, def.configSchema, raw),
-    parseItem: (raw) => parseItem(def.itemSchema, raw),
+    parseItem: acceptsAnything(def.itemSchema)
+      ? (raw) => ({ ok: true, item: raw as z.output<IS> })
+      : (raw) => parseItem(def.itemSchema, raw),
     beforeBatch: async (ctx) => (def.beforeBatch ? def.beforeBatch(ctx) : (undefined as State)),
     processItem: async (item, ictx) => def.processItem(item, ictx),
+    runItem: (item, ictx) => def.processItem(item, ictx),
     afterBatch: async (ctx, summary) => {
       await def.afterBatch?.(ctx, summary);
     },
@@ -156,6 +164,9 @@ function parseConfig<CS extends z.ZodType>(name: string, schema: CS, raw: unknow
     throw new ValidationError(prefixed('config', result.error), { cause: result.error, what });
   return result.data;
 }
+
+/** A schema with nothing to check (z.unknown(), z.any()): items pass as they are, without a parse per item. */
+const acceptsAnything = (schema: z.ZodType) => schema instanceof z.ZodUnknown || schema instanceof z.ZodAny;
 
 function parseItem<IS extends z.ZodType>(schema: IS, raw: unknown): ItemParseResult<z.output<IS>> {
   const result = schema.safeParse(raw);
