@@ -1,7 +1,8 @@
 import type { Deps } from './deps.ts';
 import type { ProcessBatchEvent } from './events.ts';
 import { listItems } from './load-batch.ts';
-import type { Dataset, Item } from './model.ts';
+import { itemsOfManifest } from './manifest-entries.ts';
+import type { Dataset, Item, ItemLocation } from './model.ts';
 import { sourceOfDataset } from './sources.ts';
 
 /**
@@ -62,7 +63,8 @@ export interface EarlyReads {
   readonly datasetId: string;
   readonly range: ProcessBatchEvent['batch'];
   readonly dataset: Promise<Dataset | undefined>;
-  readonly items: Promise<Item[]>;
+  /** Absent when the manifest item carries its entries. */
+  readonly items: Promise<Item[]> | undefined;
 }
 
 export function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEvent['batch']): EarlyReads {
@@ -70,6 +72,21 @@ export function earlyReads(deps: Deps, datasetId: string, range: ProcessBatchEve
     datasetId,
     range,
     dataset: later(datasetOf(deps, datasetId)),
-    items: later(listItems(sourceOfDataset(deps, { datasetId }), range)),
+    // A manifest item with its entries needs no catalog read at all.
+    items: range.entries ? undefined : later(listItems(sourceOfDataset(deps, { datasetId }), range)),
   };
+}
+
+/**
+ * The items of the batch leased, when known without asking the catalog again: from the manifest's entries or
+ * the early read, used only if the batch leased is still exactly the manifest's range (it may have been split
+ * since the manifest was written).
+ */
+export async function knownItems(
+  range: ProcessBatchEvent['batch'],
+  leased: { end: number; stride: number },
+  early: EarlyReads | undefined,
+): Promise<readonly ItemLocation[] | undefined> {
+  if (range.end !== leased.end || range.stride !== leased.stride) return undefined;
+  return itemsOfManifest(range) ?? (await early?.items);
 }

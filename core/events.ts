@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RUN_MODES } from './model.ts';
-import { Id, Name, PositiveInt } from './validation.ts';
+import { Id, MAX_ID, Name, PositiveInt } from './validation.ts';
 
 /**
  * The contracts between the state machine (statemachines/run-job.asl.json), the handlers and the local mode.
@@ -54,12 +54,28 @@ export type PlanEvent = z.infer<typeof PlanEvent>;
 
 export const ScopeKind = z.enum(['inventory', 'sample']);
 
+/** Catalog entries a manifest item carries at most (core/manifest-entries.ts). */
+export const MANIFEST_ENTRIES_MAX = 4;
+
+/** A catalog entry as a manifest item carries it: what loading the batch needs, never weights or refs. */
+export const ManifestEntry = z.strictObject({
+  start: Id,
+  count: PositiveInt(MAX_ID),
+  location: z.string().min(1).max(1024),
+  format: z.enum(['object', 'jsonl']),
+  size: z.number().int().min(0).optional(),
+  checksum: z.string().min(1).max(512).optional(),
+});
+export type ManifestEntry = z.infer<typeof ManifestEntry>;
+
 /** One line of a run's manifest: the Map's item. */
 export const ManifestItem = z.strictObject({
   start: Id,
   end: Id,
   stride: PositiveInt(1_000_000),
   scope: ScopeKind,
+  /** The batch's catalog entries, in id order, when the planner could attach them. */
+  entries: z.array(ManifestEntry).min(1).max(MANIFEST_ENTRIES_MAX).optional(),
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 

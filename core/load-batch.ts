@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from './deps.ts';
 import { PreflightFailedError } from './errors.ts';
-import type { Batch, Dataset, Item } from './model.ts';
+import type { Batch, Dataset, Item, ItemLocation } from './model.ts';
 import type { Source } from './ports.ts';
 import { sourceFor, sourceOfDataset } from './sources.ts';
 
@@ -43,8 +43,8 @@ export async function loadBatch(
   dataset: Dataset,
   batch: Batch,
   preflight: Preflight,
-  /** The catalog's items of the batch's range, when they were read already. */
-  listed?: readonly Item[],
+  /** The catalog's items of the batch's range, when they were read already or came with the manifest. */
+  listed?: readonly ItemLocation[],
 ): Promise<LoadedItem[]> {
   const items = listed ?? (await listItems(sourceOfDataset(deps, dataset), batch));
   const notReady = items.filter((i) => !i.ready).length;
@@ -58,7 +58,7 @@ export async function loadBatch(
   const sources = originals ? items.map((item, k) => originals[k] ?? item) : items;
   const objects = await fetchObjects(deps, batch, sources, preflight);
   return items.map((item, k) => {
-    const source = sources[k] as Item;
+    const source = sources[k] as ItemLocation;
     return { id: item.id, raw: recordOf(objects.get(source.location) as string | string[], source) };
   });
 }
@@ -77,7 +77,10 @@ export async function listItems(
  * Requeued exceptions point at the original item: the original of each item that has one (by position), to be
  * loaded under the requeued id; undefined when no item of the batch is requeued.
  */
-async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<(Item | undefined)[] | undefined> {
+async function resolveRefs(
+  deps: Deps,
+  items: readonly ItemLocation[],
+): Promise<(Item | undefined)[] | undefined> {
   if (!items.some((item) => item.ref)) return undefined;
   const out: (Item | undefined)[] = [];
   for (const item of items) {
@@ -100,7 +103,7 @@ async function resolveRefs(deps: Deps, items: readonly Item[]): Promise<(Item | 
   return out;
 }
 
-async function fetchObjects(deps: Deps, batch: Batch, items: readonly Item[], preflight: Preflight) {
+async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocation[], preflight: Preflight) {
   const bodies = new Map<string, string | string[]>();
   const mismatches: string[] = [];
   for (const item of items) {
@@ -133,7 +136,7 @@ function decode(body: Uint8Array, format: Item['format']): string | string[] {
 }
 
 /** One record: the whole object, or one line of a chunk. Text that is not JSON is returned as is. */
-function recordOf(decoded: string | string[], item: Item): unknown {
+function recordOf(decoded: string | string[], item: ItemLocation): unknown {
   const raw = typeof decoded === 'string' ? decoded : (decoded[item.line ?? 0] ?? '');
   try {
     return JSON.parse(raw);

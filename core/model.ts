@@ -239,4 +239,7 @@ export interface Item {
   readonly ref?: { datasetId: string; id: number };
 }
 
+/** What loading an item's record needs: where it is and what its object must look like. */
+export type ItemLocation = Omit<Item, 'datasetId' | 'weight'>;
+
 export { Id };

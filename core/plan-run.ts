@@ -4,6 +4,7 @@ import type { Deps } from './deps.ts';
 import { DEFAULT_RESERVATION_MS } from './deps.ts';
 import { ContentionError, JobDeletingError, JobNotFoundError } from './errors.ts';
 import { type ManifestItem, type PlanOutput, RunId, RunInput } from './events.ts';
+import { withEntries } from './manifest-entries.ts';
 import type { Job, Run } from './model.ts';
 import { planExisting } from './plan-existing.ts';
 import { planSample } from './plan-sample.ts';
@@ -134,7 +135,8 @@ const backoff = (n: number) =>
 async function finish(ctx: PlanContext): Promise<PlanOutput> {
   const { deps, job, input, runId } = ctx;
   const manifestKey = `manifests/${job.jobId}/${runId}.json`;
-  await deps.objects.put(deps.buckets.work, manifestKey, JSON.stringify(ctx.manifest), 'application/json');
+  const manifest = await withEntries(deps, job.datasetId, ctx.manifest);
+  await deps.objects.put(deps.buckets.work, manifestKey, JSON.stringify(manifest), 'application/json');
   await deps.faults('plan.afterManifest');
   const run: Run = {
     jobId: job.jobId,

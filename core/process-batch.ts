@@ -1,4 +1,4 @@
-import { datasetOf, type EarlyReads, earlyReads, hintsOf } from './batch-inputs.ts';
+import { datasetOf, type EarlyReads, earlyReads, hintsOf, knownItems } from './batch-inputs.ts';
 import {
   dropIfBatchGone,
   heartbeater,
@@ -64,7 +64,7 @@ export async function processBatch(
     // A job marked for deletion while the lease was being taken gets its batch back, with the reason.
     if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
     await deps.faults('process.afterAcquire');
-    const reads = early?.datasetId === job.datasetId ? early : undefined;
+    const reads = { range: event.batch, early: early?.datasetId === job.datasetId ? early : undefined };
     const report = await runLeased(deps, job, lease, preflight, worker, leaseMs, reads);
     return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
   } catch (e) {
@@ -112,21 +112,25 @@ async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerCon
   return { job, got, leaseMs, early, scope, owner };
 }
 
+/** The manifest's item of the batch and the reads that went out with the lease request. */
+interface BatchReads {
+  readonly range: ProcessBatchEvent['batch'];
+  readonly early: EarlyReads | undefined;
+}
+
 /** The data set's secret and the batch's items, the preflight questions answered on the way. */
 async function loadInputs(
   deps: Deps,
   job: Job,
   lease: Lease,
   preflight: Preflight,
-  early: EarlyReads | undefined,
+  { range, early }: BatchReads,
 ) {
   const dataset = early ? await early.dataset : await datasetOf(deps, job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const secret = await resolveSecret(deps, dataset, lease, preflight);
-  // Read for the range in the manifest: used only if the batch leased is still exactly that range.
-  const b = lease.batch;
-  const same = early && early.range.end === b.end && early.range.stride === b.stride;
-  const items = await loadBatch(deps, dataset, b, preflight, same ? await early.items : undefined);
+  const listed = await knownItems(range, lease.batch, early);
+  const items = await loadBatch(deps, dataset, lease.batch, preflight, listed);
   return { secret, items };
 }
 
@@ -191,11 +195,11 @@ async function runLeased(
   preflight: Preflight,
   worker: WorkerContext,
   leaseMs: number,
-  early: EarlyReads | undefined,
+  reads: BatchReads,
 ) {
   const processor = deps.processors.get(job.processor.name);
   const clock = phases(deps);
-  const { secret, items } = await loadInputs(deps, job, lease, preflight, early);
+  const { secret, items } = await loadInputs(deps, job, lease, preflight, reads);
   clock.lap('loadMs');
   const ctx: BatchContext<unknown, unknown> = {
     jobId: job.jobId,

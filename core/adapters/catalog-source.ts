@@ -27,13 +27,22 @@ export class CatalogSource implements Source {
       throw new ValidationError([{ field: 'stride', rule: 'must be an integer >= 1' }]);
     }
     for await (const entry of this.#catalog.entries(this.datasetId, start, end)) {
-      // The first id of this entry on the stride grid that starts at `start`.
-      const from = Math.max(start, entry.start);
-      const first = from + ((stride - ((from - start) % stride)) % stride);
-      const last = Math.min(end, entry.start + entry.count - 1);
-      for (let id = first; id <= last; id += stride) yield itemOf(entry, id);
+      for (const id of itemIds(entry, start, end, stride)) yield itemOf(entry, id);
     }
   }
+}
+
+/** The ids of an entry that lie in [start, end] on the stride grid that starts at `start`, in order. */
+export function* itemIds(
+  entry: { readonly start: number; readonly count: number },
+  start: number,
+  end: number,
+  stride: number,
+): Generator<number> {
+  const from = Math.max(start, entry.start);
+  const first = from + ((stride - ((from - start) % stride)) % stride);
+  const last = Math.min(end, entry.start + entry.count - 1);
+  for (let id = first; id <= last; id += stride) yield id;
 }
 
 /** One item of an entry; built field by field (not through `compact`): this runs once per item of a batch. */

@@ -26,8 +26,27 @@ describe('planRun incremental', () => {
       manifestKey: 'manifests/j/run-1.json',
     });
     const manifest = await manifestOf(deps, plan.manifestKey);
-    expect(manifest[0]).toEqual({ start: 1, end: 100, stride: 1, scope: 'inventory' });
-    expect(manifest[10]).toEqual({ start: 1001, end: 1050, stride: 1, scope: 'inventory' });
+    // Each item carries the catalog entry it lies in, so that ProcessBatch need not read the catalog.
+    const entry = (start: number, count: number) => ({
+      start,
+      count,
+      location: `s3://${deps.buckets.data}/ds/part-${String(start).padStart(10, '0')}.jsonl`,
+      format: 'jsonl',
+    });
+    expect(manifest[0]).toEqual({
+      start: 1,
+      end: 100,
+      stride: 1,
+      scope: 'inventory',
+      entries: [entry(1, 1000)],
+    });
+    expect(manifest[10]).toEqual({
+      start: 1001,
+      end: 1050,
+      stride: 1,
+      scope: 'inventory',
+      entries: [entry(1001, 50)],
+    });
     await expectTiling(deps, 'j');
     expect((await deps.inventory.getJob('j'))?.watermark).toBe(1051);
   });
@@ -245,10 +264,18 @@ describe('planRun retry-failed and sample', () => {
     await createJob(deps, spec('j', 'ds', { by: 'count', size: 4 }));
     const plan = await planRun(deps, { jobId: 'j', mode: 'sample', every: 97, limit: 9 }, 'run-s');
     const m = await manifestOf(deps, plan.manifestKey);
+    const entries = [
+      {
+        start: 1,
+        count: 1000,
+        location: `s3://${deps.buckets.data}/ds/part-0000000001.jsonl`,
+        format: 'jsonl',
+      },
+    ];
     expect(m).toEqual([
-      { start: 1, end: 292, stride: 97, scope: 'sample' },
-      { start: 389, end: 680, stride: 97, scope: 'sample' },
-      { start: 777, end: 777, stride: 97, scope: 'sample' },
+      { start: 1, end: 292, stride: 97, scope: 'sample', entries },
+      { start: 389, end: 680, stride: 97, scope: 'sample', entries },
+      { start: 777, end: 777, stride: 97, scope: 'sample', entries },
     ]);
     expect(plan.items).toBe(9);
     expect(await collect(deps.inventory.batches('j', { kind: 'inventory' }))).toEqual([]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobDeletingError } from '../../../core/errors.ts';
+import { JobDeletingError, PreflightFailedError } from '../../../core/errors.ts';
+import type { ManifestEntry } from '../../../core/events.ts';
 import { createJob } from '../../../core/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { outputKeyOf } from '../../../core/output-keys.ts';
@@ -7,6 +8,7 @@ import { planRun } from '../../../core/plan-run.ts';
 import type { CatalogStore, InventoryStore } from '../../../core/ports.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
+import { manifestOf } from '../../support/invariants.ts';
 
 /**
  * What ProcessBatch reads, and when: a container that has seen a job sends the job read, the lease and the
@@ -15,12 +17,20 @@ import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../
  */
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
-const event = (start: number, end: number, runId = 'run-1') => ({
+const event = (start: number, end: number, runId = 'run-1', entries?: ManifestEntry[]) => ({
   jobId: 'j',
   runId,
   mode: 'incremental' as const,
-  batch: { start, end, stride: 1, scope: 'inventory' as const },
+  batch: { start, end, stride: 1, scope: 'inventory' as const, ...(entries ? { entries } : {}) },
 });
+
+/** The manifest's item of the batch that starts at `start`, as the Map hands it over. */
+async function manifestEvent(e: CoreEnv, start: number) {
+  const items = await manifestOf(e.deps, 'manifests/j/run-1.json');
+  const batch = items.find((m) => m.start === start);
+  if (!batch?.entries) throw new Error(`no entries in the manifest item at ${start}`);
+  return { jobId: 'j', runId: 'run-1', mode: 'incremental' as const, batch };
+}
 
 async function setup(label: string): Promise<CoreEnv> {
   const e = await coreEnv(label);
@@ -88,6 +98,48 @@ describe('ProcessBatch reads', () => {
       [21, 'SUCCEEDED', 20],
       [41, 'SUCCEEDED', 20],
     ]);
+  });
+
+  it('loads a batch from the entries its manifest item carries, without reading the catalog', async () => {
+    const e = await setup('pb-reads-manifest');
+    const log: string[] = [];
+    const deps = traced(e, log);
+    // The first batch of a container (job read first) and the next ones (reads beside the lease).
+    for (const start of [1, 21, 41])
+      await processBatch(deps, await manifestEvent(e, start), quietWorker(`w${start}`));
+    expect(log.filter((l) => l === 'catalog.entries start')).toEqual([]);
+    const batches = await collect(e.deps.inventory.batches('j', INVENTORY));
+    expect(batches.map((b) => [b.start, b.status, b.itemsSucceeded])).toEqual([
+      [1, 'SUCCEEDED', 20],
+      [21, 'SUCCEEDED', 20],
+      [41, 'SUCCEEDED', 20],
+    ]);
+    const body = await e.deps.objects.get(
+      e.deps.buckets.work,
+      outputKeyOf('j', INVENTORY, { start: 21, end: 40 }),
+    );
+    const ids = new TextDecoder()
+      .decode(body)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { id: number }).id);
+    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
+  });
+
+  it('fails the ready question, writing no output, when the entries carried leave out ids of the batch', async () => {
+    const e = await setup('pb-reads-manifest-short');
+    const { batch } = await manifestEvent(e, 1);
+    const short = [{ ...(batch.entries?.[0] as ManifestEntry), count: 10 }];
+    await expect(
+      processBatch(e.deps, event(1, 20, 'run-1', short), quietWorker('w1')),
+    ).rejects.toBeInstanceOf(PreflightFailedError);
+    const [attempt] = await collect(e.deps.inventory.attempts('j', INVENTORY, 1));
+    expect(attempt?.error?.name).toBe('PreflightFailedError');
+    expect(attempt?.diagnostics?.preflight).toMatchObject({
+      ready: { ok: false, detail: '10/20 ids registered, 0 not marked READY' },
+    });
+    const objects = await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/');
+    expect(objects.items).toEqual([]);
   });
 
   it('gives the lease back and writes nothing when the job it remembers is being deleted', async () => {
