@@ -2,7 +2,7 @@ import type { Deps } from './deps.ts';
 import type { ProcessBatchEvent } from './events.ts';
 import { listItems } from './load-batch.ts';
 import { itemsOfManifest } from './manifest-entries.ts';
-import type { Dataset, Item, ItemLocation } from './model.ts';
+import type { Dataset, Item, ItemLocation, Job } from './model.ts';
 import { sourceOfDataset } from './sources.ts';
 
 /**
@@ -23,14 +23,37 @@ function perStore<V>(): (store: object) => Map<string, V> {
   };
 }
 
-/** What a container (a Lambda, the local mode's process) learnt of a job from one of its batches. */
-export interface JobHint {
-  readonly datasetId: string;
-  readonly leaseSeconds: number;
+/**
+ * How long a container works from a job record it read, within one run: a config update reaches running
+ * workers, and a job marked for deletion stops them, within this long; a new run reads the job at its first
+ * batch in each container. @default 10 s
+ */
+export const JOB_FRESH_MS = 10_000;
+/** Jobs a container remembers; more are read again rather than held. */
+const JOBS_HELD = 256;
+
+/** A job as a container (a Lambda, the local mode's process) last read it, for which run, and when. */
+export interface KnownJob {
+  readonly job: Job;
+  readonly runId: string;
+  readonly readAt: number;
 }
 
-const jobHints = perStore<JobHint>();
-export const hintsOf = (deps: Deps): Map<string, JobHint> => jobHints(deps.inventory);
+const knownJobs = perStore<KnownJob>();
+
+/** The job as this container last read it, if it did. */
+export const knownJob = (deps: Deps, jobId: string): KnownJob | undefined =>
+  knownJobs(deps.inventory).get(jobId);
+
+/** Whether a batch of `runId` may work from what the container knows, without reading the job again. */
+export const isFresh = (deps: Deps, known: KnownJob, runId: string): boolean =>
+  known.runId === runId && deps.clock.now() - known.readAt < JOB_FRESH_MS;
+
+export function rememberJob(deps: Deps, job: Job, runId: string, readAt: number): void {
+  const held = knownJobs(deps.inventory);
+  if (held.size >= JOBS_HELD && !held.has(job.jobId)) held.clear();
+  held.set(job.jobId, { job, runId, readAt });
+}
 
 const heldDatasets = perStore<Dataset>();
 /** Data sets a container remembers; more are read again rather than held. */

@@ -1,4 +1,12 @@
-import { datasetOf, type EarlyReads, earlyReads, hintsOf, knownItems } from './batch-inputs.ts';
+import {
+  datasetOf,
+  type EarlyReads,
+  earlyReads,
+  isFresh,
+  knownItems,
+  knownJob,
+  rememberJob,
+} from './batch-inputs.ts';
 import {
   dropIfBatchGone,
   heartbeater,
@@ -75,8 +83,9 @@ export async function processBatch(
 }
 
 /**
- * The job and the lease. What an earlier batch taught this container lets the reads that need nothing else go
- * out together with the lease request; the job read beside them is still the one every decision is made on.
+ * The job and the lease. A container that read the job for this run less than JOB_FRESH_MS ago works from that
+ * record; otherwise, once it has seen the job, it reads it again beside the lease request and the reads that
+ * need nothing else, and every decision is made on the record read.
  */
 async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerContext) {
   const scope: BatchScope =
@@ -93,22 +102,25 @@ async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerCon
       leaseMs,
       policy,
     });
-  const known = hintsOf(deps).get(event.jobId);
+  const known = knownJob(deps, event.jobId);
+  const readAt = deps.clock.now();
   let job: Job;
   let got: AcquireResult;
   let leaseMs: number;
   let early: EarlyReads | undefined;
   if (known) {
-    leaseMs = leaseFor(known.leaseSeconds, worker);
-    early = earlyReads(deps, known.datasetId, event.batch);
-    [job, got] = await Promise.all([getJob(deps, event.jobId), acquire(leaseMs)]);
+    leaseMs = leaseFor(known.job.leaseSeconds, worker);
+    early = earlyReads(deps, known.job.datasetId, event.batch);
+    const fresh = isFresh(deps, known, event.runId);
+    [job, got] = await Promise.all([fresh ? known.job : getJob(deps, event.jobId), acquire(leaseMs)]);
+    if (!fresh) rememberJob(deps, job, event.runId, readAt);
   } else {
     job = await getJob(deps, event.jobId);
+    rememberJob(deps, job, event.runId, readAt);
     if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
     leaseMs = leaseFor(job.leaseSeconds, worker);
     got = await acquire(leaseMs);
   }
-  hintsOf(deps).set(job.jobId, { datasetId: job.datasetId, leaseSeconds: job.leaseSeconds });
   return { job, got, leaseMs, early, scope, owner };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { JOB_FRESH_MS } from '../../../core/batch-inputs.ts';
 import { JobDeletingError, PreflightFailedError } from '../../../core/errors.ts';
 import type { ManifestEntry } from '../../../core/events.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob, updateJobConfig } from '../../../core/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { outputKeyOf } from '../../../core/output-keys.ts';
 import { planRun } from '../../../core/plan-run.ts';
@@ -71,7 +72,7 @@ function traced(e: CoreEnv, log: string[]) {
 }
 
 describe('ProcessBatch reads', () => {
-  it('sends the job read, the lease and the catalog query together once it knows the job, and reads the data set once', async () => {
+  it('works from the job it read for this run, and reads it again beside the lease once that is not fresh', async () => {
     const e = await setup('pb-reads-together');
     const log: string[] = [];
     const deps = traced(e, log);
@@ -84,20 +85,50 @@ describe('ProcessBatch reads', () => {
     ]);
     log.length = 0;
     await processBatch(deps, event(21, 40), quietWorker('w2'));
+    // The same run, within JOB_FRESH_MS: no job read; the lease and the catalog query go out together.
+    expect(log.filter((l) => l.endsWith('start')).sort()).toEqual([
+      'catalog.entries start',
+      'inventory.acquire start',
+    ]);
+    expect(log.indexOf('catalog.entries start')).toBeLessThan(log.indexOf('inventory.acquire end'));
+    log.length = 0;
+    e.clock.advance(JOB_FRESH_MS);
     await processBatch(deps, event(41, 60), quietWorker('w3'));
-    const starts = log.filter((l) => l.endsWith('start'));
-    expect(starts.filter((l) => l === 'catalog.getDataset start')).toEqual([]);
-    // The second batch: all three asked before the job read has answered.
+    // No longer fresh: all three asked before the job read has answered; the data set is not read again.
     const firstEnd = log.indexOf('inventory.getJob end');
     expect(log.slice(0, firstEnd)).toEqual(
       expect.arrayContaining(['inventory.getJob start', 'inventory.acquire start', 'catalog.entries start']),
     );
+    expect(log.filter((l) => l === 'catalog.getDataset start')).toEqual([]);
     const batches = await collect(e.deps.inventory.batches('j', INVENTORY));
     expect(batches.map((b) => [b.start, b.status, b.itemsSucceeded])).toEqual([
       [1, 'SUCCEEDED', 20],
       [21, 'SUCCEEDED', 20],
       [41, 'SUCCEEDED', 20],
     ]);
+  });
+
+  it('reads the job again for a new run, and picks up a config update once the record is not fresh', async () => {
+    const e = await setup('pb-reads-config');
+    const log: string[] = [];
+    const deps = traced(e, log);
+    const hashOf = async (start: number) =>
+      (await e.deps.inventory.getBatch('j', INVENTORY, start))?.configHash;
+    await processBatch(deps, event(1, 20), quietWorker('w1'));
+    const before = await hashOf(1);
+    const updated = await updateJobConfig(e.deps, 'j', { variant: 2 });
+    await processBatch(deps, event(21, 40), quietWorker('w2'));
+    expect(await hashOf(21)).toBe(before);
+    e.clock.advance(JOB_FRESH_MS);
+    await processBatch(deps, event(41, 60), quietWorker('w3'));
+    expect(await hashOf(41)).toBe(updated.configHash);
+    expect(updated.configHash).not.toBe(before);
+    // A backfill is a new run: its first batch in this container reads the job, however fresh the record is.
+    log.length = 0;
+    await planRun(e.deps, { jobId: 'j', mode: 'backfill', idStart: 1, idEnd: 20 }, 'run-2');
+    await processBatch(deps, { ...event(1, 20, 'run-2'), mode: 'backfill' }, quietWorker('w4'));
+    expect(log.filter((l) => l === 'inventory.getJob start')).toHaveLength(1);
+    expect(await hashOf(1)).toBe(updated.configHash);
   });
 
   it('loads a batch from the entries its manifest item carries, without reading the catalog', async () => {
@@ -142,10 +173,12 @@ describe('ProcessBatch reads', () => {
     expect(objects.items).toEqual([]);
   });
 
-  it('gives the lease back and writes nothing when the job it remembers is being deleted', async () => {
+  it('gives the lease back and writes nothing when the job it read again is being deleted', async () => {
     const e = await setup('pb-reads-deleting');
     await processBatch(e.deps, event(1, 20), quietWorker('w1'));
     await e.deps.inventory.markJobDeleting('j', new Date(e.clock.now()).toISOString());
+    // Past JOB_FRESH_MS the container reads the job again, beside the lease request.
+    e.clock.advance(JOB_FRESH_MS);
     await expect(processBatch(e.deps, event(21, 40), quietWorker('w2'))).rejects.toBeInstanceOf(
       JobDeletingError,
     );
