@@ -25,6 +25,16 @@ const event = (start: number, end: number, runId = 'run-1', entries?: ManifestEn
   batch: { start, end, stride: 1, scope: 'inventory' as const, ...(entries ? { entries } : {}) },
 });
 
+/** The ids in the output object of a batch, in order. */
+async function outputIds(e: CoreEnv, start: number, end: number): Promise<number[]> {
+  const body = await e.deps.objects.get(e.deps.buckets.work, outputKeyOf('j', INVENTORY, { start, end }));
+  return new TextDecoder()
+    .decode(body)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { id: number }).id);
+}
+
 /** The manifest's item of the batch that starts at `start`, as the Map hands it over. */
 async function manifestEvent(e: CoreEnv, start: number) {
   const items = await manifestOf(e.deps, 'manifests/j/run-1.json');
@@ -145,16 +155,7 @@ describe('ProcessBatch reads', () => {
       [21, 'SUCCEEDED', 20],
       [41, 'SUCCEEDED', 20],
     ]);
-    const body = await e.deps.objects.get(
-      e.deps.buckets.work,
-      outputKeyOf('j', INVENTORY, { start: 21, end: 40 }),
-    );
-    const ids = new TextDecoder()
-      .decode(body)
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { id: number }).id);
-    expect(ids).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
+    expect(await outputIds(e, 21, 40)).toEqual(Array.from({ length: 20 }, (_, i) => 21 + i));
   });
 
   it('fails the ready question, writing no output, when the entries carried leave out ids of the batch', async () => {
@@ -199,15 +200,6 @@ describe('ProcessBatch reads', () => {
     await planRun(dead, { jobId: 'j', mode: 'backfill', idStart: 21, idEnd: 30 }, 'run-2');
     const out = await processBatch(e.deps, event(21, 40), quietWorker('w2'));
     expect([out.outcome, out.start, out.end, out.itemsSucceeded]).toEqual(['SUCCEEDED', 21, 30, 10]);
-    const body = await e.deps.objects.get(
-      e.deps.buckets.work,
-      outputKeyOf('j', INVENTORY, { start: 21, end: 30 }),
-    );
-    const ids = new TextDecoder()
-      .decode(body)
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { id: number }).id);
-    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    expect(await outputIds(e, 21, 30)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
   });
 });
