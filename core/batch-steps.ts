@@ -78,8 +78,10 @@ export async function resolveSecret(
   }
 }
 
-/** Heartbeat when a third of the lease has passed, so that a slow batch keeps it. */
-/** A heartbeat when a third of the lease has passed since the last one; undefined (no promise) until then. */
+/**
+ * Heartbeat when a third of the lease has passed since the last one, so that a slow batch keeps it; undefined
+ * (no promise to await) until then.
+ */
 export function heartbeater(deps: Deps, lease: Lease, leaseMs: number): () => Promise<void> | undefined {
   let last = deps.clock.now();
   const send = async () => {
