@@ -24,6 +24,30 @@ describe('aliasNames', () => {
     });
   });
 
+  it('gives a repeated expression the same aliases, each request its own name map', () => {
+    const request = (names?: Record<string, string>) =>
+      aliasNames({ ConditionExpression: 'token = :t AND #status = :s', ExpressionAttributeNames: names });
+    const first = request({ '#status': 'status' });
+    const second = request({ '#status': 'status', '#extra': 'extra' });
+    const third = request();
+    expect([first.ConditionExpression, second.ConditionExpression, third.ConditionExpression]).toEqual([
+      '#token = :t AND #status = :s',
+      '#token = :t AND #status = :s',
+      '#token = :t AND #status = :s',
+    ]);
+    expect(first.ExpressionAttributeNames).toEqual({ '#status': 'status', '#token': 'token' });
+    expect(second.ExpressionAttributeNames).toEqual({
+      '#status': 'status',
+      '#extra': 'extra',
+      '#token': 'token',
+    });
+    expect(third.ExpressionAttributeNames).toEqual({ '#token': 'token' });
+    // An expression already aliased stays as it is.
+    expect(aliasNames({ ConditionExpression: first.ConditionExpression }).ConditionExpression).toBe(
+      '#token = :t AND #status = :s',
+    );
+  });
+
   it('aliases every operation of a transaction', () => {
     const t = aliasTransact({
       TransactItems: [
