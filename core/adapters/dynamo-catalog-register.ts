@@ -1,10 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { ContentionError, DatasetNotFoundError, ValidationError } from '../errors.ts';
+import { ContentionError, ValidationError } from '../errors.ts';
 import type { NewEntry, RegisterResult } from '../ports.ts';
 import { keys } from '../tables.ts';
-import { MAX_ID, parse } from '../validation.ts';
+import { MAX_ID } from '../validation.ts';
 import { planTransactions, toEntryItem, toLocationItem, validateEntries } from './catalog-entries.ts';
 import { type CancelReason, type TransactItem, transact } from './dynamo-support.ts';
 
@@ -16,6 +14,9 @@ export interface CatalogCtx {
   readonly doc: DynamoDBDocumentClient;
   readonly table: string;
 }
+
+/** The data set's id counter, read consistently; DatasetNotFoundError when there is no such data set. */
+type HighIdOf = (datasetId: string) => Promise<number>;
 
 /** Optimistic attempts on the id counter before giving up with a ContentionError. */
 export const MAX_ATTEMPTS = 16;
@@ -33,15 +34,16 @@ type Placed = { entry: NewEntry; start: number };
  */
 export async function registerEntries(
   ctx: CatalogCtx,
+  highIdOf: HighIdOf,
   datasetId: string,
   entries: readonly NewEntry[],
   at: string,
 ): Promise<RegisterResult> {
   const { fresh, duplicates } = validateEntries(entries);
   const result = { registered: 0, skippedLocations: duplicates, highId: 0 } as Mutable<RegisterResult>;
-  if (fresh.length === 0) result.highId = await readHighId(ctx, datasetId);
+  if (fresh.length === 0) result.highId = await highIdOf(datasetId);
   for (const group of planTransactions(fresh)) {
-    const done = await registerGroup(ctx, datasetId, group, at);
+    const done = await registerGroup(ctx, highIdOf, datasetId, group, at);
     if (done.firstId !== undefined) result.firstId ??= done.firstId;
     if (done.lastId !== undefined) result.lastId = done.lastId;
     result.registered += done.registered;
@@ -51,11 +53,17 @@ export async function registerEntries(
   return result;
 }
 
-async function registerGroup(ctx: CatalogCtx, datasetId: string, group: readonly NewEntry[], at: string) {
+async function registerGroup(
+  ctx: CatalogCtx,
+  highIdOf: HighIdOf,
+  datasetId: string,
+  group: readonly NewEntry[],
+  at: string,
+) {
   let pending = group;
   const skipped: string[] = [];
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; ) {
-    const highId = await readHighId(ctx, datasetId);
+    const highId = await highIdOf(datasetId);
     if (pending.length === 0) return { registered: 0, skipped, highId };
     const placed = assignIds(pending, highId);
     const out = await transact(ctx, registerItems(ctx, datasetId, placed, highId, at));
@@ -110,14 +118,6 @@ export function putNew(ctx: CatalogCtx, item: Record<string, unknown>): Transact
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
-}
-
-async function readHighId(ctx: CatalogCtx, datasetId: string): Promise<number> {
-  const out = await ctx.doc.send(
-    new GetCommand({ TableName: ctx.table, Key: keys.dataset(datasetId), ConsistentRead: true }),
-  );
-  if (!out.Item) throw new DatasetNotFoundError({ datasetId });
-  return parse(z.object({ highId: z.number().int().min(0) }), out.Item, 'data set record').highId;
 }
 
 function assignIds(pending: readonly NewEntry[], highId: number): Placed[] {

@@ -106,7 +106,19 @@ export class DynamoCatalogStore implements CatalogStore {
    * counter write per transaction; a location already registered is skipped.
    */
   async register(datasetId: string, entries: readonly NewEntry[], at: string): Promise<RegisterResult> {
-    return registerEntries({ doc: this.#doc, table: this.#table }, datasetId, entries, at);
+    return registerEntries(
+      { doc: this.#doc, table: this.#table },
+      (id) => this.#highIdOf(id),
+      datasetId,
+      entries,
+      at,
+    );
+  }
+
+  async #highIdOf(datasetId: string): Promise<number> {
+    const dataset = await this.getDataset(datasetId);
+    if (!dataset) throw new DatasetNotFoundError({ datasetId });
+    return dataset.highId;
   }
 
   /** Entries overlapping [start, end], in id order, read consistently one page at a time. */
