@@ -68,13 +68,17 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
   return finish(ctx);
 }
 
-/** New ranges past the watermark, reserved in transactions of up to 99 batches that move the watermark. */
+/**
+ * New ranges past the watermark, reserved in transactions of up to 99 batches that move the watermark. The job
+ * record is read again only after another planner moved the watermark first: a reservation that went through
+ * left it at the end of its last batch.
+ */
 async function planNew(ctx: PlanContext): Promise<void> {
   const { deps, input } = ctx;
   const high = await ctx.source.highId();
   const ceiling = input.mode === 'backfill' ? Math.min(high, input.idEnd as number) : high;
+  let job = await deps.inventory.getJob(ctx.job.jobId);
   for (let conflicts = 0; ctx.manifest.length < ctx.maxBatches; ) {
-    const job = await deps.inventory.getJob(ctx.job.jobId);
     if (!job) throw new JobNotFoundError({ jobId: ctx.job.jobId });
     if (job.watermark > ceiling) return;
     const chunk = await nextChunk(ctx, job, ceiling);
@@ -84,12 +88,14 @@ async function planNew(ctx: PlanContext): Promise<void> {
       await deps.faults('plan.afterReserveNew');
       ctx.newBatches += chunk.length;
       for (const b of chunk) addToManifest(ctx, b, 'inventory');
+      job = { ...job, watermark: (chunk.at(-1) as NewBatch).end + 1 };
       continue;
     }
     // Another planner moved the watermark first: read it again and cut from there.
     if (++conflicts > MAX_CONFLICTS)
       throw new ContentionError({ jobId: job.jobId, operation: 'reserve', attempts: conflicts });
     await backoff(conflicts);
+    job = await deps.inventory.getJob(ctx.job.jobId);
   }
 }
 
