@@ -66,9 +66,9 @@ async function registerGroup(
     const highId = await highIdOf(datasetId);
     if (pending.length === 0) return { registered: 0, skipped, highId };
     const placed = assignIds(pending, highId);
-    const out = await transact(ctx, registerItems(ctx, datasetId, placed, highId, at));
+    const newHigh = highId + placed.reduce((n, p) => n + p.entry.count, 0);
+    const out = await transact(ctx, registerItems(ctx, datasetId, placed, { old: highId, new: newHigh }, at));
     if (out.ok) {
-      const newHigh = highId + placed.reduce((n, p) => n + p.entry.count, 0);
       return { firstId: highId + 1, lastId: newHigh, registered: placed.length, skipped, highId: newHigh };
     }
     // Items are [counter, entry 0, marker 0, entry 1, marker 1, ...]: a failed marker names a known location.
@@ -85,10 +85,9 @@ function registerItems(
   ctx: CatalogCtx,
   datasetId: string,
   placed: readonly Placed[],
-  highId: number,
+  highId: { readonly old: number; readonly new: number },
   at: string,
 ): TransactItem[] {
-  const newHigh = highId + placed.reduce((n, p) => n + p.entry.count, 0);
   const counter: TransactItem = {
     Update: {
       TableName: ctx.table,
@@ -96,7 +95,7 @@ function registerItems(
       UpdateExpression: 'SET highId = :new',
       // counterUnchanged: nobody handed out ids since we read highId, so ours start right after it.
       ConditionExpression: 'attribute_exists(pk) AND highId = :old',
-      ExpressionAttributeValues: { ':new': newHigh, ':old': highId },
+      ExpressionAttributeValues: { ':new': highId.new, ':old': highId.old },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };
