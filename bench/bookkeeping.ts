@@ -1,4 +1,4 @@
-import { RESERVE_MAX } from '../core/adapters/dynamo-batch-records.ts';
+import { CUT_MAX } from '../core/adapters/dynamo-cut-records.ts';
 import { createJob } from '../core/jobs.ts';
 import {
   type BenchLocal,
@@ -68,11 +68,11 @@ export async function measureSize(local: BenchLocal, size: number, n = BATCHES):
 }
 
 /**
- * Plan reserves new batches in transactions of up to RESERVE_MAX: both runs send one, which grows by one item per
- * batch. Its share of a request per batch is then items / RESERVE_MAX, as in a run long enough to fill them.
+ * Plan reserves new batches in transactions of up to CUT_MAX: both runs send one, which grows by one item per
+ * batch. Its share of a request per batch is then items / CUT_MAX, as in a run long enough to fill them.
  */
 function amortizeReservations(perBatch: Map<string, Tally>): Map<string, Tally> {
-  for (const t of perBatch.values()) if (t.requests < 0.5 && t.items > 0) t.requests = t.items / RESERVE_MAX;
+  for (const t of perBatch.values()) if (t.requests < 0.5 && t.items > 0) t.requests = t.items / CUT_MAX;
   return perBatch;
 }
 
@@ -138,7 +138,7 @@ export async function bookkeepingBench(): Promise<string> {
       ];
     });
     console.log(
-      `per batch = (run of ${2 * BATCHES} batches - run of ${BATCHES}) / ${BATCHES}, Plan's reservation counted as 1/${RESERVE_MAX} request per batch; per run = what a run adds once; WRU estimated from item sizes and indexes (bench/support/write-units.ts), RRU = DynamoDB Local's ConsumedCapacity`,
+      `per batch = (run of ${2 * BATCHES} batches - run of ${BATCHES}) / ${BATCHES}, Plan's reservation counted as 1/${CUT_MAX} request per batch; per run = what a run adds once; WRU estimated from item sizes and indexes (bench/support/write-units.ts), RRU = DynamoDB Local's ConsumedCapacity`,
     );
     printTable(
       ['items/batch', 'DDB writes', 'WRU', 'DDB reads', 'RRU', 'S3 GET', 'S3 PUT', 'per run W / R / S3'],

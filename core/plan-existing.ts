@@ -2,6 +2,7 @@ import type { Deps } from './deps.ts';
 import { settlePendingPublishes } from './exception-staging.ts';
 import type { Batch } from './model.ts';
 import { outputKeyOf } from './output-keys.ts';
+import { settlePendingCuts } from './plan-new.ts';
 import { addToManifest, type PlanContext } from './plan-run.ts';
 import type { NewBatch } from './ports.ts';
 import { settleMove, settlePendingMoves } from './split-outputs.ts';
@@ -13,10 +14,19 @@ import { settleMove, settlePendingMoves } from './split-outputs.ts';
  */
 export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): Promise<void> {
   const live = liveRuns(ctx.deps);
-  // What workers and planners that died left half done: split outputs to move, exceptions to publish.
+  // What workers and planners that died left half done: new ranges cut and not created, split outputs to move,
+  // exceptions to publish.
+  await settlePendingCuts(ctx, live);
   await settlePendingMoves(ctx.deps, ctx.job.jobId, ctx.runId, live);
   await settlePendingPublishes(ctx.deps, ctx.job.jobId);
-  const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId) : inBounds(ctx);
+  // Batches under a live lease are busy: the open query leaves them out and counts them.
+  const free = {
+    now: ctx.deps.clock.now(),
+    leased: (n: number) => {
+      ctx.skippedBusy += n;
+    },
+  };
+  const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId, free) : inBounds(ctx);
   // A split creates parts after the batch being looked at; a later page of the same query may show them.
   let seenTo = Number.NEGATIVE_INFINITY;
   for await (const found of candidates) {

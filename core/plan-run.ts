@@ -1,21 +1,19 @@
 import { z } from 'zod';
-import { cut } from './batching.ts';
 import type { Deps } from './deps.ts';
 import { DEFAULT_RESERVATION_MS } from './deps.ts';
-import { ContentionError, JobDeletingError, JobNotFoundError } from './errors.ts';
+import { JobDeletingError, JobNotFoundError } from './errors.ts';
 import { type ManifestItem, type PlanOutput, RunId, RunInput } from './events.ts';
 import { withEntries } from './manifest-entries.ts';
 import type { Job, Run } from './model.ts';
 import { planExisting } from './plan-existing.ts';
+import { planNew } from './plan-new.ts';
 import { planSample } from './plan-sample.ts';
-import type { NewBatch, Source } from './ports.ts';
+import type { Source } from './ports.ts';
 import { sourceFor } from './sources.ts';
 import { parse } from './validation.ts';
 
 /** Manifests stay within what one Distributed Map run should carry. @default 10000 */
 export const DEFAULT_MAX_BATCHES = 10_000;
-const RESERVE_CHUNK = 99;
-const MAX_CONFLICTS = 200;
 
 export interface PlanContext {
   readonly deps: Deps;
@@ -68,59 +66,6 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
   return finish(ctx);
 }
 
-/**
- * New ranges past the watermark, reserved in transactions of up to 99 batches that move the watermark. The job
- * record is read again only after another planner moved the watermark first: a reservation that went through
- * left it at the end of its last batch.
- */
-async function planNew(ctx: PlanContext): Promise<void> {
-  const { deps, input } = ctx;
-  const high = await ctx.source.highId();
-  const ceiling = input.mode === 'backfill' ? Math.min(high, input.idEnd as number) : high;
-  let job = await deps.inventory.getJob(ctx.job.jobId);
-  for (let conflicts = 0; ctx.manifest.length < ctx.maxBatches; ) {
-    if (!job) throw new JobNotFoundError({ jobId: ctx.job.jobId });
-    if (job.watermark > ceiling) return;
-    const chunk = await nextChunk(ctx, job, ceiling);
-    if (chunk.length === 0) return;
-    const at = new Date(deps.clock.now()).toISOString();
-    if (await deps.inventory.reserveNew(job.jobId, job.watermark, chunk, ctx.runId, ctx.reservedUntil, at)) {
-      await deps.faults('plan.afterReserveNew');
-      ctx.newBatches += chunk.length;
-      for (const b of chunk) addToManifest(ctx, b, 'inventory');
-      job = { ...job, watermark: (chunk.at(-1) as NewBatch).end + 1 };
-      continue;
-    }
-    // Another planner moved the watermark first: read it again and cut from there.
-    if (++conflicts > MAX_CONFLICTS)
-      throw new ContentionError({ jobId: job.jobId, operation: 'reserve', attempts: conflicts });
-    await backoff(conflicts);
-    job = await deps.inventory.getJob(ctx.job.jobId);
-  }
-}
-
-/** The next batches from the watermark, at most one transaction's worth and within the manifest's room. */
-async function nextChunk(ctx: PlanContext, job: Job, ceiling: number): Promise<NewBatch[]> {
-  const room = Math.min(RESERVE_CHUNK, ctx.maxBatches - ctx.manifest.length);
-  const out: NewBatch[] = [];
-  // A backfill past the watermark cuts at idStart, so that its manifest holds only ranges inside the bounds.
-  const cutAt =
-    ctx.input.mode === 'backfill' && (ctx.input.idStart as number) > job.watermark
-      ? (ctx.input.idStart as number)
-      : undefined;
-  const to = cutAt !== undefined ? cutAt - 1 : ceiling;
-  const weighed = (a: number, b: number) => weights(ctx.source, a, b);
-  for await (const b of cut(ctx.job.batching, job.watermark, to, weighed)) {
-    out.push(b);
-    if (out.length >= room) break;
-  }
-  return out;
-}
-
-async function* weights(source: Source, from: number, to: number) {
-  for await (const item of source.items(from, to)) yield { id: item.id, weight: item.weight };
-}
-
 export function addToManifest(
   ctx: PlanContext,
   b: { start: number; end: number; stride: number; count: number },
@@ -134,9 +79,6 @@ export function addToManifest(
   ctx.manifest.push({ start: b.start, end: b.end, stride: b.stride, scope });
   ctx.items += b.count;
 }
-
-const backoff = (n: number) =>
-  new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 * 2 ** Math.min(n, 6))));
 
 async function finish(ctx: PlanContext): Promise<PlanOutput> {
   const { deps, job, input, runId } = ctx;

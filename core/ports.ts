@@ -88,6 +88,19 @@ export interface NewBatch {
   readonly weight: number;
 }
 
+/** New ranges a planner took past the watermark: recorded first, then created as batches reserved for its run. */
+export interface NewCut {
+  readonly jobId: string;
+  /** The watermark it moved, which is the first batch's start. */
+  readonly from: number;
+  /** 1 to 99, adjacent, in id order. */
+  readonly batches: readonly NewBatch[];
+  readonly runId: string;
+  readonly reservedUntil: number;
+  /** When it was planned (ISO): its batches' plannedAt. */
+  readonly at: string;
+}
+
 export interface LeaseGrant {
   readonly token: number;
   readonly attempt: number;
@@ -217,17 +230,18 @@ export interface InventoryStore {
   markJobDeleting(jobId: string, at: string): Promise<void>;
 
   /**
-   * Reserve new ranges past the watermark in one atomic write: the watermark moves from `from` to the end of
-   * the last batch only if it is still `from`. Returns false when another planner moved it first.
+   * Reserve new ranges past the watermark, step one: the watermark moves from `cut.from` to the end of the cut's
+   * last batch only if it is still `cut.from`, and the cut is recorded with it. Returns false when another
+   * planner moved it first.
    */
-  reserveNew(
-    jobId: string,
-    from: number,
-    batches: readonly NewBatch[],
-    runId: string,
-    reservedUntil: number,
-    at: string,
-  ): Promise<boolean>;
+  cutNew(cut: NewCut): Promise<boolean>;
+  /**
+   * Step two: create the cut's batches, reserved for `cut.runId`, and drop the cut record, atomically. A cut
+   * already created (by a planner finishing it for a dead one) is success; a job being deleted is an error.
+   */
+  createCut(cut: NewCut): Promise<void>;
+  /** Cuts recorded by step one and not yet created. */
+  pendingCuts(jobId: string): AsyncIterable<NewCut>;
   /** Create sample batches (apart from the inventory). Idempotent. */
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string): Promise<void>;
   /** Reserve an existing batch for a run unless it is under a live lease or a live reservation. */
@@ -260,8 +274,11 @@ export interface InventoryStore {
   getBatch(jobId: string, scope: BatchScope, start: number): Promise<Batch | undefined>;
   /** Batches of the inventory (or a sample scope) in id order, start >= from. */
   batches(jobId: string, scope: BatchScope, from?: number, to?: number): AsyncIterable<Batch>;
-  /** Batches not yet SUCCEEDED, in id order (eventually consistent). */
-  openBatches(jobId: string): AsyncIterable<Batch>;
+  /**
+   * Batches not yet SUCCEEDED, in id order (eventually consistent). With `free`, those under a lease live at
+   * `free.now` are left out, and `free.leased` is told how many were.
+   */
+  openBatches(jobId: string, free?: { readonly now: number; leased(n: number): void }): AsyncIterable<Batch>;
   /** The inventory batch whose range contains id, if any. */
   batchContaining(jobId: string, id: number): Promise<Batch | undefined>;
 

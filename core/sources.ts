@@ -10,7 +10,7 @@ import type { Source } from './ports.ts';
 export async function sourceFor(deps: Pick<Deps, 'catalog'>, datasetId: string): Promise<Source> {
   const dataset = await deps.catalog.getDataset(datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId });
-  return new CatalogSource(deps.catalog, datasetId);
+  return new CatalogSource(deps.catalog, datasetId, dataset.highId);
 }
 
 /** The source of a data set already read (saves a lookup on the hot path of a batch). */

@@ -7,13 +7,14 @@
  *             DS#<datasetId> / L#<location>      dedupe marker: a location registers once
  *             DATASETS / <datasetId>             listing
  * inventory   J#<jobId> / META                   job: spec, configHash, watermark, state
- *             J#<jobId> / B#<start>              batch of the real inventory (tiles [firstId, watermark))
+ *             J#<jobId> / B#<start>              batch of the real inventory (with cuts, tiles [firstId, watermark))
  *             J#<jobId> / S#<runId>#B#<start>    batch of a sample run, apart from the inventory
  *             J#<jobId> / A#<scope>#<start>#<end>#<attempt>   attempt, written once
  *             J#<jobId> / R#<runId>              run
  *             J#<jobId> / C#<iso time>           config history
  *             J#<jobId> / H#<iso time>#<start>   batch status change not carried by an attempt (split)
  *             J#<jobId> / M#<start>#<end>        output move of a split batch, until its parts own their objects
+ *             J#<jobId> / N#<start>              new ranges cut past the watermark, until their batches are created
  *             J#<jobId> / P#<batch sk>#<token>   staged exceptions of a committed attempt, until they are written
  *             JOBS / <jobId>                     listing
  *   GSI open     openPk = J#<jobId>, openSk = <start>: batches not yet SUCCEEDED (sparse)
@@ -93,6 +94,7 @@ export const keys = {
     pk: `J#${jobId}`,
     sk: `M#${pad(start)}#${pad(end)}`,
   }),
+  cut: (jobId: string, start: number) => ({ pk: `J#${jobId}`, sk: `N#${pad(start)}` }),
   publish: (jobId: string, scope: ScopeLike, start: number, token: number) => ({
     pk: `J#${jobId}`,
     sk: `P#${keys.batchPrefix(scope)}${pad(start)}#${token}`,

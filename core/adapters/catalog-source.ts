@@ -11,12 +11,19 @@ export class CatalogSource implements Source {
   readonly datasetId: string;
   readonly #catalog: CatalogStore;
 
-  constructor(catalog: CatalogStore, datasetId: string) {
+  /** The high id of a data set record just read, answered once instead of reading it again. */
+  #knownHighId: number | undefined;
+
+  constructor(catalog: CatalogStore, datasetId: string, knownHighId?: number) {
     this.#catalog = catalog;
     this.datasetId = datasetId;
+    this.#knownHighId = knownHighId;
   }
 
   async highId(): Promise<number> {
+    const known = this.#knownHighId;
+    this.#knownHighId = undefined;
+    if (known !== undefined) return known;
     const dataset = await this.#catalog.getDataset(this.datasetId);
     if (!dataset) throw new DatasetNotFoundError({ datasetId: this.datasetId });
     return dataset.highId;

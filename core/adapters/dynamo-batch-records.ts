@@ -1,74 +1,10 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { Batch, BatchScope } from '../model.ts';
 import type { NewBatch } from '../ports.ts';
 import { keys, OPEN_INDEX, pad } from '../tables.ts';
-import {
-  type InventoryCtx,
-  isConditionalCheckFailed,
-  queryItems,
-  TRANSACT_MAX,
-  transact,
-} from './dynamo-support.ts';
+import { type InventoryCtx, isConditionalCheckFailed, queryItems } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromBatchItem, openPkOf, toNewBatchItem } from './inventory-records.ts';
-
-/** Batches one reservation may create: the job's watermark takes the transaction's other slot. */
-export const RESERVE_MAX = TRANSACT_MAX - 1;
-
-/**
- * Reserve new ranges past the watermark: one transaction moves the watermark from `from` to the end of the
- * last batch and creates the batches. Concurrent planners race on the watermark clause; exactly one wins.
- */
-export async function reserveNew(
-  ctx: InventoryCtx,
-  jobId: string,
-  from: number,
-  batches: readonly NewBatch[],
-  runId: string,
-  reservedUntil: number,
-  at: string,
-): Promise<boolean> {
-  if (batches.length === 0 || batches.length > RESERVE_MAX)
-    throw new RangeError(`reserveNew takes 1-${RESERVE_MAX} batches`);
-  const to = (batches[batches.length - 1] as NewBatch).end + 1;
-  const out = await transact(ctx, [
-    {
-      Update: {
-        TableName: ctx.table,
-        Key: keys.job(jobId),
-        UpdateExpression: 'SET watermark = :to',
-        // Tiling: only the planner that read this watermark may extend it, and never for a job being deleted.
-        ConditionExpression: 'watermark = :from AND #state = :active',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':active': 'ACTIVE' },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    },
-    ...batches.map((b) => ({
-      Put: {
-        TableName: ctx.table,
-        Item: toNewBatchItem({
-          jobId,
-          scope: { kind: 'inventory' },
-          ...b,
-          plannedAt: at,
-          reservedBy: runId,
-          reservedUntil,
-        }),
-        // Mutual exclusion: a range is created once.
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    })),
-  ]);
-  if (out.ok) return true;
-  const job = out.reasons[0];
-  if (job?.code === 'ConditionalCheckFailed') {
-    if (!job.item) throw new JobNotFoundError({ jobId });
-    if (job.item.state === 'DELETING') throw new JobDeletingError({ jobId });
-  }
-  return false;
-}
 
 /** Create a sample run's batches, apart from the inventory; a batch that exists already is kept as it is. */
 export async function putSampleBatches(
@@ -217,18 +153,30 @@ export async function batchContaining(
   return undefined;
 }
 
-/** Batches not yet SUCCEEDED (the sparse `open` index; eventually consistent, so callers re-check). */
+/**
+ * Batches not yet SUCCEEDED (the sparse `open` index; eventually consistent, so callers re-check). With `free`,
+ * batches under a lease live at `free.now` are left out by the query itself (a plan would skip them anyway,
+ * and a job with a run in flight has many), and `free.leased` is told how many.
+ */
 export async function* openBatches(
   ctx: InventoryCtx,
   jobId: string,
-  scope: BatchScope = { kind: 'inventory' },
+  free?: { readonly now: number; leased(n: number): void },
 ) {
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    IndexName: OPEN_INDEX.indexName,
-    KeyConditionExpression: 'openPk = :p',
-    ExpressionAttributeValues: { ':p': openPkOf(jobId, scope) },
-  })) {
+  for await (const item of queryItems(
+    ctx.doc,
+    {
+      TableName: ctx.table,
+      IndexName: OPEN_INDEX.indexName,
+      KeyConditionExpression: 'openPk = :p',
+      ...(free && { FilterExpression: 'attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now' }),
+      ExpressionAttributeValues: {
+        ':p': openPkOf(jobId, { kind: 'inventory' }),
+        ...(free && { ':now': free.now }),
+      },
+    },
+    free?.leased,
+  )) {
     yield fromBatchItem(item);
   }
 }

@@ -8,6 +8,7 @@ import {
   type FailInput,
   type InventoryStore,
   type NewBatch,
+  type NewCut,
   type OutputMove,
   type Page,
   type PageRequest,
@@ -17,6 +18,7 @@ import {
 import * as acquireRecords from './dynamo-acquire.ts';
 import * as attemptRecords from './dynamo-attempt-records.ts';
 import * as batchRecords from './dynamo-batch-records.ts';
+import * as cutRecords from './dynamo-cut-records.ts';
 import * as jobRecords from './dynamo-job-records.ts';
 import * as leaseRecords from './dynamo-lease-records.ts';
 import * as publishRecords from './dynamo-publish-records.ts';
@@ -69,15 +71,14 @@ export class DynamoInventoryStore implements InventoryStore {
   markJobDeleting(jobId: string, at: string) {
     return jobRecords.markJobDeleting(this.ctx, jobId, at);
   }
-  reserveNew(
-    jobId: string,
-    from: number,
-    batches: readonly NewBatch[],
-    runId: string,
-    reservedUntil: number,
-    at: string,
-  ) {
-    return batchRecords.reserveNew(this.ctx, jobId, from, batches, runId, reservedUntil, at);
+  cutNew(cut: NewCut) {
+    return cutRecords.cutNew(this.ctx, cut);
+  }
+  createCut(cut: NewCut) {
+    return cutRecords.createCut(this.ctx, cut);
+  }
+  pendingCuts(jobId: string) {
+    return cutRecords.pendingCuts(this.ctx, jobId);
   }
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string) {
     return batchRecords.putSampleBatches(this.ctx, jobId, runId, batches, at);
@@ -116,8 +117,8 @@ export class DynamoInventoryStore implements InventoryStore {
   batchContaining(jobId: string, id: number) {
     return batchRecords.batchContaining(this.ctx, jobId, id);
   }
-  openBatches(jobId: string): AsyncIterable<Batch> {
-    return batchRecords.openBatches(this.ctx, jobId);
+  openBatches(jobId: string, free?: { readonly now: number; leased(n: number): void }): AsyncIterable<Batch> {
+    return batchRecords.openBatches(this.ctx, jobId, free);
   }
   acquire(input: acquireRecords.AcquireInput): Promise<AcquireResult> {
     return acquireRecords.acquire(this.ctx, input);

@@ -70,14 +70,19 @@ function plain(item: Record<string, unknown> | undefined): Record<string, unknow
   return item ? unmarshall(item as Record<string, AttributeValue>) : undefined;
 }
 
-/** Page through a query, yielding items; never holds more than one page. */
+/**
+ * Page through a query, yielding items; never holds more than one page. With a FilterExpression, `filtered` is
+ * told how many items of each page the filter left out.
+ */
 export async function* queryItems(
   doc: DynamoDBDocumentClient,
   input: QueryCommandInput,
+  filtered?: (n: number) => void,
 ): AsyncGenerator<Record<string, unknown>> {
   let startKey: Record<string, unknown> | undefined;
   do {
     const out = await doc.send(new QueryCommand(aliasNames({ ...input, ExclusiveStartKey: startKey })));
+    filtered?.((out.ScannedCount ?? 0) - (out.Count ?? 0));
     for (const item of out.Items ?? []) yield item;
     startKey = out.LastEvaluatedKey;
   } while (startKey);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createBucket, createTables, tableNamesFor } from '../../cli/local/create-resources.ts';
@@ -92,4 +92,19 @@ async function countTable(clients: Pick<Clients, 'ddb'>, tableName: string): Pro
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
   return total;
+}
+
+/** Counts the commands sent through the shared client (per send, not per SDK retry) until `stop()`. */
+export function countRequests(env: LocalEnv) {
+  const name = `count-${randomUUID()}`;
+  const counts: Record<string, number> = {};
+  env.clients.doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? 'unknown';
+      counts[command] = (counts[command] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return { counts, stop: () => env.clients.doc.middlewareStack.remove(name) };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ITEM_WEIGHTS } from '../../../core/adapters/catalog-entries.ts';
 import { CatalogSource } from '../../../core/adapters/catalog-source.ts';
@@ -6,7 +5,7 @@ import { DynamoCatalogStore } from '../../../core/adapters/dynamo-catalog-store.
 import { DatasetConflictError, DatasetNotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { CatalogEntry, Item } from '../../../core/model.ts';
 import type { NewEntry } from '../../../core/ports.ts';
-import { countItems, type LocalEnv, localEnv } from '../../support/local.ts';
+import { countItems, countRequests, type LocalEnv, localEnv } from '../../support/local.ts';
 
 const AT = '2026-01-02T03:04:05.000Z';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ds-creds-AbCdEf';
@@ -24,21 +23,6 @@ const chunk = (location: string, count: number, weights: NewEntry['weights'] = 1
   format: 'jsonl',
   weights,
 });
-
-/** Counts the commands sent through the shared client (per send, not per SDK retry) until `stop()`. */
-function countRequests(env: LocalEnv) {
-  const name = `count-${randomUUID()}`;
-  const counts: Record<string, number> = {};
-  env.clients.doc.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName ?? 'unknown';
-      counts[command] = (counts[command] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
-  return { counts, stop: () => env.clients.doc.middlewareStack.remove(name) };
-}
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -310,6 +294,13 @@ describe('DynamoCatalogStore.entries and CatalogSource.items', () => {
     expect(await starts(19, 40)).toEqual([17]);
     expect(await starts(20, 40)).toEqual([]);
     expect(await starts(1, 19)).toEqual([1, 2, 6, 7, 17]);
+  });
+
+  it('answers the high id of the record it was given once, then reads the data set again', async () => {
+    // As Plan builds it: the data set record it just read answers the first question.
+    const source = new CatalogSource(catalog, 'images', 12);
+    expect(await source.highId()).toBe(12);
+    expect(await source.highId()).toBe(19);
   });
 
   it('yields one item per id, chunk lines and weights included', async () => {

@@ -87,26 +87,34 @@ describe('planRun incremental', () => {
     expect((await deps.inventory.getJob('j'))?.watermark).toBe(301);
   });
 
-  it('reads the job record once for all its reservations, each going on from where the last one left', async () => {
+  it('reads the job and the data set record once for all its cuts, each going on from where the last one left', async () => {
     const { deps } = await coreEnv('plan-job-reads');
     await seedDataset(deps, 'ds', 2500, { chunk: 2500 });
     await createJob(deps, spec('j', 'ds', { by: 'count', size: 10 }));
     const calls: string[] = [];
-    const inventory = new Proxy(deps.inventory, {
-      get(t, prop, receiver) {
-        const value = Reflect.get(t, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          calls.push(String(prop));
-          return value.apply(t, args);
-        };
-      },
-    });
-    const plan = await planRun({ ...deps, inventory }, { jobId: 'j', mode: 'incremental' }, 'run-1');
-    // 250 batches in three reservations (99, 99, 52); the job is read when Plan starts and before the first.
+    const counted = <T extends object>(store: T): T =>
+      new Proxy(store, {
+        get(t, prop, receiver) {
+          const value = Reflect.get(t, prop, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.push(String(prop));
+            return value.apply(t, args);
+          };
+        },
+      });
+    const plan = await planRun(
+      { ...deps, inventory: counted(deps.inventory), catalog: counted(deps.catalog) },
+      { jobId: 'j', mode: 'incremental' },
+      'run-1',
+    );
+    // 250 batches in three cuts (99, 99, 52); the job is read once, when Plan starts.
     expect(plan.newBatches).toBe(250);
-    expect(calls.filter((c) => c === 'reserveNew')).toHaveLength(3);
-    expect(calls.filter((c) => c === 'getJob')).toHaveLength(2);
+    expect(calls.filter((c) => c === 'cutNew')).toHaveLength(3);
+    expect(calls.filter((c) => c === 'createCut')).toHaveLength(3);
+    expect(calls.filter((c) => c === 'getJob')).toHaveLength(1);
+    // The data set record that names the source also gives the high id.
+    expect(calls.filter((c) => c === 'getDataset')).toHaveLength(1);
     await expectTiling(deps, 'j');
     expect((await deps.inventory.getJob('j'))?.watermark).toBe(2501);
   });

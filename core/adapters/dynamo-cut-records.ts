@@ -1,0 +1,146 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { JobDeletingError, JobNotFoundError } from '../errors.ts';
+import type { NewBatch, NewCut } from '../ports.ts';
+import { keys } from '../tables.ts';
+import { parse } from '../validation.ts';
+import { type InventoryCtx, jobItems, TRANSACT_MAX, transact } from './dynamo-support.ts';
+import { aliasNames } from './expression-names.ts';
+import { toNewBatchItem } from './inventory-records.ts';
+
+/** Batches one cut may hold: creating them takes the transaction's other slot to drop the cut record. */
+export const CUT_MAX = TRANSACT_MAX - 1;
+
+/**
+ * Step one of reserving new ranges: move the watermark from `from` to the end of the cut and record the cut, in
+ * one small transaction. Concurrent planners race on the watermark clause; exactly one wins, and a planner that
+ * lost has spent two item writes, not a transaction of a hundred. Returns false when another planner moved the
+ * watermark first.
+ */
+export async function cutNew(ctx: InventoryCtx, cut: NewCut): Promise<boolean> {
+  checkCut(cut);
+  const out = await transact(ctx, [
+    {
+      Update: {
+        TableName: ctx.table,
+        Key: keys.job(cut.jobId),
+        UpdateExpression: 'SET watermark = :to',
+        // Tiling: only the planner that read this watermark may extend it, and never for a job being deleted.
+        ConditionExpression: 'watermark = :from AND #state = :active',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':to': endOf(cut) + 1, ':from': cut.from, ':active': 'ACTIVE' },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+    // The watermark clause makes `from` unique: no other cut can have this key.
+    { Put: { TableName: ctx.table, Item: toCutItem(cut) } },
+  ]);
+  if (out.ok) return true;
+  const job = out.reasons[0];
+  if (job?.code === 'ConditionalCheckFailed') {
+    if (!job.item) throw new JobNotFoundError({ jobId: cut.jobId });
+    if (job.item.state === 'DELETING') throw new JobDeletingError({ jobId: cut.jobId });
+  }
+  return false;
+}
+
+/**
+ * Step two: create the cut's batches, reserved for the run that cut them, and drop the cut record, in one
+ * transaction. Nobody else races for these ranges, except a planner finishing the cut of a dead one: the cut
+ * record's clause lets exactly one of them create the batches, both the same way. Finding the cut already
+ * gone is therefore success, unless the job is being deleted (the deletion removed the cut, so nothing of it
+ * is created after the deletion passed).
+ */
+export async function createCut(ctx: InventoryCtx, cut: NewCut): Promise<void> {
+  checkCut(cut);
+  const out = await transact(ctx, [
+    {
+      Delete: {
+        TableName: ctx.table,
+        Key: keys.cut(cut.jobId, cut.from),
+        ConditionExpression: 'attribute_exists(pk)',
+      },
+    },
+    ...cut.batches.map((b) => ({
+      Put: {
+        TableName: ctx.table,
+        Item: toNewBatchItem({
+          jobId: cut.jobId,
+          scope: { kind: 'inventory' },
+          ...b,
+          plannedAt: cut.at,
+          reservedBy: cut.runId,
+          reservedUntil: cut.reservedUntil,
+        }),
+        // Mutual exclusion: a range is created once.
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    })),
+  ]);
+  if (out.ok) return;
+  if (out.reasons[0]?.code !== 'ConditionalCheckFailed')
+    throw new Error(
+      `cut ${cut.jobId}/${cut.from} was cancelled: ${out.reasons.map((r) => r.code).join(',')}`,
+    );
+  const job = await ctx.doc.send(
+    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.job(cut.jobId), ConsistentRead: true })),
+  );
+  if (!job.Item) throw new JobNotFoundError({ jobId: cut.jobId });
+  if (job.Item.state === 'DELETING') throw new JobDeletingError({ jobId: cut.jobId });
+}
+
+/** Cuts recorded and not yet created: each one's planner is still at it, or died between the two steps. */
+export async function* pendingCuts(ctx: InventoryCtx, jobId: string): AsyncGenerator<NewCut> {
+  for await (const item of jobItems(ctx, jobId, 'N#')) yield fromCutItem(item);
+}
+
+function checkCut(cut: NewCut): void {
+  if (cut.batches.length === 0 || cut.batches.length > CUT_MAX)
+    throw new RangeError(`a cut holds 1-${CUT_MAX} batches`);
+  if (cut.batches[0]?.start !== cut.from) throw new RangeError('a cut starts at its first batch');
+}
+
+const endOf = (cut: NewCut) => (cut.batches[cut.batches.length - 1] as NewBatch).end;
+
+/** Batches are kept as [start, end, stride, count, weight]: 99 of them stay a small item. */
+function toCutItem(cut: NewCut): Record<string, unknown> {
+  return {
+    ...keys.cut(cut.jobId, cut.from),
+    kind: 'cut',
+    jobId: cut.jobId,
+    from: cut.from,
+    runId: cut.runId,
+    reservedUntil: cut.reservedUntil,
+    at: cut.at,
+    batches: cut.batches.map((b) => [b.start, b.end, b.stride, b.count, b.weight]),
+  };
+}
+
+const CutItem = z.object({
+  jobId: z.string(),
+  from: z.number().int(),
+  runId: z.string(),
+  reservedUntil: z.number(),
+  at: z.string(),
+  batches: z
+    .array(z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int(), z.number()]))
+    .min(1),
+});
+
+function fromCutItem(raw: Record<string, unknown>): NewCut {
+  const item = parse(CutItem, raw, 'cut record');
+  return {
+    jobId: item.jobId,
+    from: item.from,
+    runId: item.runId,
+    reservedUntil: item.reservedUntil,
+    at: item.at,
+    batches: item.batches.map(([start, end, stride, count, weight]) => ({
+      start,
+      end,
+      stride,
+      count,
+      weight,
+    })),
+  };
+}

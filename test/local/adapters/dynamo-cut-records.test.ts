@@ -1,0 +1,283 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { JobDeletingError, JobNotFoundError, ValidationError } from '../../../core/errors.ts';
+import { createJob } from '../../../core/jobs.ts';
+import type { NewBatch, NewCut } from '../../../core/ports.ts';
+import { keys } from '../../../core/tables.ts';
+import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { expectTiling } from '../../support/invariants.ts';
+import { countRequests } from '../../support/local.ts';
+
+const AT = '2026-01-01T00:00:00.000Z';
+const RESERVED_UNTIL = Date.parse(AT) + 15 * 60_000;
+
+/** `n` adjacent batches of `size` ids from `from`, each of weight `size`. */
+const batchesFrom = (from: number, n: number, size = 10): NewBatch[] =>
+  Array.from({ length: n }, (_, k) => ({
+    start: from + k * size,
+    end: from + (k + 1) * size - 1,
+    stride: 1,
+    count: size,
+    weight: size,
+  }));
+
+const cutOf = (from: number, n: number, extra: Partial<NewCut> = {}): NewCut => ({
+  jobId: 'j',
+  from,
+  batches: batchesFrom(from, n),
+  runId: 'run-1',
+  reservedUntil: RESERVED_UNTIL,
+  at: AT,
+  ...extra,
+});
+
+/** A fresh environment with job `j` over a data set of 1000 records; its watermark is 1. */
+async function withJob(label: string): Promise<CoreEnv> {
+  const e = await coreEnv(label);
+  await seedDataset(e.deps, 'ds', 1000);
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 10 },
+  });
+  return e;
+}
+
+const watermarkOf = async (e: CoreEnv, jobId = 'j') => (await e.deps.inventory.getJob(jobId))?.watermark;
+const batchesOf = (e: CoreEnv, jobId = 'j') =>
+  collect(e.deps.inventory.batches(jobId, { kind: 'inventory' }));
+
+/** A cut record of job `j` from 1 written as is, `batches` and all, past the adapter's checks. */
+async function putRawCut(e: CoreEnv, batches: unknown): Promise<void> {
+  const item = {
+    ...keys.cut('j', 1),
+    kind: 'cut',
+    jobId: 'j',
+    from: 1,
+    runId: 'run-1',
+    reservedUntil: RESERVED_UNTIL,
+    at: AT,
+  };
+  await e.env.clients.doc.send(
+    new PutCommand({ TableName: e.env.tables.inventory, Item: { ...item, batches } }),
+  );
+}
+
+/** Delete the job's partition page by page (keeping META), as deleteJob does once the job is DELETING. */
+async function deleteAllButMeta(e: CoreEnv, jobId = 'j'): Promise<void> {
+  while ((await e.deps.inventory.deletePage(jobId, 100)) > 0) {
+    // until the page comes back empty
+  }
+}
+
+describe('InventoryStore.cutNew', () => {
+  it('moves the watermark to the end of the last batch plus one and records the cut, creating no batch yet', async () => {
+    const e = await withJob('cut-new-records');
+    const cut = cutOf(1, 3);
+
+    const won = await e.deps.inventory.cutNew(cut);
+
+    expect(won).toBe(true);
+    expect(await watermarkOf(e)).toBe(31);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([cut]);
+    expect(await batchesOf(e)).toEqual([]);
+  });
+
+  it('lets one of two planners cutting from the same watermark win and tells the other it lost', async () => {
+    const e = await withJob('cut-new-race');
+    const a = cutOf(1, 3, { runId: 'run-a' });
+    const b = cutOf(1, 5, { runId: 'run-b' });
+
+    const [wonA, wonB] = await Promise.all([e.deps.inventory.cutNew(a), e.deps.inventory.cutNew(b)]);
+
+    expect([wonA, wonB].filter(Boolean)).toHaveLength(1);
+    const winner = wonA ? a : b;
+    expect(await watermarkOf(e)).toBe((winner.batches.at(-1)?.end ?? 0) + 1);
+    const pending = await collect(e.deps.inventory.pendingCuts('j'));
+    expect(pending).toEqual([winner]);
+  });
+
+  it('returns false to a planner that read a watermark another one has moved since', async () => {
+    const e = await withJob('cut-new-stale');
+    expect(await e.deps.inventory.cutNew(cutOf(1, 3, { runId: 'run-a' }))).toBe(true);
+
+    const won = await e.deps.inventory.cutNew(cutOf(1, 5, { runId: 'run-b' }));
+
+    expect(won).toBe(false);
+    expect(await watermarkOf(e)).toBe(31);
+    const pending = await collect(e.deps.inventory.pendingCuts('j'));
+    expect(pending.map((c) => c.runId)).toEqual(['run-a']);
+  });
+
+  it('refuses a job being deleted and writes nothing', async () => {
+    const e = await withJob('cut-new-deleting');
+    await e.deps.inventory.markJobDeleting('j', AT);
+
+    await expect(e.deps.inventory.cutNew(cutOf(1, 3))).rejects.toThrow(JobDeletingError);
+
+    expect(await watermarkOf(e)).toBe(1);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('refuses a missing job and writes nothing', async () => {
+    const e = await withJob('cut-new-missing');
+
+    await expect(e.deps.inventory.cutNew(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(JobNotFoundError);
+
+    expect(await e.deps.inventory.getJob('nope')).toBeUndefined();
+    expect(await collect(e.deps.inventory.pendingCuts('nope'))).toEqual([]);
+  });
+});
+
+describe('InventoryStore.createCut', () => {
+  it('creates every batch of the cut as PENDING, reserved for its run, and drops the cut', async () => {
+    const e = await withJob('create-cut');
+    const cut = cutOf(1, 4, { runId: 'run-7', at: '2026-01-01T00:05:00.000Z' });
+    await e.deps.inventory.cutNew(cut);
+
+    await e.deps.inventory.createCut(cut);
+
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches.map((b) => [b.start, b.end])).toEqual(cut.batches.map((b) => [b.start, b.end]));
+    for (const [i, b] of batches.entries()) {
+      expect(b).toMatchObject({
+        jobId: 'j',
+        scope: { kind: 'inventory' },
+        ...cut.batches[i],
+        status: 'PENDING',
+        reservedBy: 'run-7',
+        reservedUntil: cut.reservedUntil,
+        plannedAt: '2026-01-01T00:05:00.000Z',
+      });
+    }
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('creates consecutive cuts that tile the job from its firstId to the watermark', async () => {
+    const e = await withJob('create-cut-tiling');
+    const first = cutOf(1, 99);
+    await e.deps.inventory.cutNew(first);
+    await e.deps.inventory.createCut(first);
+    const second = cutOf(991, 1);
+
+    await e.deps.inventory.cutNew(second);
+    await e.deps.inventory.createCut(second);
+
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches).toHaveLength(100);
+    expect(await watermarkOf(e)).toBe(1001);
+  });
+
+  it('succeeds and changes nothing when the cut was already created, by itself or by a second planner', async () => {
+    const e = await withJob('create-cut-twice');
+    const cut = cutOf(1, 3);
+    await e.deps.inventory.cutNew(cut);
+    const [recorded] = await collect(e.deps.inventory.pendingCuts('j'));
+    await e.deps.inventory.createCut(cut);
+    const before = await batchesOf(e);
+
+    await e.deps.inventory.createCut(cut);
+    // A planner finishing the cut of one it took for dead, from the record it read before the cut was created.
+    await e.deps.inventory.createCut({ ...(recorded as NewCut) });
+
+    expect(await batchesOf(e)).toEqual(before);
+    expect(before.map((b) => b.reservedBy)).toEqual(['run-1', 'run-1', 'run-1']);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await watermarkOf(e)).toBe(31);
+  });
+
+  it('refuses a cut that a deletion removed and creates no batch of it', async () => {
+    const e = await withJob('create-cut-deleted');
+    const cut = cutOf(1, 3);
+    await e.deps.inventory.cutNew(cut);
+    await e.deps.inventory.markJobDeleting('j', AT);
+    await deleteAllButMeta(e);
+
+    await expect(e.deps.inventory.createCut(cut)).rejects.toThrow(JobDeletingError);
+
+    expect(await batchesOf(e)).toEqual([]);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('refuses a cut of a missing job', async () => {
+    const e = await withJob('create-cut-missing');
+
+    await expect(e.deps.inventory.createCut(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(
+      JobNotFoundError,
+    );
+
+    expect(await batchesOf(e, 'nope')).toEqual([]);
+  });
+});
+
+describe('InventoryStore cuts', () => {
+  const bad: Array<[string, NewCut]> = [
+    ['no batch', cutOf(1, 1, { batches: [] })],
+    ['100 batches', cutOf(1, 100)],
+    ['a first batch that does not start at from', cutOf(1, 3, { batches: batchesFrom(2, 3) })],
+  ];
+
+  for (const [what, cut] of bad) {
+    it(`rejects a cut with ${what} as a RangeError before any request`, async () => {
+      const e = await withJob(`cut-bad-${what}`);
+      const requests = countRequests(e.env);
+
+      try {
+        await expect(e.deps.inventory.cutNew(cut)).rejects.toThrow(RangeError);
+        await expect(e.deps.inventory.createCut(cut)).rejects.toThrow(RangeError);
+      } finally {
+        requests.stop();
+      }
+
+      expect(requests.counts).toEqual({});
+      expect(await watermarkOf(e)).toBe(1);
+      expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+      expect(await batchesOf(e)).toEqual([]);
+    });
+  }
+
+  it('accepts a cut of 99 batches, the most one transaction can create with the cut record', async () => {
+    const e = await withJob('cut-max');
+    const cut = cutOf(1, 99);
+
+    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
+    await e.deps.inventory.createCut(cut);
+
+    expect(await batchesOf(e)).toHaveLength(99);
+    expect(await watermarkOf(e)).toBe(991);
+  });
+
+  it('keeps the cut record under the key of its watermark', async () => {
+    const e = await withJob('cut-key');
+    await e.deps.inventory.cutNew(cutOf(1, 2));
+
+    const raw = await e.env.clients.doc.send(
+      new GetCommand({ TableName: e.env.tables.inventory, Key: keys.cut('j', 1), ConsistentRead: true }),
+    );
+
+    expect(raw.Item).toMatchObject({ jobId: 'j', from: 1, runId: 'run-1' });
+  });
+
+  it('reads a malformed cut record as a ValidationError naming the field', async () => {
+    const e = await withJob('cut-malformed');
+    await putRawCut(e, [[1, 10, 1, 'ten', 10]]);
+
+    const read = collect(e.deps.inventory.pendingCuts('j'));
+
+    await expect(read).rejects.toThrow(ValidationError);
+    const error = (await read.catch((err: unknown) => err)) as ValidationError;
+    expect(error.violations.map((v) => v.field)).toContain('batches.0.3');
+    expect(error.message).toContain('batches');
+  });
+
+  it('reads a cut record whose batches are not a list as a ValidationError naming batches', async () => {
+    const e = await withJob('cut-not-a-list');
+    await putRawCut(e, '1-10');
+
+    await expect(collect(e.deps.inventory.pendingCuts('j'))).rejects.toMatchObject({
+      name: 'ValidationError',
+      violations: [expect.objectContaining({ field: 'batches' })],
+    });
+  });
+});
