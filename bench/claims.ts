@@ -1,3 +1,5 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { toNewBatchItem } from '../core/adapters/inventory-records.ts';
 import type { Deps } from '../core/deps.ts';
 import { createJob } from '../core/jobs.ts';
 import { makeDeps } from '../core/make-deps.ts';
@@ -16,6 +18,7 @@ type Side = (typeof SIDES)[number];
 
 interface SideFigures {
   raw: number[];
+  floor: number[];
   claims: number[];
   writes: number;
   reads: number;
@@ -27,6 +30,7 @@ interface SideFigures {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fresh = (): SideFigures => ({
   raw: [],
+  floor: [],
   claims: [],
   writes: 0,
   reads: 0,
@@ -53,6 +57,7 @@ export async function claimsBench(): Promise<string> {
         sides[n].raw.push(
           await rawConditionalWrites(deps, tables.inventory, RAW_WRITES, n, `RAW-${n}-${round}`),
         );
+        sides[n].floor.push(await claimFloor(deps, tables.inventory, CLAIMS[n], n, `floor-${n}-${round}`));
       }
       for (const n of SIDES) await claimRound(deps, counter, sides[n], n, round);
     }
@@ -60,7 +65,7 @@ export async function claimsBench(): Promise<string> {
     const [one, eight] = [sides[1], sides[8]];
     const double = one.double + eight.double;
     const w = (one.writes + eight.writes) / (one.claimed + eight.claimed);
-    return `claims: claims_per_s_1=${median(one.claims).toFixed(0)} claims_per_s_8=${median(eight.claims).toFixed(0)} raw_writes_per_s_1=${median(one.raw).toFixed(0)} raw_writes_per_s_8=${median(eight.raw).toFixed(0)} writes_per_claim=${w.toFixed(3)} double_claims=${double}`;
+    return `claims: claims_per_s_1=${median(one.claims).toFixed(0)} claims_per_s_8=${median(eight.claims).toFixed(0)} floor_claims_per_s_1=${median(one.floor).toFixed(0)} floor_claims_per_s_8=${median(eight.floor).toFixed(0)} raw_writes_per_s_1=${median(one.raw).toFixed(0)} raw_writes_per_s_8=${median(eight.raw).toFixed(0)} writes_per_claim=${w.toFixed(3)} double_claims=${double}`;
   } finally {
     await stack.stop();
   }
@@ -90,9 +95,18 @@ function printClaims(sides: Record<Side, SideFigures>): void {
     [
       ['bare conditional UpdateItem/s', ...both((s) => rounds(s.raw))],
       ['batches claimed/s', ...both((s) => rounds(s.claims))],
+      ['floor: the same writes issued directly, claims/s', ...both((s) => rounds(s.floor))],
       [
         'claims/s as share of bare writes/s',
         ...both((s) => `${((100 * median(s.claims)) / median(s.raw)).toFixed(0)}%`),
+      ],
+      [
+        'claims/s as share of the floor',
+        ...both((s) => `${((100 * median(s.claims)) / median(s.floor)).toFixed(0)}%`),
+      ],
+      [
+        'floor as share of bare writes/s',
+        ...both((s) => `${((100 * median(s.floor)) / median(s.raw)).toFixed(0)}%`),
       ],
       ['DynamoDB write requests per claim', ...both((s) => per(s, s.writes))],
       ['DynamoDB read requests per claim', ...both((s) => per(s, s.reads))],
@@ -105,4 +119,88 @@ function printClaims(sides: Record<Side, SideFigures>): void {
       ['double claims', ...both((s) => String(s.double))],
     ],
   );
+}
+
+/** Batches per floor transaction, as in a reservation: one slot moves the client's watermark. */
+const FLOOR_CHUNK = 99;
+
+/**
+ * The store's rate for a claim's own writes, issued directly without the framework: `clients` clients each move
+ * a watermark of their own and create 99 batch records in one transaction (the same items a reservation
+ * creates, with the same clauses), then take the lease on each (the store's acquire: one conditional
+ * UpdateItem). No planning, no catalog, no manifest, and no race on a shared watermark.
+ */
+export async function claimFloor(deps: Deps, table: string, claims: number, clients: number, jobId: string) {
+  const doc = (
+    deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
+  ).ctx.doc;
+  const chunks = Math.ceil(claims / FLOOR_CHUNK);
+  let next = 0;
+  const began = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let mark = 1; next < chunks; ) {
+        const chunk = next++;
+        const starts = Array.from({ length: FLOOR_CHUNK }, (_, i) => 1 + (chunk * FLOOR_CHUNK + i) * 100);
+        const to = (starts.at(-1) as number) + 100;
+        await doc.send(
+          new TransactWriteCommand({ TransactItems: floorItems(table, jobId, c, mark, to, starts) }),
+        );
+        mark = to;
+        for (const start of starts) {
+          const got = await deps.inventory.acquire({
+            jobId,
+            scope: { kind: 'inventory' },
+            start,
+            owner: `floor-${c}`,
+            runId: `floor-${c}`,
+            leaseMs: 600_000,
+            policy: 'skip-succeeded',
+          });
+          if (got.outcome !== 'ACQUIRED') throw new Error(`floor acquire of ${start}: ${got.outcome}`);
+        }
+      }
+    }),
+  );
+  return (chunks * FLOOR_CHUNK) / ((performance.now() - began) / 1000);
+}
+
+function floorItems(
+  table: string,
+  jobId: string,
+  client: number,
+  from: number,
+  to: number,
+  starts: number[],
+) {
+  const at = new Date().toISOString();
+  return [
+    {
+      Update: {
+        TableName: table,
+        Key: { pk: `J#${jobId}`, sk: `FLOOR#${client}` },
+        UpdateExpression: 'SET watermark = :to',
+        ConditionExpression: 'attribute_not_exists(watermark) OR watermark = :from',
+        ExpressionAttributeValues: { ':to': to, ':from': from },
+      },
+    },
+    ...starts.map((start) => ({
+      Put: {
+        TableName: table,
+        Item: toNewBatchItem({
+          jobId,
+          scope: { kind: 'inventory' },
+          start,
+          end: start + 99,
+          stride: 1,
+          count: 100,
+          weight: 100,
+          plannedAt: at,
+          reservedBy: `floor-${client}`,
+          reservedUntil: Date.now() + 600_000,
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    })),
+  ];
 }
