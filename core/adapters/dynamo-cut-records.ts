@@ -1,10 +1,17 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { JobDeletingError, JobNotFoundError } from '../errors.ts';
+import { ContentionError, JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { NewBatch, NewCut } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { parse } from '../validation.ts';
-import { type InventoryCtx, jobItems, TRANSACT_MAX, transact } from './dynamo-support.ts';
+import {
+  type InventoryCtx,
+  jitter,
+  jobItems,
+  TRANSACT_MAX,
+  type TransactItem,
+  transact,
+} from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { toNewBatchItem } from './inventory-records.ts';
 
@@ -53,7 +60,28 @@ export async function cutNew(ctx: InventoryCtx, cut: NewCut): Promise<boolean> {
  */
 export async function createCut(ctx: InventoryCtx, cut: NewCut): Promise<void> {
   checkCut(cut);
-  const out = await transact(ctx, [
+  for (let attempt = 1; ; attempt++) {
+    const out = await transact(ctx, createItems(ctx, cut));
+    if (out.ok) return;
+    if (out.reasons[0]?.code === 'ConditionalCheckFailed') return cutGone(ctx, cut);
+    // DynamoDB saw another transaction on one of these items (the planner finishing this cut for a dead one).
+    if (!out.reasons.some((r) => BUSY.includes(r.code)) || attempt >= CREATE_TRIES) {
+      const codes = [...new Set(out.reasons.map((r) => r.code).filter((c) => c !== 'None'))].join(', ');
+      throw new ContentionError({
+        jobId: cut.jobId,
+        operation: `create cut (cancelled: ${codes})`,
+        attempts: attempt,
+      });
+    }
+    await jitter(attempt);
+  }
+}
+
+const BUSY = ['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'];
+const CREATE_TRIES = 5;
+
+function createItems(ctx: InventoryCtx, cut: NewCut): TransactItem[] {
+  return [
     {
       Delete: {
         TableName: ctx.table,
@@ -76,12 +104,11 @@ export async function createCut(ctx: InventoryCtx, cut: NewCut): Promise<void> {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     })),
-  ]);
-  if (out.ok) return;
-  if (out.reasons[0]?.code !== 'ConditionalCheckFailed')
-    throw new Error(
-      `cut ${cut.jobId}/${cut.from} was cancelled: ${out.reasons.map((r) => r.code).join(',')}`,
-    );
+  ];
+}
+
+/** The cut record is gone: another planner created it, or a deletion removed it (then the job says so). */
+async function cutGone(ctx: InventoryCtx, cut: NewCut): Promise<void> {
   const job = await ctx.doc.send(
     new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.job(cut.jobId), ConsistentRead: true })),
   );

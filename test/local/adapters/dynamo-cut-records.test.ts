@@ -1,6 +1,12 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { JobDeletingError, JobNotFoundError, ValidationError } from '../../../core/errors.ts';
+import * as cutRecords from '../../../core/adapters/dynamo-cut-records.ts';
+import {
+  ContentionError,
+  JobDeletingError,
+  JobNotFoundError,
+  ValidationError,
+} from '../../../core/errors.ts';
 import { createJob } from '../../../core/jobs.ts';
 import type { NewBatch, NewCut } from '../../../core/ports.ts';
 import { keys } from '../../../core/tables.ts';
@@ -208,6 +214,67 @@ describe('InventoryStore.createCut', () => {
     );
 
     expect(await batchesOf(e, 'nope')).toEqual([]);
+  });
+});
+
+/**
+ * The adapter's createCut over the environment's document client, with DynamoDB answering the first `conflicts`
+ * transactions with a TransactionConflict cancellation (another transaction on one of the items), as AWS does.
+ */
+function createCutWithConflicts(e: CoreEnv, conflicts: number) {
+  const real = e.env.clients.doc;
+  let left = conflicts;
+  let sent = 0;
+  const doc = {
+    send: (command: { constructor: { name: string }; input: { TransactItems?: unknown[] } }) => {
+      if (command.constructor.name !== 'TransactWriteCommand') return real.send(command as never);
+      sent++;
+      if (left-- <= 0) return real.send(command as never);
+      const reasons = (command.input.TransactItems ?? []).map((_, i) => ({
+        Code: i === 1 ? 'TransactionConflict' : 'None',
+      }));
+      return Promise.reject(
+        Object.assign(new Error('cancelled'), {
+          name: 'TransactionCanceledException',
+          CancellationReasons: reasons,
+        }),
+      );
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const ctx = {
+    doc,
+    table: e.env.tables.inventory,
+    exceptionsTable: e.env.tables.exceptions,
+    clock: e.clock,
+  };
+  return { create: (cut: NewCut) => cutRecords.createCut(ctx, cut), sent: () => sent };
+}
+
+describe('InventoryStore.createCut under transaction conflicts', () => {
+  it('tries again after a TransactionConflict and creates the cut once', async () => {
+    const e = await withJob('cut-conflict-retry');
+    const cut = cutOf(1, 3);
+    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
+    const conflicted = createCutWithConflicts(e, 2);
+
+    await conflicted.create(cut);
+
+    expect(conflicted.sent()).toBe(3);
+    expect((await batchesOf(e)).map((b) => b.start)).toEqual([1, 11, 21]);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('gives up with a ContentionError after five conflicts, the cut still recorded for the next plan', async () => {
+    const e = await withJob('cut-conflict-give-up');
+    const cut = cutOf(1, 3);
+    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
+    const conflicted = createCutWithConflicts(e, 99);
+
+    await expect(conflicted.create(cut)).rejects.toBeInstanceOf(ContentionError);
+
+    expect(conflicted.sent()).toBe(5);
+    expect(await batchesOf(e)).toEqual([]);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
   });
 });
 
