@@ -1,4 +1,4 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { toNewBatchItem } from '../core/adapters/inventory-records.ts';
 import type { Deps } from '../core/deps.ts';
 import { createJob } from '../core/jobs.ts';
@@ -55,9 +55,11 @@ export async function claimsBench(): Promise<string> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const n of SIDES) {
         sides[n].raw.push(
-          await rawConditionalWrites(deps, tables.inventory, RAW_WRITES, n, `RAW-${n}-${round}`),
+          await rawConditionalWrites(clients.doc, tables.inventory, RAW_WRITES, n, `RAW-${n}-${round}`),
         );
-        sides[n].floor.push(await claimFloor(deps, tables.inventory, CLAIMS[n], n, `floor-${n}-${round}`));
+        sides[n].floor.push(
+          await claimFloor(deps, clients.doc, tables.inventory, CLAIMS[n], n, `floor-${n}-${round}`),
+        );
       }
       for (const n of SIDES) await claimRound(deps, counter, sides[n], n, round);
     }
@@ -130,10 +132,14 @@ const FLOOR_CHUNK = 99;
  * creates, with the same clauses), then take the lease on each (the store's acquire: one conditional
  * UpdateItem). No planning, no catalog, no manifest, and no race on a shared watermark.
  */
-export async function claimFloor(deps: Deps, table: string, claims: number, clients: number, jobId: string) {
-  const doc = (
-    deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
-  ).ctx.doc;
+export async function claimFloor(
+  deps: Deps,
+  doc: DynamoDBDocumentClient,
+  table: string,
+  claims: number,
+  clients: number,
+  jobId: string,
+) {
   const chunks = Math.ceil(claims / FLOOR_CHUNK);
   let next = 0;
   const began = performance.now();

@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../core/deps.ts';
 import { createJob } from '../core/jobs.ts';
 import { makeDeps } from '../core/make-deps.ts';
@@ -108,10 +108,13 @@ export async function claimsPerSecond(
  * The store's ceiling: bare conditional UpdateItem calls from `clients` concurrent clients (8 by default), on 500
  * items of partition `pk` (a fresh one for each call of the same run: the condition wants growing values).
  */
-export async function rawConditionalWrites(deps: Deps, table: string, n: number, clients = 8, pk = 'RAW') {
-  const doc = (
-    deps.inventory as unknown as { ctx: { doc: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient } }
-  ).ctx.doc;
+export async function rawConditionalWrites(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  n: number,
+  clients = 8,
+  pk = 'RAW',
+) {
   let i = 0;
   const began = performance.now();
   await Promise.all(
@@ -164,7 +167,7 @@ export async function inventoryBench(): Promise<string> {
       if (size === 10) Object.assign(rows, { w: counter.writes / done, r: counter.reads / done });
     }
     const { w, r } = rows as unknown as { w: number; r: number };
-    const c = await rawConditionalWrites(deps, stack.tables.inventory, 3000);
+    const c = await rawConditionalWrites(stack.clients.doc, stack.tables.inventory, 3000);
     for (const [jobId] of [
       ['claims-1', 1],
       ['claims-8', 8],

@@ -101,6 +101,12 @@ export interface NewCut {
   readonly at: string;
 }
 
+/** Leaves batches under a lease live at `now` out of an open-batch query, telling `leased` how many it left. */
+export interface LeaseFilter {
+  readonly now: number;
+  leased(n: number): void;
+}
+
 export interface LeaseGrant {
   readonly token: number;
   readonly attempt: number;
@@ -278,7 +284,7 @@ export interface InventoryStore {
    * Batches not yet SUCCEEDED, in id order (eventually consistent). With `free`, those under a lease live at
    * `free.now` are left out, and `free.leased` is told how many were.
    */
-  openBatches(jobId: string, free?: { readonly now: number; leased(n: number): void }): AsyncIterable<Batch>;
+  openBatches(jobId: string, free?: LeaseFilter): AsyncIterable<Batch>;
   /** The inventory batch whose range contains id, if any. */
   batchContaining(jobId: string, id: number): Promise<Batch | undefined>;
 

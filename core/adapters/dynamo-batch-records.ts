@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Batch, BatchScope } from '../model.ts';
-import type { NewBatch } from '../ports.ts';
+import type { LeaseFilter, NewBatch } from '../ports.ts';
 import { keys, OPEN_INDEX, pad } from '../tables.ts';
 import { type InventoryCtx, isConditionalCheckFailed, queryItems } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
@@ -158,11 +158,7 @@ export async function batchContaining(
  * batches under a lease live at `free.now` are left out by the query itself (a plan would skip them anyway,
  * and a job with a run in flight has many), and `free.leased` is told how many.
  */
-export async function* openBatches(
-  ctx: InventoryCtx,
-  jobId: string,
-  free?: { readonly now: number; leased(n: number): void },
-) {
+export async function* openBatches(ctx: InventoryCtx, jobId: string, free?: LeaseFilter) {
   for await (const item of queryItems(
     ctx.doc,
     {

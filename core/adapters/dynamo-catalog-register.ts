@@ -4,7 +4,7 @@ import type { NewEntry, RegisterResult } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { MAX_ID } from '../validation.ts';
 import { planTransactions, toEntryItem, toLocationItem, validateEntries } from './catalog-entries.ts';
-import { type CancelReason, type TransactItem, transact } from './dynamo-support.ts';
+import { type CancelReason, cancelCodes, isBusy, type TransactItem, transact } from './dynamo-support.ts';
 
 // Registration into the catalog table: ids handed out by the data set's counter, in the same transactions as
 // the entries and their location markers. dynamo-catalog-store.ts holds the rest of the catalog.
@@ -133,13 +133,15 @@ function assignIds(pending: readonly NewEntry[], highId: number): Placed[] {
 
 /** Another registrar moved the counter, or DynamoDB saw two transactions on one item: read again and retry. */
 function isContention(reasons: readonly CancelReason[]): boolean {
-  const busy = ['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'];
-  return reasons[0]?.code === 'ConditionalCheckFailed' || reasons.some((r) => busy.includes(r.code));
+  return reasons[0]?.code === 'ConditionalCheckFailed' || isBusy(reasons);
 }
 
 function unexpected(datasetId: string, reasons: readonly CancelReason[], attempts: number): ContentionError {
-  const codes = [...new Set(reasons.map((r) => r.code).filter((c) => c !== 'None'))].join(', ');
-  return new ContentionError({ jobId: datasetId, operation: `register (cancelled: ${codes})`, attempts });
+  return new ContentionError({
+    jobId: datasetId,
+    operation: `register (cancelled: ${cancelCodes(reasons)})`,
+    attempts,
+  });
 }
 
 /** Full jitter: racing registrars spread out instead of colliding again in lockstep. */

@@ -1,18 +1,19 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ContentionError, JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { NewBatch, NewCut } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { parse } from '../validation.ts';
+import { getJob } from './dynamo-job-records.ts';
 import {
+  cancelCodes,
   type InventoryCtx,
+  isBusy,
   jitter,
   jobItems,
   TRANSACT_MAX,
   type TransactItem,
   transact,
 } from './dynamo-support.ts';
-import { aliasNames } from './expression-names.ts';
 import { toNewBatchItem } from './inventory-records.ts';
 
 /** Batches one cut may hold: creating them takes the transaction's other slot to drop the cut record. */
@@ -65,19 +66,14 @@ export async function createCut(ctx: InventoryCtx, cut: NewCut): Promise<void> {
     if (out.ok) return;
     if (out.reasons[0]?.code === 'ConditionalCheckFailed') return cutGone(ctx, cut);
     // DynamoDB saw another transaction on one of these items (the planner finishing this cut for a dead one).
-    if (!out.reasons.some((r) => BUSY.includes(r.code)) || attempt >= CREATE_TRIES) {
-      const codes = [...new Set(out.reasons.map((r) => r.code).filter((c) => c !== 'None'))].join(', ');
-      throw new ContentionError({
-        jobId: cut.jobId,
-        operation: `create cut (cancelled: ${codes})`,
-        attempts: attempt,
-      });
+    if (!isBusy(out.reasons) || attempt >= CREATE_TRIES) {
+      const operation = `create cut (cancelled: ${cancelCodes(out.reasons)})`;
+      throw new ContentionError({ jobId: cut.jobId, operation, attempts: attempt });
     }
     await jitter(attempt);
   }
 }
 
-const BUSY = ['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'];
 const CREATE_TRIES = 5;
 
 function createItems(ctx: InventoryCtx, cut: NewCut): TransactItem[] {
@@ -109,11 +105,9 @@ function createItems(ctx: InventoryCtx, cut: NewCut): TransactItem[] {
 
 /** The cut record is gone: another planner created it, or a deletion removed it (then the job says so). */
 async function cutGone(ctx: InventoryCtx, cut: NewCut): Promise<void> {
-  const job = await ctx.doc.send(
-    new GetCommand(aliasNames({ TableName: ctx.table, Key: keys.job(cut.jobId), ConsistentRead: true })),
-  );
-  if (!job.Item) throw new JobNotFoundError({ jobId: cut.jobId });
-  if (job.Item.state === 'DELETING') throw new JobDeletingError({ jobId: cut.jobId });
+  const job = await getJob(ctx, cut.jobId);
+  if (!job) throw new JobNotFoundError({ jobId: cut.jobId });
+  if (job.state === 'DELETING') throw new JobDeletingError({ jobId: cut.jobId });
 }
 
 /** Cuts recorded and not yet created: each one's planner is still at it, or died between the two steps. */

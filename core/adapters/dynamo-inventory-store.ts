@@ -7,6 +7,7 @@ import {
   type ExceptionPublish,
   type FailInput,
   type InventoryStore,
+  type LeaseFilter,
   type NewBatch,
   type NewCut,
   type OutputMove,
@@ -117,7 +118,7 @@ export class DynamoInventoryStore implements InventoryStore {
   batchContaining(jobId: string, id: number) {
     return batchRecords.batchContaining(this.ctx, jobId, id);
   }
-  openBatches(jobId: string, free?: { readonly now: number; leased(n: number): void }): AsyncIterable<Batch> {
+  openBatches(jobId: string, free?: LeaseFilter): AsyncIterable<Batch> {
     return batchRecords.openBatches(this.ctx, jobId, free);
   }
   acquire(input: acquireRecords.AcquireInput): Promise<AcquireResult> {

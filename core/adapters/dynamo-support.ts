@@ -58,6 +58,16 @@ export async function transact(
   }
 }
 
+/** Cancellation codes that say DynamoDB was busy (another transaction on an item, throttling): try again. */
+const BUSY_CODES = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+
+export const isBusy = (reasons: readonly CancelReason[]): boolean =>
+  reasons.some((r) => BUSY_CODES.has(r.code));
+
+/** The distinct codes of a cancelled transaction, for an error message. */
+export const cancelCodes = (reasons: readonly CancelReason[]): string =>
+  [...new Set(reasons.map((r) => r.code).filter((c) => c !== 'None'))].join(', ');
+
 export const isConditionalCheckFailed = (e: unknown): e is { name: string; Item?: Record<string, unknown> } =>
   (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
