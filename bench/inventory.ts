@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../core/deps.ts';
+import type { ManifestItem } from '../core/events.ts';
 import { createJob } from '../core/jobs.ts';
 import { makeDeps } from '../core/make-deps.ts';
 import { planRun } from '../core/plan-run.ts';
@@ -39,10 +40,7 @@ export async function planner(
     const plan = await planRun(deps, { jobId, mode: 'incremental', maxBatches: per }, `${name}-${round}`);
     if (plan.batches === 0) break;
     const body = await deps.objects.get(deps.buckets.work, plan.manifestKey);
-    const manifest = JSON.parse(Buffer.from(body as Uint8Array).toString('utf8')) as {
-      start: number;
-      end: number;
-    }[];
+    const manifest = JSON.parse(Buffer.from(body as Uint8Array).toString('utf8')) as ManifestItem[];
     for (const b of manifest) {
       const owner = `${name}-${round}`;
       const got = await deps.inventory.acquire({
@@ -53,6 +51,7 @@ export async function planner(
         runId: owner,
         leaseMs: 600_000,
         policy: 'skip-succeeded',
+        cut: b.cut,
       });
       if (got.outcome !== 'ACQUIRED') continue;
       acquired.push(b.start);

@@ -76,6 +76,13 @@ export const ManifestItem = z.strictObject({
   scope: ScopeKind,
   /** The batch's catalog entries, in id order, when the planner could attach them. */
   entries: z.array(ManifestEntry).min(1).max(MANIFEST_ENTRIES_MAX).optional(),
+  /**
+   * The start of the recorded cut the batch belongs to, when Plan left the cut for the run's workers to create:
+   * a worker that finds no batch record creates the cut and takes the lease.
+   */
+  cut: Id.optional(),
+  /** The start of a cut further on in the manifest that this item's worker creates while it works. */
+  ahead: Id.optional(),
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 

@@ -1,5 +1,6 @@
 import { cut } from './batching.ts';
 import { ContentionError, JobNotFoundError } from './errors.ts';
+import type { ManifestItem } from './events.ts';
 import type { Job } from './model.ts';
 import { addToManifest, type PlanContext } from './plan-run.ts';
 import type { NewBatch, NewCut, Source } from './ports.ts';
@@ -14,6 +15,12 @@ const MAX_CONFLICTS = 200;
  * second one creates the cut's batches, which nobody else races for. A planner that dies between the two leaves
  * the cut recorded, and the next plan creates it (settlePendingCuts). The job record is read again only after
  * another planner moved the watermark first: a cut that went through left it at the end of its last batch.
+ *
+ * Plan creates only the cuts that start within the first `ctx.lead` manifest items. Each later one is left to
+ * the run's workers, so that creating it overlaps the work instead of delaying the Map: its items carry the
+ * cut (a worker that finds no record creates it, see acquire), and the item `lead` places before its first one
+ * carries it as `ahead` (that worker creates it while it works). A run that ends with a cut still recorded
+ * leaves it to the next plan, as a dead planner's.
  */
 export async function planNew(ctx: PlanContext): Promise<void> {
   const { deps, input } = ctx;
@@ -37,10 +44,17 @@ export async function planNew(ctx: PlanContext): Promise<void> {
     };
     if (await deps.inventory.cutNew(taken)) {
       await deps.faults('plan.afterCut');
-      await deps.inventory.createCut(taken);
-      await deps.faults('plan.afterReserveNew');
+      const first = ctx.manifest.length;
+      // A backfill's cuts below its bounds come before any item of it, so Plan creates them: first is 0.
+      if (first < ctx.lead) {
+        await deps.inventory.createCut(taken);
+        await deps.faults('plan.afterReserveNew');
+        for (const b of batches) addToManifest(ctx, b, 'inventory');
+      } else {
+        for (const b of batches) addToManifest(ctx, b, 'inventory', taken.from);
+        (ctx.manifest[first - ctx.lead] as ManifestItem).ahead = taken.from;
+      }
       ctx.newBatches += batches.length;
-      for (const b of batches) addToManifest(ctx, b, 'inventory');
       job = { ...job, watermark: (batches.at(-1) as NewBatch).end + 1 };
       continue;
     }

@@ -15,6 +15,13 @@ import { parse } from './validation.ts';
 /** Manifests stay within what one Distributed Map run should carry. @default 10000 */
 export const DEFAULT_MAX_BATCHES = 10_000;
 
+/**
+ * How far ahead of the Map a run's new batches are created, in manifest items per unit of the run's
+ * concurrency: Plan creates the cuts that start within the first `lead` items itself and leaves each later one
+ * to the worker of the item `lead` places before it (plan-new.ts).
+ */
+export const LEAD_PER_WORKER = 4;
+
 export interface PlanContext {
   readonly deps: Deps;
   readonly job: Job;
@@ -23,6 +30,8 @@ export interface PlanContext {
   readonly source: Source;
   readonly reservedUntil: number;
   readonly maxBatches: number;
+  /** Manifest items ahead of the Map within which Plan creates new batches itself. */
+  readonly lead: number;
   readonly manifest: ManifestItem[];
   skippedBusy: number;
   newBatches: number;
@@ -52,6 +61,7 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
     source: await sourceFor(deps, job.datasetId),
     reservedUntil: now + (deps.reservationMs ?? DEFAULT_RESERVATION_MS),
     maxBatches: input.maxBatches ?? DEFAULT_MAX_BATCHES,
+    lead: LEAD_PER_WORKER * (input.maxConcurrency ?? job.maxConcurrency),
     manifest: [],
     skippedBusy: 0,
     newBatches: 0,
@@ -70,13 +80,16 @@ export function addToManifest(
   ctx: PlanContext,
   b: { start: number; end: number; stride: number; count: number },
   scope: ManifestItem['scope'],
+  cut?: number,
 ) {
   if (
     ctx.input.mode === 'backfill' &&
     (b.start < (ctx.input.idStart as number) || b.end > (ctx.input.idEnd as number))
   )
     return;
-  ctx.manifest.push({ start: b.start, end: b.end, stride: b.stride, scope });
+  const item: ManifestItem = { start: b.start, end: b.end, stride: b.stride, scope };
+  if (cut !== undefined) item.cut = cut;
+  ctx.manifest.push(item);
   ctx.items += b.count;
 }
 

@@ -248,6 +248,11 @@ export interface InventoryStore {
   createCut(cut: NewCut): Promise<void>;
   /** Cuts recorded by step one and not yet created. */
   pendingCuts(jobId: string): AsyncIterable<NewCut>;
+  /**
+   * Create the cut recorded at `from` if it is still recorded (createCut); a cut already created or removed by
+   * a deletion leaves nothing to do. A job being deleted is an error, as for createCut.
+   */
+  finishCut(jobId: string, from: number): Promise<void>;
   /** Create sample batches (apart from the inventory). Idempotent. */
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string): Promise<void>;
   /** Reserve an existing batch for a run unless it is under a live lease or a live reservation. */
@@ -288,6 +293,11 @@ export interface InventoryStore {
   /** The inventory batch whose range contains id, if any. */
   batchContaining(jobId: string, id: number): Promise<Batch | undefined>;
 
+  /**
+   * Take the lease. With `cut`, a batch whose record is missing is looked for in that recorded cut: the cut is
+   * created (finishCut) and the lease taken; without one, or when the cut holds no such batch, a missing
+   * record is a BatchNotFoundError.
+   */
   acquire(input: {
     jobId: string;
     scope: BatchScope;
@@ -296,6 +306,7 @@ export interface InventoryStore {
     runId: string;
     leaseMs: number;
     policy: AcquirePolicy;
+    cut?: number;
   }): Promise<AcquireResult>;
   heartbeat(input: {
     jobId: string;

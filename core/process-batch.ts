@@ -44,9 +44,37 @@ export interface ProcessBatchReport extends ProcessBatchOutput {
 
 /**
  * Process one batch: take the lease, answer the preflight, run the processor, write outputs to a key derived
- * from the range (a retry overwrites), record exceptions and commit, all fenced by the lease's token.
+ * from the range (a retry overwrites), record exceptions and commit, all fenced by the lease's token. An item
+ * that carries a cut `ahead` also creates that cut's batches meanwhile, for the Map further on.
  */
 export async function processBatch(
+  deps: Deps,
+  event: ProcessBatchEvent,
+  worker: WorkerContext,
+): Promise<ProcessBatchReport> {
+  const ahead =
+    event.batch.ahead === undefined ? undefined : createAhead(deps, event, event.batch.ahead, worker);
+  try {
+    return await processOne(deps, event, worker);
+  } finally {
+    await ahead;
+  }
+}
+
+/**
+ * Create a cut of this run further on in the manifest. Never fails the batch: the cut's own workers create it
+ * when they find no record, so a failure here costs only their wait.
+ */
+async function createAhead(deps: Deps, event: ProcessBatchEvent, from: number, worker: WorkerContext) {
+  try {
+    await deps.inventory.finishCut(event.jobId, from);
+  } catch (e) {
+    const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    worker.log.warn('creating the cut ahead failed; its workers will create it', { cut: from, error });
+  }
+}
+
+async function processOne(
   deps: Deps,
   event: ProcessBatchEvent,
   worker: WorkerContext,
@@ -101,6 +129,7 @@ async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerCon
       runId: event.runId,
       leaseMs,
       policy,
+      cut: event.batch.scope === 'inventory' ? event.batch.cut : undefined,
     });
   const known = knownJob(deps, event.jobId);
   const readAt = deps.clock.now();

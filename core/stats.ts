@@ -27,8 +27,8 @@ export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string 
 }
 
 /**
- * A job's statistics: batches by status, items done, drift, open exceptions, last run.
- * Reads every batch of the inventory once (ranges, not items: a million items at 1,000 per batch is 1,000 reads).
+ * A job's statistics: batches by status (with those of cuts not yet created as PENDING), items done, drift,
+ * open exceptions, last run. Reads every batch of the inventory once (ranges, not items: a million items at 1,000 per batch is 1,000 reads).
  */
 export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary> {
   const job = await getJob(deps, jobId);
@@ -44,6 +44,8 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
     itemsExcepted += b.itemsExcepted ?? 0;
     if (b.configHash !== current) drifted++;
   }
+  // Batches of cuts recorded and not yet created (a run's workers or the next plan create them) are pending.
+  for await (const c of deps.inventory.pendingCuts(job.jobId)) batches.PENDING += c.batches.length;
   const lastRun = job.lastRunId ? await deps.inventory.getRun(job.jobId, job.lastRunId) : undefined;
   return {
     job,

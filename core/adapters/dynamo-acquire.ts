@@ -4,6 +4,7 @@ import type { Batch, BatchScope } from '../model.ts';
 import type { AcquirePolicy, AcquireResult } from '../ports.ts';
 import { keys, pad } from '../tables.ts';
 import { getBatch } from './dynamo-batch-records.ts';
+import { finishCut } from './dynamo-cut-records.ts';
 import { type InventoryCtx, isConditionalCheckFailed, iso, oldItemOf, transact } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromBatchItem, openPkOf, toAttemptItem } from './inventory-records.ts';
@@ -16,6 +17,8 @@ export interface AcquireInput {
   runId: string;
   leaseMs: number;
   policy: AcquirePolicy;
+  /** The recorded cut the batch belongs to, when its Plan left the cut for the run's workers to create. */
+  cut?: number;
 }
 
 const POLICY_CLAUSE: Record<AcquirePolicy, string> = {
@@ -32,6 +35,7 @@ const TAKEOVER_TRIES = 3;
  * LEASE_EXPIRED record, so the history never misses it whatever crashes when.
  */
 export async function acquire(ctx: InventoryCtx, input: AcquireInput): Promise<AcquireResult> {
+  let cut = input.cut;
   for (let tries = 1; ; tries++) {
     const now = ctx.clock.now();
     const grant = grantUpdate(ctx, input, now);
@@ -58,6 +62,12 @@ export async function acquire(ctx: InventoryCtx, input: AcquireInput): Promise<A
     } catch (e) {
       if (!isConditionalCheckFailed(e)) throw e;
       const old = oldItemOf(e);
+      if (!old && cut !== undefined) {
+        // Not created yet: its Plan left the cut to the run's workers. Create it and ask again, once.
+        await finishCut(ctx, input.jobId, cut);
+        cut = undefined;
+        continue;
+      }
       if (!old)
         throw new BatchNotFoundError({
           jobId: input.jobId,

@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ContentionError, JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { NewBatch, NewCut } from '../ports.ts';
@@ -108,6 +109,18 @@ async function cutGone(ctx: InventoryCtx, cut: NewCut): Promise<void> {
   const job = await getJob(ctx, cut.jobId);
   if (!job) throw new JobNotFoundError({ jobId: cut.jobId });
   if (job.state === 'DELETING') throw new JobDeletingError({ jobId: cut.jobId });
+}
+
+/**
+ * Create the cut recorded at `from`, if it still is: the workers of a run whose Plan left its later cuts to
+ * them call this ahead of the Map, and when a batch's record is missing. A cut already created, or removed by a
+ * deletion, leaves nothing to do here (the batch's own record then says which).
+ */
+export async function finishCut(ctx: InventoryCtx, jobId: string, from: number): Promise<void> {
+  const out = await ctx.doc.send(
+    new GetCommand({ TableName: ctx.table, Key: keys.cut(jobId, from), ConsistentRead: true }),
+  );
+  if (out.Item) await createCut(ctx, fromCutItem(out.Item));
 }
 
 /** Cuts recorded and not yet created: each one's planner is still at it, or died between the two steps. */

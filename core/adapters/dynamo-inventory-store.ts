@@ -78,6 +78,9 @@ export class DynamoInventoryStore implements InventoryStore {
   createCut(cut: NewCut) {
     return cutRecords.createCut(this.ctx, cut);
   }
+  finishCut(jobId: string, from: number) {
+    return cutRecords.finishCut(this.ctx, jobId, from);
+  }
   pendingCuts(jobId: string) {
     return cutRecords.pendingCuts(this.ctx, jobId);
   }

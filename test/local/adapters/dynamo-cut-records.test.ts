@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as cutRecords from '../../../core/adapters/dynamo-cut-records.ts';
 import {
+  BatchNotFoundError,
   ContentionError,
   JobDeletingError,
   JobNotFoundError,
@@ -346,5 +347,96 @@ describe('InventoryStore cuts', () => {
       name: 'ValidationError',
       violations: [expect.objectContaining({ field: 'batches' })],
     });
+  });
+});
+
+describe('InventoryStore.finishCut', () => {
+  it('creates a recorded cut exactly as createCut does', async () => {
+    const e = await withJob('finish-cut');
+    const cut = cutOf(1, 3, { runId: 'run-3' });
+    await e.deps.inventory.cutNew(cut);
+
+    await e.deps.inventory.finishCut('j', 1);
+
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches.map((b) => [b.start, b.status, b.reservedBy])).toEqual([
+      [1, 'PENDING', 'run-3'],
+      [11, 'PENDING', 'run-3'],
+      [21, 'PENDING', 'run-3'],
+    ]);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('reads and writes nothing more when the cut is no longer recorded', async () => {
+    const e = await withJob('finish-cut-gone');
+    const cut = cutOf(1, 3);
+    await e.deps.inventory.cutNew(cut);
+    await e.deps.inventory.createCut(cut);
+    const before = await batchesOf(e);
+    const requests = countRequests(e.env);
+
+    await e.deps.inventory.finishCut('j', 1);
+    await e.deps.inventory.finishCut('j', 500);
+
+    requests.stop();
+    expect(requests.counts).toEqual({ GetItemCommand: 2 });
+    expect(await batchesOf(e)).toEqual(before);
+  });
+
+  it('reads a malformed cut record as a ValidationError and creates nothing', async () => {
+    const e = await withJob('finish-cut-malformed');
+    await putRawCut(e, [[1, 10, 1, 'ten', 10]]);
+
+    await expect(e.deps.inventory.finishCut('j', 1)).rejects.toBeInstanceOf(ValidationError);
+    expect(await batchesOf(e)).toEqual([]);
+  });
+});
+
+describe('InventoryStore.acquire with the cut of a batch not yet created', () => {
+  const acquireAt = (e: CoreEnv, start: number, cut?: number) =>
+    e.deps.inventory.acquire({
+      jobId: 'j',
+      scope: { kind: 'inventory' },
+      start,
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 60_000,
+      policy: 'skip-succeeded',
+      cut,
+    });
+
+  it('creates the cut and takes the lease on its batch', async () => {
+    const e = await withJob('acquire-cut');
+    await e.deps.inventory.cutNew(cutOf(1, 5));
+
+    const got = await acquireAt(e, 21, 1);
+
+    expect(got.outcome).toBe('ACQUIRED');
+    expect(got.batch).toMatchObject({ start: 21, end: 30, status: 'RUNNING', leaseOwner: 'w' });
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await batchesOf(e)).toHaveLength(5);
+  });
+
+  it('answers BatchNotFoundError when the cut holds no such batch, or without a cut', async () => {
+    const e = await withJob('acquire-cut-missing');
+    await e.deps.inventory.cutNew(cutOf(1, 2));
+
+    await expect(acquireAt(e, 500)).rejects.toBeInstanceOf(BatchNotFoundError);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
+    await expect(acquireAt(e, 500, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
+    // The cut was created on the way: it was the batch's claim to exist, not its own.
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+  });
+
+  it('answers BatchNotFoundError when a deletion removed the cut, creating nothing', async () => {
+    const e = await withJob('acquire-cut-deleting');
+    await e.deps.inventory.cutNew(cutOf(1, 2));
+    await e.deps.inventory.markJobDeleting('j', AT);
+    await e.env.clients.doc.send(
+      new DeleteCommand({ TableName: e.env.tables.inventory, Key: keys.cut('j', 1) }),
+    );
+
+    await expect(acquireAt(e, 1, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
+    expect(await batchesOf(e)).toEqual([]);
   });
 });

@@ -1,9 +1,14 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESERVATION_MS } from '../../../core/deps.ts';
-import { InjectedFaultError } from '../../../core/errors.ts';
+import { InjectedFaultError, ValidationError } from '../../../core/errors.ts';
+import type { ManifestItem, ProcessBatchEvent } from '../../../core/events.ts';
 import { createJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { LEAD_PER_WORKER, planRun } from '../../../core/plan-run.ts';
+import { processBatch } from '../../../core/process-batch.ts';
+import { jobSummary } from '../../../core/stats.ts';
+import { keys } from '../../../core/tables.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 
 /** 100 ids in batches of 10, and run-1's Plan killed between recording its cut and creating its batches. */
@@ -124,5 +129,148 @@ describe('planRun over open batches', () => {
     const m = await manifestOf(deps, plan.manifestKey);
     expect(m.map((b) => b.start)).toEqual([1, 21, 31, 41, 61, 71, 81]);
     expect(plan.skippedBusy).toBe(3);
+  });
+});
+
+/** 250 ids in batches of 1, planned by run-1 at a concurrency of 1: Plan creates cuts within 4 items of the Map. */
+async function planFarAhead(label: string) {
+  const e = await coreEnv(label);
+  await seedDataset(e.deps, 'ds', 250, { chunk: 250 });
+  await createJob(e.deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: 'noop' },
+    batching: { by: 'count', size: 1 },
+  });
+  const plan = await planRun(e.deps, { jobId: 'j', mode: 'incremental', maxConcurrency: 1 }, 'run-1');
+  return { e, plan, manifest: await manifestOf(e.deps, plan.manifestKey) };
+}
+
+const event = (item: ManifestItem): ProcessBatchEvent => ({
+  jobId: 'j',
+  runId: 'run-1',
+  mode: 'incremental',
+  batch: item,
+});
+
+describe('planRun, cuts past the lead left to the run’s workers', () => {
+  it('creates the first cut itself and records the others, each with its workers and its worker ahead', async () => {
+    const { e, plan, manifest } = await planFarAhead('cut-lead');
+    // Cuts of 99, 99 and 52 batches; LEAD_PER_WORKER x 1 = 4 items of lead.
+    expect(plan.newBatches).toBe(250);
+    expect(manifest.map((m) => m.start)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    expect(manifest.filter((m) => m.cut === undefined).map((m) => m.start)).toEqual(
+      Array.from({ length: 99 }, (_, i) => i + 1),
+    );
+    expect(manifest.filter((m) => m.cut === 100).map((m) => m.start)).toEqual(
+      Array.from({ length: 99 }, (_, i) => i + 100),
+    );
+    expect(manifest.filter((m) => m.cut === 199)).toHaveLength(52);
+    expect(manifest.filter((m) => m.ahead !== undefined).map((m) => [m.start, m.ahead])).toEqual([
+      [100 - LEAD_PER_WORKER, 100],
+      [199 - LEAD_PER_WORKER, 199],
+    ]);
+    const cuts = await collect(e.deps.inventory.pendingCuts('j'));
+    expect(cuts.map((c) => [c.from, c.batches.length, c.runId])).toEqual([
+      [100, 99, 'run-1'],
+      [199, 52, 'run-1'],
+    ]);
+    const created = await expectTiling(e.deps, 'j');
+    expect(created).toHaveLength(99);
+    // The job's statistics count the recorded cuts' batches as pending.
+    expect((await jobSummary(e.deps, 'j')).batches).toEqual({
+      PENDING: 250,
+      RUNNING: 0,
+      SUCCEEDED: 0,
+      FAILED: 0,
+    });
+  });
+
+  it('has the worker ahead create the next cut, so the cut’s own workers find their batches', async () => {
+    const { e, manifest } = await planFarAhead('cut-ahead');
+    const finished: number[] = [];
+    const store = e.deps.inventory;
+    const deps = e.with({
+      inventory: new Proxy(store, {
+        get: (t, prop, r) =>
+          prop === 'finishCut'
+            ? (jobId: string, from: number) => {
+                finished.push(from);
+                return t.finishCut(jobId, from);
+              }
+            : Reflect.get(t, prop, r),
+      }),
+    });
+    const ahead = manifest.find((m) => m.ahead === 100) as ManifestItem;
+    expect((await processBatch(deps, event(ahead), quietWorker('w0'))).outcome).toBe('SUCCEEDED');
+    expect(finished).toEqual([100]);
+    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([199]);
+    const first = await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 100);
+    expect([first?.status, first?.reservedBy]).toEqual(['PENDING', 'run-1']);
+    // The cut's first worker takes its lease at once: no second creation.
+    expect((await processBatch(deps, event(manifest[99] as ManifestItem), quietWorker('w1'))).outcome).toBe(
+      'SUCCEEDED',
+    );
+    expect(finished).toEqual([100]);
+    await expectTiling(e.deps, 'j');
+  });
+
+  it('has a worker that finds no record create its cut and take the lease', async () => {
+    const { e, manifest } = await planFarAhead('cut-fallback');
+    // Out of order, before the worker ahead: item 210 of the last cut.
+    const late = manifest.find((m) => m.start === 210) as ManifestItem;
+    expect(late.cut).toBe(199);
+    const report = await processBatch(e.deps, event(late), quietWorker('w'));
+    expect([report.outcome, report.start, report.itemsSucceeded]).toEqual(['SUCCEEDED', 210, 1]);
+    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
+    expect((await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 210))?.status).toBe('SUCCEEDED');
+    // The worker ahead finds it created and does nothing more; its own batch is processed as ever.
+    const ahead = manifest.find((m) => m.ahead === 199) as ManifestItem;
+    expect((await processBatch(e.deps, event(ahead), quietWorker('w2'))).outcome).toBe('SUCCEEDED');
+    await expectTiling(e.deps, 'j');
+  });
+
+  it('processes every item once when the whole manifest runs in order, no cut left', async () => {
+    const { e, manifest } = await planFarAhead('cut-all');
+    for (const [i, item] of manifest.entries())
+      expect((await processBatch(e.deps, event(item), quietWorker(`w${i}`))).outcome).toBe('SUCCEEDED');
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches.every((b) => b.status === 'SUCCEEDED')).toBe(true);
+    expect(batches.reduce((n, b) => n + (b.itemsSucceeded ?? 0), 0)).toBe(250);
+  });
+
+  it('fails no batch when the cut ahead cannot be created, and leaves it to the cut’s workers', async () => {
+    const { e, manifest } = await planFarAhead('cut-ahead-fails');
+    // A damaged cut record: creating it ahead fails validation.
+    await e.env.clients.doc.send(
+      new PutCommand({
+        TableName: e.env.tables.inventory,
+        Item: { ...keys.cut('j', 199), kind: 'cut', jobId: 'j', from: 'not a number' },
+      }),
+    );
+    const warned: string[] = [];
+    const log = { info() {}, warn: (m: string) => warned.push(m) };
+    const ahead = manifest.find((m) => m.ahead === 199) as ManifestItem;
+    const report = await processBatch(e.deps, event(ahead), { invocationId: 'w', log });
+    expect(report.outcome).toBe('SUCCEEDED');
+    expect(warned).toEqual(['creating the cut ahead failed; its workers will create it']);
+    // The cut's own worker meets the same record and fails with the typed error, nothing created.
+    await expect(
+      processBatch(e.deps, event(manifest[200] as ManifestItem), quietWorker('w2')),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 201)).toBeUndefined();
+  });
+
+  it('leaves the cuts of a run that ended before its workers reached them to the next plan, every id once', async () => {
+    const { e } = await planFarAhead('cut-run-ended');
+    await e.deps.inventory.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
+    const next = await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
+    const ids = idCounts([await manifestOf(e.deps, next.manifestKey)]);
+    expect(ids.size).toBe(250);
+    expect([...ids.values()].every((n) => n === 1)).toBe(true);
+    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches.every((b) => b.reservedBy === 'run-2')).toBe(true);
   });
 });
