@@ -7,6 +7,7 @@ import type { HandlerFunction } from './handler-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import { DATASETS_PREFIX, WORK_PREFIXES } from './pipeline-config.ts';
 import {
+  itemDeleteStatement,
   keyViaStatement,
   listStatement,
   objectArn,
@@ -28,6 +29,8 @@ const indexesOf = (role: TableRole) => TABLE_SPECS.find((s) => s.role === role)?
 
 const READ_OBJECTS = ['s3:GetObject'];
 const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload'];
+/** Write, and delete again: a worker whose commit is refused because its job was deleted drops what it wrote. */
+const OWN_OBJECTS = [...WRITE_OBJECTS, 's3:DeleteObject'];
 /** Read, write and delete: moving a split batch's output, staging and publishing exceptions. */
 const MOVE_OBJECTS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
 
@@ -56,6 +59,10 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   // move the output of a batch a backfill splits into its parts' objects; finish what dead workers left
   // (staged exceptions of a committed attempt).
   tables(fns.planRun, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  // Plan finishes what it and dead workers recorded by deleting the record in the same transaction: a cut once
+  // its batches are created, a split's move once the parts own their outputs, a staged publish once published.
+  // Batches, attempts and runs are never deleted by the pipeline (job deletion is an operator's act).
+  fns.planRun.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));
   objects(
     fns.planRun,
     stores.workBucket,
@@ -77,6 +84,9 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     WRITE_OBJECTS,
     'Plan writes one manifest per run; its key embeds the job and run ids, so only the prefix is fixed.',
   );
+  // Staged exceptions and split outputs may be gone when Plan reads them (published by another, expired): only
+  // with ListBucket does S3 answer 404 for those, not 403.
+  fns.planRun.role.addToPrincipalPolicy(listStatement(stores.workBucket));
   fns.planRun.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
   fns.planRun.role.addToPrincipalPolicy(
     new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [props.executionsArn] }),
@@ -90,6 +100,9 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   // ProcessBatch: leases and attempts, exceptions, items from the data bucket, outputs (of the inventory and of
   // sample runs), the data sets' secrets.
   tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  // ProcessBatch creates the cuts its Plan left to the run's workers and publishes its staged exceptions: both
+  // end by deleting their record.
+  fns.processBatch.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));
   objects(
     fns.processBatch,
     stores.dataBucket,
@@ -98,18 +111,20 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     'Items are objects of the data bucket named by the catalog; any key of that bucket may be one.',
   );
   fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
+  // A worker's staged exceptions may have been published (and deleted) by a Plan before the worker got to them.
+  fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.workBucket));
   objects(
     fns.processBatch,
     stores.workBucket,
     WORK_PREFIXES.outputs,
-    WRITE_OBJECTS,
+    OWN_OBJECTS,
     'Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix.',
   );
   objects(
     fns.processBatch,
     stores.workBucket,
     WORK_PREFIXES.samples,
-    WRITE_OBJECTS,
+    OWN_OBJECTS,
     'Sample runs write their outputs apart from the inventory, under samples/<job>/<run>/ keys.',
   );
   objects(
@@ -142,6 +157,6 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     READ_OBJECTS,
     'RegisterObjects reads the objects that land under datasets/<datasetId>/, whatever their names.',
   );
-  fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket, DATASETS_PREFIX));
+  fns.registerObjects.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
   fns.registerObjects.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'read'));
 }

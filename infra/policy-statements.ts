@@ -20,13 +20,9 @@ const TABLE_READ = [
   'dynamodb:ConditionCheckItem',
   'dynamodb:DescribeTable',
 ];
-// No DeleteItem: history is never deleted by the pipeline (job deletion is an operator's act).
-const TABLE_WRITE = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-];
+// No BatchWriteItem: no function of the pipeline batches writes, and the action alone would let a role delete
+// any item. DeleteItem is granted apart (itemDeleteStatement), only where records are finished by deleting them.
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 
 const KMS_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_WRITE = ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'];
@@ -54,6 +50,14 @@ export function tableStatements(
   return statements;
 }
 
+/**
+ * DeleteItem on a table, alone or inside a transaction (which IAM authorizes item by item). IAM cannot scope it
+ * to a sort key prefix, so it reaches every item of the table: grant it only to functions whose code deletes.
+ */
+export function itemDeleteStatement(table: ITable): PolicyStatement {
+  return new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [table.tableArn] });
+}
+
 export type ViaService = 'dynamodb' | 's3' | 'secretsmanager';
 
 /** Use of `key` only through `service` in this stack's region (encrypted tables, objects or secrets). */
@@ -76,15 +80,12 @@ export function objectStatement(
 }
 
 /**
- * ListBucket, optionally restricted to a prefix. Without it a HEAD on a missing object answers 403, not 404,
- * and the preflight question "is it where the catalog says" could not tell a missing object from a denied one.
+ * ListBucket on the whole bucket. Without it a GET or HEAD of a missing object answers 403, not 404, and the
+ * code could not tell a missing object (gone, not landed yet) from a denied one. Not restricted by `s3:prefix`:
+ * a GET carries no such key, so a conditioned grant would not give it its 404.
  */
-export function listStatement(bucket: IBucket, prefix?: string): PolicyStatement {
-  return new PolicyStatement({
-    actions: ['s3:ListBucket'],
-    resources: [bucket.bucketArn],
-    ...(prefix ? { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } } : {}),
-  });
+export function listStatement(bucket: IBucket): PolicyStatement {
+  return new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] });
 }
 
 /** The object-level wildcard ARN that `objectStatement` produces, for the matching nag acknowledgement. */

@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerFunction } from '../../infra/handler-function.ts';
-import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-interface Grant {
-  /** Logical id of the role the statement is attached to, or of the managed policy. */
-  owner: string;
-  statement: Statement;
-}
+import {
+  actions,
+  allows,
+  build,
+  grants,
+  logicalId,
+  resourcesOf,
+  type Statement,
+  TEST_CONFIG,
+} from './support.ts';
 
 const { stack, template } = build();
 const fns = stack.pipeline.functions;
@@ -25,32 +22,6 @@ const secretArns = [
   TEST_CONFIG.datasets[1]?.secretArn,
 ];
 
-/** Every Allow statement of every identity policy in the template, with the role (or policy) it grants to. */
-function grants(resources: TemplateResources): Grant[] {
-  const out: Grant[] = [];
-  for (const [id, r] of Object.entries(resources)) {
-    const push = (owner: string, doc: { Statement: Statement[] }) => {
-      for (const statement of doc.Statement) if (statement.Effect === 'Allow') out.push({ owner, statement });
-    };
-    if (r.Type === 'AWS::IAM::Policy') {
-      for (const role of r.Properties.Roles as { Ref: string }[]) push(role.Ref, r.Properties.PolicyDocument);
-    } else if (r.Type === 'AWS::IAM::ManagedPolicy') {
-      push(id, r.Properties.PolicyDocument);
-    } else if (r.Type === 'AWS::IAM::Role') {
-      for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
-        push(id, p.PolicyDocument);
-      }
-    }
-  }
-  return out;
-}
-const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-/** Does the action list cover `action` (literally or through a wildcard)? */
-const allows = (s: Statement, action: string) =>
-  actions(s).some((a) =>
-    new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action),
-  );
 const viaService = (s: Statement) => s.Condition?.StringEquals?.['kms:ViaService'];
 
 const all = grants(template.toJSON().Resources);
@@ -118,6 +89,15 @@ describe('least privilege', () => {
     expect(access(roleOf(fns.finalizeRun))).toEqual({ inventory: 'RW', exceptions: 'R' });
     expect(access(roleOf(fns.registerObjects))).toEqual({ catalog: 'RW' });
     expect(access(operatorPolicy)).toEqual({ catalog: 'R', inventory: 'R', exceptions: 'R' });
+  });
+
+  it('lets only Plan and ProcessBatch delete items, only in the inventory table, and no one batch writes', () => {
+    const inventory = { 'Fn::GetAtt': [logicalId(stack, stack.stores.tables.inventory), 'Arn'] };
+    const deleters = all.filter((g) => allows(g.statement, 'dynamodb:DeleteItem'));
+    expect(deleters.map((g) => g.owner).sort()).toEqual([roleOf(fns.planRun), processBatchRole].sort());
+    for (const { statement } of deleters) expect(resourcesOf(statement)).toEqual([inventory]);
+    // BatchWriteItem is authorized as itself, puts and deletes alike: it would reach any item of a table.
+    expect(all.filter((g) => allows(g.statement, 'dynamodb:BatchWriteItem'))).toEqual([]);
   });
 
   it('lets the operator policy start and watch runs and resolve exceptions, but not write the inventory', () => {

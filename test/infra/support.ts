@@ -54,3 +54,42 @@ export function build(config: object = TEST_CONFIG, outdir?: string): Built {
 export function logicalId(stack: BatchkeeperStack, construct: IConstruct): string {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 }
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+export interface Grant {
+  /** Logical id of the role the statement is attached to, or of the managed policy. */
+  owner: string;
+  statement: Statement;
+}
+
+/** Every Allow statement of every identity policy in the template, with the role (or policy) it grants to. */
+export function grants(resources: TemplateResources): Grant[] {
+  const out: Grant[] = [];
+  for (const [id, r] of Object.entries(resources)) {
+    const push = (owner: string, doc: { Statement: Statement[] }) => {
+      for (const statement of doc.Statement) if (statement.Effect === 'Allow') out.push({ owner, statement });
+    };
+    if (r.Type === 'AWS::IAM::Policy') {
+      for (const role of r.Properties.Roles as { Ref: string }[]) push(role.Ref, r.Properties.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::ManagedPolicy') {
+      push(id, r.Properties.PolicyDocument);
+    } else if (r.Type === 'AWS::IAM::Role') {
+      for (const p of (r.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]) {
+        push(id, p.PolicyDocument);
+      }
+    }
+  }
+  return out;
+}
+export const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+export const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+/** Does the action list cover `action` (literally or through a wildcard)? */
+export const allows = (s: Statement, action: string) =>
+  actions(s).some((a) =>
+    new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(action),
+  );
