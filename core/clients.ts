@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -29,11 +29,21 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'batchkeeper', secretAccessKey: 
 export const LOCAL_REGION = 'us-east-1';
 
 /**
+ * The SDK logs nothing by default, yet its logger middleware builds a log entry of every request and response
+ * (walking each for sensitive members) to hand to the no-op logger's `info`. It calls `info` and `error` only
+ * when the logger has them, so a logger without them skips that work. Nothing is logged either way.
+ */
+const SILENT_SDK_LOGGER = { debug() {}, trace() {}, warn() {} } as unknown as NonNullable<
+  DynamoDBClientConfig['logger']
+>;
+
+/**
  * Build every SDK client once (per cold start, per CLI call, per test file).
  * @example const clients = makeClients({ region: 'eu-west-1' });
  */
 export function makeClients(options: ClientOptions = {}): Clients {
   const base = {
+    logger: SILENT_SDK_LOGGER,
     region: options.region ?? process.env.AWS_REGION ?? LOCAL_REGION,
     // A copy: the SDK annotates the credentials object it is given; the caller's stays as it was.
     credentials: options.credentials ? { ...options.credentials } : undefined,
