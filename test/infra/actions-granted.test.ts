@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients.ts';
-import { InjectedFaultError, ItemRejectedError, LeaseLostError } from '../../core/errors.ts';
+import { InjectedFaultError, LeaseLostError } from '../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../core/events.ts';
 import { finalizeRun } from '../../core/finalize-run.ts';
 import { createJob, deleteJob } from '../../core/jobs.ts';
@@ -15,6 +15,7 @@ import { registerObjects } from '../../core/register-objects.ts';
 import { JsonObject } from '../../core/validation.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../support/core-env.ts';
 import { manifestOf } from '../support/invariants.ts';
+import { gatedProcessor, refuseAll } from '../support/processors.ts';
 import { grantCheck, type Recorder, recordActions } from './recorded-actions.ts';
 import { build } from './support.ts';
 
@@ -28,17 +29,6 @@ import { build } from './support.ts';
 const { stack, template } = build();
 const check = grantCheck(stack, template.toJSON().Resources);
 
-/** Sets every item aside. */
-const refuseAll = defineProcessor({
-  name: 'refuse-all',
-  version: '1',
-  configSchema: JsonObject,
-  itemSchema: z.unknown(),
-  processItem: (_item, { id }) => {
-    throw new ItemRejectedError('refused', { id });
-  },
-});
-
 /** Fails its batch with a plain Error past id 10. */
 const brokenPast10 = defineProcessor({
   name: 'broken-past-10',
@@ -51,26 +41,7 @@ const brokenPast10 = defineProcessor({
   },
 });
 
-let release: () => void = () => {};
-let entered: () => void = () => {};
-
-/** Waits for the test before its first item; sets every third item aside (300 items: 100, staged). */
-const gated = defineProcessor({
-  name: 'gated',
-  version: '1',
-  configSchema: JsonObject,
-  itemSchema: z.unknown(),
-  async beforeBatch() {
-    entered();
-    await new Promise<void>((r) => {
-      release = r;
-    });
-  },
-  processItem: (_item, { id }) => {
-    if (id % 3 === 0) throw new ItemRejectedError('third', { id });
-    return { ok: true };
-  },
-});
+const gate = gatedProcessor();
 
 type Recorded = CoreEnv & { rec: Recorder };
 
@@ -246,12 +217,10 @@ describe('the actions each function issues are granted to its role', () => {
   });
 
   it('covers a worker whose commit is refused because its job was deleted, dropping what it wrote', async () => {
-    const e = await recorded('iam-deleted-under', [gated]);
+    const e = await recorded('iam-deleted-under', [gate.processor]);
     await job(e, 'gated', 300, 300);
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
-    const inside = new Promise<void>((r) => {
-      entered = r;
-    });
+    const inside = gate.entered();
     const working = work(e, event('run-1', batch as ManifestItem)).catch((err: unknown) => err);
     await inside;
     // The deletion is an operator's act: through clients of its own, which record nothing.
@@ -267,7 +236,7 @@ describe('the actions each function issues are granted to its role', () => {
       clock: e.clock,
     });
     expect((await deleteJob(operator, 'j', { force: true })).existed).toBe(true);
-    release();
+    gate.open();
     expect(await working).toBeInstanceOf(LeaseLostError);
     expect((await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/')).items).toEqual([]);
     expectTaken(

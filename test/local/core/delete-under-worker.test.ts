@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ItemRejectedError, LeaseLostError } from '../../../core/errors.ts';
+import { LeaseLostError } from '../../../core/errors.ts';
 import { createJob, deleteJob } from '../../../core/jobs.ts';
 import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
-import { defineProcessor } from '../../../core/processors/define-processor.ts';
-import { JsonObject } from '../../../core/validation.ts';
 import { coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
+import { gatedProcessor } from '../../support/processors.ts';
 
 /**
  * A job deleted (forced) while one of its workers is mid-batch: the worker's commit is refused because its
@@ -15,26 +13,7 @@ import { countItems } from '../../support/local.ts';
  * left behind.
  */
 
-let release: () => void = () => {};
-let entered: () => void = () => {};
-
-/** Waits for the test before its first item; sets every third item aside (300 items: 100 exceptions, staged). */
-const gated = defineProcessor({
-  name: 'gated',
-  version: '1',
-  configSchema: JsonObject,
-  itemSchema: z.unknown(),
-  async beforeBatch() {
-    entered();
-    await new Promise<void>((r) => {
-      release = r;
-    });
-  },
-  processItem: (_item, { id }) => {
-    if (id % 3 === 0) throw new ItemRejectedError('third', { id });
-    return { ok: true };
-  },
-});
+const gate = gatedProcessor();
 
 describe('deleting a job under a running worker', () => {
   for (const [label, size] of [
@@ -42,7 +21,7 @@ describe('deleting a job under a running worker', () => {
     ['with staged exceptions', 300],
   ] as const) {
     it(`leaves nothing of the job behind (${label})`, async () => {
-      const e = await coreEnv(`delete-under-${size}`, [gated]);
+      const e = await coreEnv(`delete-under-${size}`, [gate.processor]);
       await seedDataset(e.deps, 'ds', size, { chunk: size });
       await createJob(e.deps, {
         jobId: 'j',
@@ -51,9 +30,7 @@ describe('deleting a job under a running worker', () => {
         batching: { by: 'count', size },
       });
       await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
-      const inside = new Promise<void>((r) => {
-        entered = r;
-      });
+      const inside = gate.entered();
       const working = processBatch(
         e.deps,
         {
@@ -66,7 +43,7 @@ describe('deleting a job under a running worker', () => {
       ).catch((err: unknown) => err);
       await inside;
       expect((await deleteJob(e.deps, 'j', { force: true })).existed).toBe(true);
-      release();
+      gate.open();
       expect(await working).toBeInstanceOf(LeaseLostError);
       const left = await countItems(e.env);
       expect([left.inventory, left.exceptions]).toEqual([0, 0]);

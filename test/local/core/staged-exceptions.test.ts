@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { InjectedFaultError, ItemRejectedError } from '../../../core/errors.ts';
+import { InjectedFaultError } from '../../../core/errors.ts';
 import { createJob } from '../../../core/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
-import { defineProcessor } from '../../../core/processors/define-processor.ts';
-import { JsonObject } from '../../../core/validation.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
+import { refuseAll } from '../../support/processors.ts';
 
 /**
  * A batch with more exceptions than its commit transaction carries (98) stages them in S3 and publishes them
@@ -17,17 +15,6 @@ import { manifestOf } from '../../support/invariants.ts';
  */
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
-
-/** Sets every item aside. */
-const refuseAll = defineProcessor({
-  name: 'refuse-all',
-  version: '1',
-  configSchema: JsonObject,
-  itemSchema: z.unknown(),
-  processItem: (_item, { id }) => {
-    throw new ItemRejectedError('refused', { id });
-  },
-});
 
 async function setup(label: string): Promise<CoreEnv> {
   const e = await coreEnv(label, [refuseAll]);
