@@ -230,6 +230,21 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
     await expectTiling(e.deps, 'j');
   });
 
+  it('has ten workers that find no record at once create their cut once, and each take its own lease', async () => {
+    const { e, manifest } = await planFarAhead('cut-pile-up');
+    const items = manifest.filter((m) => m.cut === 199).slice(10, 20);
+    const reports = await Promise.all(
+      items.map((item, k) => processBatch(e.deps, event(item), quietWorker(`w${k}`))),
+    );
+    expect(reports.map((r) => [r.outcome, r.start])).toEqual(items.map((m) => ['SUCCEEDED', m.start]));
+    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
+    const batches = await expectTiling(e.deps, 'j');
+    expect(batches.filter((b) => b.start >= 199)).toHaveLength(52);
+    expect(batches.filter((b) => b.status === 'SUCCEEDED').map((b) => b.start)).toEqual(
+      items.map((m) => m.start),
+    );
+  });
+
   it('processes every item once when the whole manifest runs in order, no cut left', async () => {
     const { e, manifest } = await planFarAhead('cut-all');
     for (const [i, item] of manifest.entries())
