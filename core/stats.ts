@@ -28,7 +28,8 @@ export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string 
 
 /**
  * A job's statistics: batches by status (with those of cuts not yet created as PENDING), items done, drift,
- * open exceptions, last run. Reads every batch of the inventory once (ranges, not items: a million items at 1,000 per batch is 1,000 reads).
+ * open exceptions, last run. Reads every batch of the inventory once (ranges, not items: a million items at
+ * 1,000 per batch is 1,000 reads).
  */
 export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary> {
   const job = await getJob(deps, jobId);
