@@ -4,7 +4,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients
 import { InjectedFaultError, LeaseLostError } from '../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../core/events.ts';
 import { finalizeRun } from '../../core/finalize-run.ts';
-import { createJob, deleteJob } from '../../core/jobs.ts';
+import { deleteJob } from '../../core/jobs.ts';
 import { makeDeps } from '../../core/make-deps.ts';
 import { planRun } from '../../core/plan-run.ts';
 import { processBatch } from '../../core/process-batch.ts';
@@ -13,7 +13,7 @@ import { createRegistry } from '../../core/processors/registry.ts';
 import { recordFailure } from '../../core/record-failure.ts';
 import { registerObjects } from '../../core/register-objects.ts';
 import { JsonObject } from '../../core/validation.ts';
-import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedJob } from '../support/core-env.ts';
 import { manifestOf } from '../support/invariants.ts';
 import { gatedProcessor, refuseAll } from '../support/processors.ts';
 import { grantCheck, type Recorder, recordActions } from './recorded-actions.ts';
@@ -54,15 +54,6 @@ async function recorded(label: string, extra: readonly AnyProcessor[] = []): Pro
 }
 
 /** A data set `ds` of `count` records and a job `j` over it in batches of `size`. */
-async function job(e: CoreEnv, processor: string, count: number, size: number): Promise<void> {
-  await seedDataset(e.deps, 'ds', count, { chunk: count });
-  await createJob(e.deps, {
-    jobId: 'j',
-    datasetId: 'ds',
-    processor: { name: processor },
-    batching: { by: 'count', size },
-  });
-}
 
 const event = (runId: string, batch: ManifestItem, mode: ProcessBatchEvent['mode'] = 'incremental') => ({
   jobId: 'j',
@@ -87,7 +78,7 @@ const expectAllGranted = (e: Recorded) => expect(check.misses(e.rec.needed)).toE
 describe('the actions each function issues are granted to its role', () => {
   it('covers Plan leaving later cuts to the workers, and the workers creating them', async () => {
     const e = await recorded('iam-cuts');
-    await job(e, 'noop', 250, 1);
+    await seedJob(e.deps, { ids: 250, size: 1 });
     const planned = await plan(e, { mode: 'incremental', maxConcurrency: 1 }, 'run-1');
     const manifest = await manifestOf(e.deps, planned.manifestKey);
     const ahead = manifest.find((m) => m.ahead === 100);
@@ -111,7 +102,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers a batch of more than 98 exceptions, staged, committed and published by its worker', async () => {
     const e = await recorded('iam-staged', [refuseAll]);
-    await job(e, 'refuse-all', 120, 120);
+    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     const out = await work(e, event('run-1', batch as ManifestItem));
     expect([out.outcome, out.itemsExcepted]).toEqual(['SUCCEEDED', 120]);
@@ -129,7 +120,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers the next Plan publishing what a worker staged before it crashed after its commit', async () => {
     const e = await recorded('iam-staged-crash', [refuseAll]);
-    await job(e, 'refuse-all', 120, 120);
+    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     e.faults.crashAt('process.afterCommit');
     await expect(work(e, event('run-1', batch as ManifestItem))).rejects.toBeInstanceOf(InjectedFaultError);
@@ -149,7 +140,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers the next Plan finding staged exceptions already gone (expired, or a publisher got that far)', async () => {
     const e = await recorded('iam-staged-gone', [refuseAll]);
-    await job(e, 'refuse-all', 120, 120);
+    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     e.faults.crashAt('process.afterCommit');
     await expect(work(e, event('run-1', batch as ManifestItem))).rejects.toBeInstanceOf(InjectedFaultError);
@@ -168,7 +159,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers a worker whose staged exceptions a concurrent Plan published between its commit and its publish', async () => {
     const e = await recorded('iam-staged-race', [refuseAll]);
-    await job(e, 'refuse-all', 120, 120);
+    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     // Another run of the job plans right after this worker's commit: it publishes what the worker staged.
     const interleaved = e.with({
@@ -189,7 +180,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers a backfill splitting succeeded batches and moving their outputs into the parts', async () => {
     const e = await recorded('iam-split');
-    await job(e, 'noop', 60, 20);
+    await seedJob(e.deps, { ids: 60, size: 20 });
     for (const [runId, input] of [
       ['run-1', { mode: 'incremental' }],
       ['run-2', { mode: 'backfill', idStart: 5, idEnd: 34 }],
@@ -218,7 +209,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers a worker whose commit is refused because its job was deleted, dropping what it wrote', async () => {
     const e = await recorded('iam-deleted-under', [gate.processor]);
-    await job(e, 'gated', 300, 300);
+    await seedJob(e.deps, { ids: 300, size: 300, processor: 'gated' });
     const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     const inside = gate.entered();
     const working = work(e, event('run-1', batch as ManifestItem)).catch((err: unknown) => err);
@@ -249,7 +240,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers RecordFailure after failed and silently dead workers, and Finalize of the run', async () => {
     const e = await recorded('iam-failure', [brokenPast10]);
-    await job(e, 'broken-past-10', 30, 10);
+    await seedJob(e.deps, { ids: 30, size: 10, processor: 'broken-past-10' });
     const manifest = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
     const [ok, failing, dying] = manifest.map((b) => event('run-1', b));
     expect((await work(e, ok as ProcessBatchEvent)).outcome).toBe('SUCCEEDED');
@@ -276,7 +267,7 @@ describe('the actions each function issues are granted to its role', () => {
 
   it('covers a sample run: its Plan and a worker writing under samples/', async () => {
     const e = await recorded('iam-sample');
-    await job(e, 'noop', 50, 5);
+    await seedJob(e.deps, { ids: 50, size: 5 });
     const manifest = await manifestOf(
       e.deps,
       (await plan(e, { mode: 'sample', every: 5 }, 'run-s')).manifestKey,

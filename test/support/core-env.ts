@@ -1,5 +1,6 @@
 import type { Deps } from '../../core/deps.ts';
 import { InjectedFaultError } from '../../core/errors.ts';
+import { createJob } from '../../core/jobs.ts';
 import { makeDeps } from '../../core/make-deps.ts';
 import type { Clock, FaultHook } from '../../core/ports.ts';
 import { builtinProcessors } from '../../core/processors/builtin.ts';
@@ -75,6 +76,23 @@ export async function seedDataset(
   const at = new Date(deps.clock.now()).toISOString();
   if (!(await deps.catalog.getDataset(datasetId))) await deps.catalog.createDataset({ datasetId }, at);
   await appendRecords(deps, datasetId, count, options);
+}
+
+/**
+ * Job `j` over a data set `ds` of `ids` records in one JSON Lines object, batched by count in batches of `size`,
+ * with the noop processor unless `processor` names another.
+ */
+export async function seedJob(
+  deps: Deps,
+  o: { ids: number; size: number; processor?: string },
+): Promise<void> {
+  await seedDataset(deps, 'ds', o.ids, { chunk: o.ids });
+  await createJob(deps, {
+    jobId: 'j',
+    datasetId: 'ds',
+    processor: { name: o.processor ?? 'noop' },
+    batching: { by: 'count', size: o.size },
+  });
 }
 
 /** Add `count` records after the data set's current high id. */

@@ -8,10 +8,9 @@ import {
   JobNotFoundError,
   ValidationError,
 } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
 import type { NewBatch, NewCut } from '../../../core/ports.ts';
 import { keys } from '../../../core/tables.ts';
-import { type CoreEnv, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
 import { expectTiling } from '../../support/invariants.ts';
 import { countRequests } from '../../support/local.ts';
 
@@ -41,13 +40,7 @@ const cutOf = (from: number, n: number, extra: Partial<NewCut> = {}): NewCut => 
 /** A fresh environment with job `j` over a data set of 1000 records; its watermark is 1. */
 async function withJob(label: string): Promise<CoreEnv> {
   const e = await coreEnv(label);
-  await seedDataset(e.deps, 'ds', 1000);
-  await createJob(e.deps, {
-    jobId: 'j',
-    datasetId: 'ds',
-    processor: { name: 'noop' },
-    batching: { by: 'count', size: 10 },
-  });
+  await seedJob(e.deps, { ids: 1000, size: 10 });
   return e;
 }
 

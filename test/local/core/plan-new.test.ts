@@ -3,24 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESERVATION_MS } from '../../../core/deps.ts';
 import { InjectedFaultError, ValidationError } from '../../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../../core/events.ts';
-import { createJob } from '../../../core/jobs.ts';
 import { LEAD_PER_WORKER, planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { jobSummary } from '../../../core/stats.ts';
 import { keys } from '../../../core/tables.ts';
-import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
+import { type CoreEnv, collect, coreEnv, quietWorker, seedJob } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 
 /** 100 ids in batches of 10, and run-1's Plan killed between recording its cut and creating its batches. */
 async function diedAfterCut(label: string): Promise<CoreEnv> {
   const e = await coreEnv(label);
-  await seedDataset(e.deps, 'ds', 100);
-  await createJob(e.deps, {
-    jobId: 'j',
-    datasetId: 'ds',
-    processor: { name: 'noop' },
-    batching: { by: 'count', size: 10 },
-  });
+  await seedJob(e.deps, { ids: 100, size: 10 });
   e.faults.crashAt('plan.afterCut');
   await expect(planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1')).rejects.toBeInstanceOf(
     InjectedFaultError,
@@ -93,13 +86,7 @@ describe('planRun, new ranges cut in two steps', () => {
 describe('planRun over open batches', () => {
   it('leaves batches under a live lease out of the plan and counts them busy', async () => {
     const { deps, clock } = await coreEnv('plan-open-leased');
-    await seedDataset(deps, 'ds', 100);
-    await createJob(deps, {
-      jobId: 'j',
-      datasetId: 'ds',
-      processor: { name: 'noop' },
-      batching: { by: 'count', size: 10 },
-    });
+    await seedJob(deps, { ids: 100, size: 10 });
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     await deps.inventory.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
     for (const start of [11, 51, 91]) {
@@ -135,13 +122,7 @@ describe('planRun over open batches', () => {
 /** 250 ids in batches of 1, planned by run-1 at a concurrency of 1: Plan creates cuts within 4 items of the Map. */
 async function planFarAhead(label: string) {
   const e = await coreEnv(label);
-  await seedDataset(e.deps, 'ds', 250, { chunk: 250 });
-  await createJob(e.deps, {
-    jobId: 'j',
-    datasetId: 'ds',
-    processor: { name: 'noop' },
-    batching: { by: 'count', size: 1 },
-  });
+  await seedJob(e.deps, { ids: 250, size: 1 });
   const plan = await planRun(e.deps, { jobId: 'j', mode: 'incremental', maxConcurrency: 1 }, 'run-1');
   return { e, plan, manifest: await manifestOf(e.deps, plan.manifestKey) };
 }
