@@ -127,6 +127,8 @@ async function runJob(local: BenchLocal, jobId: string, maxBatches = OBJECTS) {
 }
 
 const sec = (ms: number) => (ms / 1000).toFixed(1);
+/** CPU seconds of this process and the local engines together. */
+const totalCpu = (cpu: Record<string, number>) => Object.values(cpu).reduce((a, b) => a + b, 0);
 const mib = (bytes: number) => (bytes / MiB).toFixed(0);
 
 function printRounds(rounds: Round[], seedS: number): void {
@@ -140,6 +142,7 @@ function printRounds(rounds: Round[], seedS: number): void {
       'items/s',
       'floor s',
       'wall / floor',
+      'CPU s (floor)',
       'peak RSS MiB (Node)',
       'peak RSS MiB (engines)',
     ],
@@ -149,6 +152,7 @@ function printRounds(rounds: Round[], seedS: number): void {
       (ITEMS / (r.job.wallMs / 1000)).toFixed(0),
       sec(r.floor.wallMs),
       r.ratio.toFixed(2),
+      `${totalCpu(r.job.cpu).toFixed(1)} (${totalCpu(r.floor.cpu).toFixed(1)})`,
       `${mib(r.job.peak)} (floor ${mib(r.floor.peak)})`,
       mib(r.job.childPeak),
     ]),
