@@ -1,7 +1,7 @@
 import { itemIds } from './adapters/catalog-source.ts';
 import type { Deps } from './deps.ts';
 import { MANIFEST_ENTRIES_MAX, type ManifestEntry, type ManifestItem } from './events.ts';
-import type { CatalogEntry, ItemLocation } from './model.ts';
+import type { EntryDescriptor, ItemLocation } from './model.ts';
 
 /**
  * The catalog entries of a batch, carried by its manifest item so that ProcessBatch loads the batch without
@@ -24,7 +24,7 @@ function spansOf(manifest: readonly ManifestItem[]): ManifestItem[][] {
   return spans;
 }
 
-const descriptorOf = (entry: CatalogEntry): ManifestEntry => {
+const descriptorOf = (entry: EntryDescriptor): ManifestEntry => {
   const d: { -readonly [K in keyof ManifestEntry]: ManifestEntry[K] } = {
     start: entry.start,
     count: entry.count,
@@ -63,7 +63,7 @@ async function collectSpan(
   const last = span.at(-1) as ManifestItem;
   const refused = new Set<ManifestItem>();
   let at = 0;
-  for await (const entry of deps.catalog.entries(datasetId, first.start, last.end)) {
+  for await (const entry of deps.catalog.descriptors(datasetId, first.start, last.end)) {
     const entryEnd = entry.start + entry.count - 1;
     // Batches that end before this entry have all of theirs.
     while (at < span.length && (span[at] as ManifestItem).end < entry.start) at++;

@@ -204,6 +204,9 @@ export interface CatalogEntry {
   readonly ready: boolean;
 }
 
+/** A catalog entry without its per-item weights: what a manifest item carries of it. */
+export type EntryDescriptor = Omit<CatalogEntry, 'weights'>;
+
 export const DatasetSpec = z.strictObject({
   datasetId: Name,
   description: Text(1024).optional(),

@@ -5,6 +5,7 @@ import type {
   CatalogEntry,
   Dataset,
   DatasetSpec,
+  EntryDescriptor,
   ExceptionStatus,
   Item,
   ItemException,
@@ -66,6 +67,11 @@ export interface CatalogStore {
   register(datasetId: string, entries: readonly NewEntry[], at: string): Promise<RegisterResult>;
   /** Entries overlapping [start, end], in id order. */
   entries(datasetId: string, start: number, end: number): AsyncIterable<CatalogEntry>;
+  /**
+   * The same entries without their per-item weights, which are most of an entry's size (8 bytes an item when
+   * they differ): for readers that need only where the items are, such as the planner's manifest.
+   */
+  descriptors(datasetId: string, start: number, end: number): AsyncIterable<EntryDescriptor>;
   markReady(datasetId: string, start: number, end: number): Promise<number>;
   /** The first id a location was registered under (from its L# marker), if it was. */
   findLocation(datasetId: string, location: string): Promise<number | undefined>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
-import type { CatalogEntry } from '../model.ts';
+import type { CatalogEntry, EntryDescriptor } from '../model.ts';
 import type { NewEntry } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { Id, MAX_ID, Name, PositiveInt, parse } from '../validation.ts';
@@ -157,6 +157,17 @@ export function fromEntryItem(datasetId: string, raw: Record<string, unknown>): 
     });
   }
   return compact({ datasetId, ...rest, weights });
+}
+
+/** The attributes an EntryDescriptor is read from: an entry item's, without the weights. */
+export const DESCRIPTOR_PROJECTION =
+  'start, count, location, format, checksum, size, ref, ready, registeredAt';
+
+const DescriptorItem = EntryItem.omit({ weight: true, weightsBin: true });
+
+/** An entry read with DESCRIPTOR_PROJECTION. */
+export function fromDescriptorItem(datasetId: string, raw: Record<string, unknown>): EntryDescriptor {
+  return compact({ datasetId, ...parse(DescriptorItem, raw, 'catalog entry') });
 }
 
 function packWeights(weights: readonly number[]): Uint8Array {

@@ -2,14 +2,15 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ContentionError, DatasetConflictError, DatasetNotFoundError, ValidationError } from '../errors.ts';
-import type { CatalogEntry, Dataset } from '../model.ts';
+import type { CatalogEntry, Dataset, EntryDescriptor } from '../model.ts';
 import { DatasetSpec } from '../model.ts';
 import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports.ts';
 import { keys } from '../tables.ts';
 import { Name, parse } from '../validation.ts';
-import { compact, fromEntryItem } from './catalog-entries.ts';
+import { compact, DESCRIPTOR_PROJECTION, fromDescriptorItem, fromEntryItem } from './catalog-entries.ts';
 import { backoff, MAX_ATTEMPTS, putNew, registerEntries } from './dynamo-catalog-register.ts';
 import { transact } from './dynamo-support.ts';
+import { aliasNames } from './expression-names.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './paging.ts';
 
 /** Entries read per Query: entries() and items() hold at most this page in memory. */
@@ -122,10 +123,31 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   /** Entries overlapping [start, end], in id order, read consistently one page at a time. */
-  async *entries(datasetId: string, start: number, end: number): AsyncIterable<CatalogEntry> {
+  entries(datasetId: string, start: number, end: number): AsyncIterable<CatalogEntry> {
+    return this.#entryItems(datasetId, start, end, (raw) => fromEntryItem(datasetId, raw));
+  }
+
+  /** The entries without their weights: the same Queries, projected, so the weights are neither sent nor parsed. */
+  descriptors(datasetId: string, start: number, end: number): AsyncIterable<EntryDescriptor> {
+    return this.#entryItems(
+      datasetId,
+      start,
+      end,
+      (raw) => fromDescriptorItem(datasetId, raw),
+      DESCRIPTOR_PROJECTION,
+    );
+  }
+
+  async *#entryItems<T extends EntryDescriptor>(
+    datasetId: string,
+    start: number,
+    end: number,
+    read: (raw: Record<string, unknown>) => T,
+    projection?: string,
+  ): AsyncIterable<T> {
     checkRange(start, end);
     if (start > end) return;
-    const containing = await this.#entryContaining(datasetId, start);
+    const containing = await this.#entryContaining(datasetId, start, read, projection);
     if (containing) yield containing;
     // Entries tile the ids: the next one starts after the containing one, and often none is needed.
     const from = containing ? containing.start + containing.count : start;
@@ -133,20 +155,22 @@ export class DynamoCatalogStore implements CatalogStore {
     let startKey: Record<string, unknown> | undefined;
     do {
       const out = await this.#doc.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': keys.dataset(datasetId).pk,
-            ':from': keys.entry(datasetId, from).sk,
-            ':to': keys.entry(datasetId, end).sk,
-          },
-          ConsistentRead: true,
-          Limit: ENTRY_PAGE,
-          ExclusiveStartKey: startKey,
-        }),
+        new QueryCommand(
+          projected(projection, {
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': keys.dataset(datasetId).pk,
+              ':from': keys.entry(datasetId, from).sk,
+              ':to': keys.entry(datasetId, end).sk,
+            },
+            ConsistentRead: true,
+            Limit: ENTRY_PAGE,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
       );
-      for (const raw of out.Items ?? []) yield fromEntryItem(datasetId, raw);
+      for (const raw of out.Items ?? []) yield read(raw);
       startKey = out.LastEvaluatedKey;
     } while (startKey);
   }
@@ -200,23 +224,30 @@ export class DynamoCatalogStore implements CatalogStore {
   }
 
   /** The entry whose range holds `id`, if any: the last entry starting at or before it. */
-  async #entryContaining(datasetId: string, id: number): Promise<CatalogEntry | undefined> {
+  async #entryContaining<T extends EntryDescriptor>(
+    datasetId: string,
+    id: number,
+    read: (raw: Record<string, unknown>) => T,
+    projection?: string,
+  ): Promise<T | undefined> {
     const out = await this.#doc.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :id',
-        ExpressionAttributeValues: {
-          ':pk': keys.dataset(datasetId).pk,
-          ':first': 'E#',
-          ':id': keys.entry(datasetId, id).sk,
-        },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
+      new QueryCommand(
+        projected(projection, {
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :id',
+          ExpressionAttributeValues: {
+            ':pk': keys.dataset(datasetId).pk,
+            ':first': 'E#',
+            ':id': keys.entry(datasetId, id).sk,
+          },
+          ScanIndexForward: false,
+          Limit: 1,
+          ConsistentRead: true,
+        }),
+      ),
     );
     const raw = out.Items?.[0];
-    const entry = raw ? fromEntryItem(datasetId, raw) : undefined;
+    const entry = raw ? read(raw) : undefined;
     return entry && entry.start + entry.count - 1 >= id ? entry : undefined;
   }
 
@@ -259,3 +290,7 @@ function checkRange(start: number, end: number): void {
       throw new ValidationError([{ field, rule: 'must be an integer >= 0' }]);
   }
 }
+
+/** A Query with the projection, when there is one, its names aliased. */
+const projected = <T extends object>(projection: string | undefined, input: T): T =>
+  projection ? aliasNames({ ...input, ProjectionExpression: projection }) : input;

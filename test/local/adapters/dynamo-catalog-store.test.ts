@@ -296,6 +296,45 @@ describe('DynamoCatalogStore.entries and CatalogSource.items', () => {
     expect(await starts(1, 19)).toEqual([1, 2, 6, 7, 17]);
   });
 
+  it('reads the same entries without their weights as descriptors, the weights not even sent', async () => {
+    const sent = new Set<string>();
+    const name = 'attributes-sent';
+    env.clients.doc.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args);
+        for (const item of (out.output as { Items?: object[] }).Items ?? [])
+          for (const key of Object.keys(item)) sent.add(key);
+        return out;
+      },
+      { step: 'initialize', priority: 'high', name },
+    );
+    const withoutWeights = ({ weights: _, ...rest }: CatalogEntry) => rest;
+
+    for (const [from, to] of [
+      [3, 7],
+      [16, 17],
+      [1, 19],
+    ] as const) {
+      const descriptors = await collect(catalog.descriptors('images', from, to));
+      expect(descriptors).toEqual((await collect(catalog.entries('images', from, to))).map(withoutWeights));
+    }
+    sent.clear();
+    const all = await collect(catalog.descriptors('images', 1, 19));
+    env.clients.doc.middlewareStack.remove(name);
+
+    expect(all.map((e) => e.start)).toEqual([1, 2, 6, 7, 17]);
+    expect(all[1]).toEqual({
+      datasetId: 'images',
+      start: 2,
+      count: 4,
+      location: 's3://i/b',
+      format: 'jsonl',
+      ready: true,
+      registeredAt: AT,
+    });
+    expect([...sent].sort()).toEqual(['count', 'format', 'location', 'ready', 'registeredAt', 'start']);
+  });
+
   it('answers the high id of the record it was given once, then reads the data set again', async () => {
     // As Plan builds it: the data set record it just read answers the first question.
     const source = new CatalogSource(catalog, 'images', 12);

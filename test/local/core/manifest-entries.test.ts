@@ -32,9 +32,9 @@ function counting(catalog: CatalogStore, seen: { entries: number }): CatalogStor
   return new Proxy(catalog, {
     get(t, prop, receiver) {
       const value = Reflect.get(t, prop, receiver);
-      if (prop !== 'entries') return typeof value === 'function' ? value.bind(t) : value;
-      return async function* (...args: Parameters<CatalogStore['entries']>) {
-        for await (const entry of t.entries(...args)) {
+      if (prop !== 'descriptors') return typeof value === 'function' ? value.bind(t) : value;
+      return async function* (...args: Parameters<CatalogStore['descriptors']>) {
+        for await (const entry of t.descriptors(...args)) {
           seen.entries++;
           yield entry;
         }
