@@ -53,34 +53,49 @@ export async function runFloor(
   local: BenchLocal,
   o: { table: string; objects: number; concurrency: number; writes: FloorWrite[][]; round: number },
 ): Promise<Floor> {
-  const { buckets } = local.mode.state;
-  const { s3, doc } = local.mode.clients;
+  const { doc } = local.mode.clients;
+  return timedFloor(local, () =>
+    inParallel(o.objects, o.concurrency, async (k) => {
+      await batchObjects(local, k, `floor/${o.round}`);
+      for (const [j, w] of (o.writes[k] ?? []).entries())
+        await floorWrite(doc, o.table, w, `F${o.round}#${k}#${j}`);
+    }),
+  );
+}
+
+/** Time `work` with the floor's measures: wall, peak RSS, requests and CPU by process. */
+export async function timedFloor(local: BenchLocal, work: () => Promise<void>): Promise<Floor> {
   const before = local.log.snapshot();
   const sampler = rssSampler();
   const cpu = cpuSeconds();
   const began = performance.now();
-  await inParallel(o.objects, o.concurrency, async (k) => {
-    const key = `datasets/e2e/part-${String(k).padStart(6, '0')}.jsonl`;
-    const got = await s3.send(new GetObjectCommand({ Bucket: buckets.data, Key: key }));
-    const lines =
-      (await got.Body?.transformToString('utf8'))?.split('\n').filter((l) => l !== '').length ?? 0;
-    const first = k * lines + 1;
-    const body = `${Array.from({ length: lines }, (_, n) => JSON.stringify({ id: first + n, output: { ok: true } })).join('\n')}\n`;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: buckets.work,
-        Key: `floor/${o.round}/${k}.jsonl`,
-        Body: body,
-        ContentType: 'application/x-ndjson',
-      }),
-    );
-    for (const [j, w] of (o.writes[k] ?? []).entries())
-      await floorWrite(doc, o.table, w, `F${o.round}#${k}#${j}`);
-  });
+  await work();
   const wallMs = performance.now() - began;
   const { peak, childPeak } = sampler.stop();
   const tallies = diffTallies(local.log.snapshot(), before);
   return { wallMs, peak, childPeak, tallies, cpu: cpuBetween(cpu, cpuSeconds()) };
+}
+
+/**
+ * The S3 work of batch `k` without the framework: GET its object (the k-th of the e2e data set) and PUT, under
+ * `prefix`, the output the noop processor's batch writes: one `{"id":…,"output":{"ok":true}}` line per record.
+ */
+export async function batchObjects(local: BenchLocal, k: number, prefix: string): Promise<void> {
+  const { buckets } = local.mode.state;
+  const { s3 } = local.mode.clients;
+  const key = `datasets/e2e/part-${String(k).padStart(6, '0')}.jsonl`;
+  const got = await s3.send(new GetObjectCommand({ Bucket: buckets.data, Key: key }));
+  const lines = (await got.Body?.transformToString('utf8'))?.split('\n').filter((l) => l !== '').length ?? 0;
+  const first = k * lines + 1;
+  const body = `${Array.from({ length: lines }, (_, n) => JSON.stringify({ id: first + n, output: { ok: true } })).join('\n')}\n`;
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: buckets.work,
+      Key: `${prefix}/${k}.jsonl`,
+      Body: body,
+      ContentType: 'application/x-ndjson',
+    }),
+  );
 }
 
 /** A conditional write of the same command and item count, on fresh keys (so every condition holds). */

@@ -27,6 +27,26 @@ type Stack = {
   ): void;
 };
 
+/**
+ * A request as the framework sent it, kept for the replayed floor (replay-floor.ts): a DynamoDB write with its
+ * input as the handler built it (the document client's, before marshalling), or an S3 request with its key and
+ * body size (bodies are not kept).
+ */
+export type Recorded =
+  | {
+      readonly service: 'ddb';
+      readonly command: string;
+      readonly input: Record<string, unknown>;
+      ok: boolean;
+    }
+  | {
+      readonly service: 's3';
+      readonly command: string;
+      readonly bucket: string;
+      readonly key: string;
+      readonly bytes: number;
+    };
+
 /** How much a log finds out beyond counting. */
 export interface RequestLogOptions {
   /** Ask DynamoDB for ConsumedCapacity (INDEXES) and add it up. @default false: requests are sent untouched */
@@ -43,6 +63,7 @@ export interface RequestLogOptions {
  */
 export class RequestLog {
   readonly #tallies = new Map<string, Tally>();
+  #recording: Recorded[] | undefined;
 
   constructor(
     private readonly names: { tables: Record<string, string>; dataBucket: string },
@@ -55,6 +76,7 @@ export class RequestLog {
       (next, context) => async (args) => {
         const command = (context.commandName ?? 'unknown').replace(/Command$/, '');
         const label = `${service} ${command} ${this.#target(service, command, args.input)}`;
+        const kept = this.#recording && this.#keep(service, command, args.input);
         const sizer = service === 'ddb' && DDB_WRITES.includes(command) ? this.options.writeUnits : undefined;
         if (sizer) return this.#sized(sizer, command, label, args, next);
         const asks = service === 'ddb' && CAPACITY.has(command) && this.options.capacity === true;
@@ -66,6 +88,7 @@ export class RequestLog {
           return out;
         } catch (error) {
           this.#add(label, args.input, performance.now() - began, 0);
+          if (kept?.service === 'ddb') kept.ok = false;
           throw error;
         }
       },
@@ -88,6 +111,34 @@ export class RequestLog {
     this.#add(label, args.input, ms, result.units);
     if ('error' in result) throw result.error;
     return result.out as Awaited<ReturnType<Next>>;
+  }
+
+  /**
+   * Keep the DynamoDB writes and the S3 GETs and PUTs sent from now on, in the order they were sent, each write
+   * with whether it went through (not tracked for a log that sizes writes: those are counted, not replayed).
+   */
+  record(): { stop(): Recorded[] } {
+    const kept: Recorded[] = [];
+    this.#recording = kept;
+    return {
+      stop: () => {
+        if (this.#recording === kept) this.#recording = undefined;
+        return kept;
+      },
+    };
+  }
+
+  #keep(service: 'ddb' | 's3', command: string, input: Record<string, unknown>): Recorded | undefined {
+    let one: Recorded | undefined;
+    if (service === 'ddb' && DDB_WRITES.includes(command)) one = { service, command, input, ok: true };
+    if (service === 's3' && (command === 'GetObject' || command === 'PutObject')) {
+      const body = input.Body;
+      const bytes =
+        typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
+      one = { service, command, bucket: String(input.Bucket), key: String(input.Key), bytes };
+    }
+    if (one) this.#recording?.push(one);
+    return one;
   }
 
   /** A copy of the tallies so far: take one before and one after a run, and diff them. */
