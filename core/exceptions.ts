@@ -1,8 +1,8 @@
 import type { Deps } from './deps.ts';
 import { ItemLoadError, ValidationError } from './errors.ts';
 import { getJob } from './jobs.ts';
-import type { ExceptionStatus, ItemException } from './model.ts';
-import type { NewEntry, Page, PageRequest } from './ports.ts';
+import type { ExceptionStatus, Item, ItemException } from './model.ts';
+import type { NewEntry, Page, PageRequest, Source } from './ports.ts';
 import { exceptionsDatasetOf, sourceFor } from './sources.ts';
 import { parse, Text } from './validation.ts';
 
@@ -62,7 +62,8 @@ export async function requeueExceptions(
   do {
     const page = await deps.exceptions.list(job.jobId, 'OPEN', { limit: 49, next });
     const picked = page.items.filter((x) => !only || only.includes(x.exceptionId));
-    const entries: NewEntry[] = await Promise.all(picked.map((x) => entryFor(source, x)));
+    const originals = await originalsOf(source, picked);
+    const entries: NewEntry[] = picked.map((x) => entryFor(source.datasetId, x, originals.get(x.itemId)));
     const ids = await registerEntries(deps, datasetId, entries, at);
     await deps.faults('requeue.afterRegister');
     await Promise.all(
@@ -98,19 +99,37 @@ async function registerEntries(deps: Deps, datasetId: string, entries: NewEntry[
 
 const markerOf = (x: ItemException) => `exception:${x.jobId}/${x.exceptionId}`;
 
-async function entryFor(source: Awaited<ReturnType<typeof sourceFor>>, x: ItemException): Promise<NewEntry> {
-  for await (const item of source.items(x.itemId, x.itemId)) {
-    return {
-      count: 1,
-      location: markerOf(x),
-      format: 'object',
-      weights: item.weight,
-      ref: { datasetId: source.datasetId, id: x.itemId },
-    };
+/** Ids of one page further apart than this are read as separate ranges: a range lists every id in it. */
+const ORIGINALS_GAP = 1_000;
+
+/**
+ * The original items of a page of exceptions. Exceptions come in item id order and cluster, and each catalog
+ * entry holds many items (with a weight each): the page's ids are read as a few ranges, so an entry is read
+ * once per page rather than once per exception.
+ */
+async function originalsOf(source: Source, picked: readonly ItemException[]): Promise<Map<number, Item>> {
+  const ids = [...new Set(picked.map((x) => x.itemId))].sort((a, b) => a - b);
+  const wanted = new Set(ids);
+  const found = new Map<number, Item>();
+  for (let first = 0; first < ids.length; ) {
+    let last = first;
+    while (last + 1 < ids.length && (ids[last + 1] as number) - (ids[last] as number) <= ORIGINALS_GAP)
+      last++;
+    for await (const item of source.items(ids[first] as number, ids[last] as number))
+      if (wanted.has(item.id)) found.set(item.id, item);
+    first = last + 1;
   }
-  throw new ItemLoadError({
-    datasetId: source.datasetId,
-    id: x.itemId,
-    reason: 'original item is not in the catalog',
-  });
+  return found;
+}
+
+function entryFor(datasetId: string, x: ItemException, original: Item | undefined): NewEntry {
+  if (!original)
+    throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'original item is not in the catalog' });
+  return {
+    count: 1,
+    location: markerOf(x),
+    format: 'object',
+    weights: original.weight,
+    ref: { datasetId, id: x.itemId },
+  };
 }
