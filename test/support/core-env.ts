@@ -80,13 +80,13 @@ export async function seedDataset(
 
 /**
  * Job `j` over a data set `ds` of `ids` records in one JSON Lines object, batched by count in batches of `size`,
- * with the noop processor unless `processor` names another.
+ * with the noop processor unless `processor` names another, and every record of weight 1 unless `weights` says.
  */
 export async function seedJob(
   deps: Deps,
-  o: { ids: number; size: number; processor?: string },
+  o: { ids: number; size: number; processor?: string; weights?: (i: number) => number },
 ): Promise<void> {
-  await seedDataset(deps, 'ds', o.ids, { chunk: o.ids });
+  await seedDataset(deps, 'ds', o.ids, { chunk: o.ids, weights: o.weights });
   await createJob(deps, {
     jobId: 'j',
     datasetId: 'ds',

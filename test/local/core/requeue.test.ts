@@ -2,12 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ItemRejectedError } from '../../../core/errors.ts';
 import { requeueExceptions } from '../../../core/exceptions.ts';
-import { createJob } from '../../../core/jobs.ts';
 import { planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
-import { collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
+import { collect, coreEnv, quietWorker, seedJob } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 
 /** Sets every third item aside. */
@@ -28,13 +27,7 @@ describe('requeueExceptions', () => {
   it('reads each catalog entry of the originals once per page of exceptions, and keeps each weight', async () => {
     const { deps, env } = await coreEnv('requeue-reads', [everyThird]);
     // One JSON Lines object of 300 records, each with a weight of its own.
-    await seedDataset(deps, 'ds', 300, { chunk: 300, weights: weightOf });
-    await createJob(deps, {
-      jobId: 'j',
-      datasetId: 'ds',
-      processor: { name: 'every-third' },
-      batching: { by: 'count', size: 100 },
-    });
+    await seedJob(deps, { ids: 300, size: 100, processor: 'every-third', weights: weightOf });
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     for (const b of await manifestOf(deps, plan.manifestKey))
       await processBatch(
