@@ -68,6 +68,14 @@ const plan = (e: Recorded, input: Record<string, unknown>, runId: string) =>
 const work = (e: Recorded, ev: ProcessBatchEvent, deps = e.deps) =>
   e.rec.as('processBatch', () => processBatch(deps, ev, quietWorker(`w-${ev.batch.start}`)));
 
+/** Job `j` of 120 items in one batch of run-1 that refuse-all sets aside: more than a commit carries, so staged. */
+async function stagedBatch(label: string): Promise<{ e: Recorded; batch: ManifestItem }> {
+  const e = await recorded(label, [refuseAll]);
+  await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
+  const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
+  return { e, batch: batch as ManifestItem };
+}
+
 /** Each pattern matches a recorded need: the code path it stands for was taken. */
 function expectTaken(e: Recorded, ...patterns: RegExp[]): void {
   expect(e.rec.lines()).toEqual(expect.arrayContaining(patterns.map((p) => expect.stringMatching(p))));
@@ -101,10 +109,8 @@ describe('the actions each function issues are granted to its role', () => {
   });
 
   it('covers a batch of more than 98 exceptions, staged, committed and published by its worker', async () => {
-    const e = await recorded('iam-staged', [refuseAll]);
-    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
-    const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
-    const out = await work(e, event('run-1', batch as ManifestItem));
+    const { e, batch } = await stagedBatch('iam-staged');
+    const out = await work(e, event('run-1', batch));
     expect([out.outcome, out.itemsExcepted]).toEqual(['SUCCEEDED', 120]);
     expect(await e.deps.inventory.pendingPublishes('j')).toEqual([]);
     expectTaken(
@@ -119,11 +125,9 @@ describe('the actions each function issues are granted to its role', () => {
   });
 
   it('covers the next Plan publishing what a worker staged before it crashed after its commit', async () => {
-    const e = await recorded('iam-staged-crash', [refuseAll]);
-    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
-    const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
+    const { e, batch } = await stagedBatch('iam-staged-crash');
     e.faults.crashAt('process.afterCommit');
-    await expect(work(e, event('run-1', batch as ManifestItem))).rejects.toBeInstanceOf(InjectedFaultError);
+    await expect(work(e, event('run-1', batch))).rejects.toBeInstanceOf(InjectedFaultError);
     expect(await e.deps.inventory.pendingPublishes('j')).toHaveLength(1);
     await plan(e, { mode: 'incremental' }, 'run-2');
     expect(await e.deps.inventory.pendingPublishes('j')).toEqual([]);
@@ -139,11 +143,9 @@ describe('the actions each function issues are granted to its role', () => {
   });
 
   it('covers the next Plan finding staged exceptions already gone (expired, or a publisher got that far)', async () => {
-    const e = await recorded('iam-staged-gone', [refuseAll]);
-    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
-    const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
+    const { e, batch } = await stagedBatch('iam-staged-gone');
     e.faults.crashAt('process.afterCommit');
-    await expect(work(e, event('run-1', batch as ManifestItem))).rejects.toBeInstanceOf(InjectedFaultError);
+    await expect(work(e, event('run-1', batch))).rejects.toBeInstanceOf(InjectedFaultError);
     // staging/ expires after 7 days; a worker that died between deleting the object and its record leaves the same.
     const [pending] = await e.deps.inventory.pendingPublishes('j');
     await e.deps.objects.delete(e.deps.buckets.work, pending?.key as string);
@@ -158,16 +160,14 @@ describe('the actions each function issues are granted to its role', () => {
   });
 
   it('covers a worker whose staged exceptions a concurrent Plan published between its commit and its publish', async () => {
-    const e = await recorded('iam-staged-race', [refuseAll]);
-    await seedJob(e.deps, { ids: 120, size: 120, processor: 'refuse-all' });
-    const [batch] = await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey);
+    const { e, batch } = await stagedBatch('iam-staged-race');
     // Another run of the job plans right after this worker's commit: it publishes what the worker staged.
     const interleaved = e.with({
       faults: async (point) => {
         if (point === 'process.afterCommit') await plan(e, { mode: 'incremental' }, 'run-2');
       },
     });
-    const out = await work(e, event('run-1', batch as ManifestItem), interleaved);
+    const out = await work(e, event('run-1', batch), interleaved);
     expect([out.outcome, out.itemsExcepted]).toEqual(['SUCCEEDED', 120]);
     expect((await e.deps.exceptions.counts('j')).OPEN).toBe(120);
     expectTaken(

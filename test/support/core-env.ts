@@ -95,6 +95,22 @@ export async function seedJob(
   });
 }
 
+/**
+ * Worker `w` of run-1 takes the lease of job `j`'s batch at `start` for a minute, as an incremental run does;
+ * with `cut`, as the worker of a batch whose cut its Plan left to the run's workers.
+ */
+export const acquireBatch = (deps: Deps, start: number, cut?: number) =>
+  deps.inventory.acquire({
+    jobId: 'j',
+    scope: { kind: 'inventory' },
+    start,
+    owner: 'w',
+    runId: 'run-1',
+    leaseMs: 60_000,
+    policy: 'skip-succeeded',
+    cut,
+  });
+
 /** Add `count` records after the data set's current high id. */
 export async function appendRecords(
   deps: Deps,

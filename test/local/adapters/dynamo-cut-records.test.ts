@@ -10,7 +10,7 @@ import {
 } from '../../../core/errors.ts';
 import type { NewBatch, NewCut } from '../../../core/ports.ts';
 import { keys } from '../../../core/tables.ts';
-import { type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
+import { acquireBatch, type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
 import { expectTiling } from '../../support/invariants.ts';
 import { countRequests } from '../../support/local.ts';
 
@@ -386,23 +386,11 @@ describe('InventoryStore.finishCut', () => {
 });
 
 describe('InventoryStore.acquire with the cut of a batch not yet created', () => {
-  const acquireAt = (e: CoreEnv, start: number, cut?: number) =>
-    e.deps.inventory.acquire({
-      jobId: 'j',
-      scope: { kind: 'inventory' },
-      start,
-      owner: 'w',
-      runId: 'run-1',
-      leaseMs: 60_000,
-      policy: 'skip-succeeded',
-      cut,
-    });
-
   it('creates the cut and takes the lease on its batch', async () => {
     const e = await withJob('acquire-cut');
     await e.deps.inventory.cutNew(cutOf(1, 5));
 
-    const got = await acquireAt(e, 21, 1);
+    const got = await acquireBatch(e.deps, 21, 1);
 
     expect(got.outcome).toBe('ACQUIRED');
     expect(got.batch).toMatchObject({ start: 21, end: 30, status: 'RUNNING', leaseOwner: 'w' });
@@ -414,9 +402,9 @@ describe('InventoryStore.acquire with the cut of a batch not yet created', () =>
     const e = await withJob('acquire-cut-missing');
     await e.deps.inventory.cutNew(cutOf(1, 2));
 
-    await expect(acquireAt(e, 500)).rejects.toBeInstanceOf(BatchNotFoundError);
+    await expect(acquireBatch(e.deps, 500)).rejects.toBeInstanceOf(BatchNotFoundError);
     expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
-    await expect(acquireAt(e, 500, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
+    await expect(acquireBatch(e.deps, 500, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
     // The cut was created on the way: it was the batch's claim to exist, not its own.
     expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
   });
@@ -429,7 +417,7 @@ describe('InventoryStore.acquire with the cut of a batch not yet created', () =>
       new DeleteCommand({ TableName: e.env.tables.inventory, Key: keys.cut('j', 1) }),
     );
 
-    await expect(acquireAt(e, 1, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
+    await expect(acquireBatch(e.deps, 1, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
     expect(await batchesOf(e)).toEqual([]);
   });
 });

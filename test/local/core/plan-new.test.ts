@@ -7,7 +7,14 @@ import { LEAD_PER_WORKER, planRun } from '../../../core/plan-run.ts';
 import { processBatch } from '../../../core/process-batch.ts';
 import { jobSummary } from '../../../core/stats.ts';
 import { keys } from '../../../core/tables.ts';
-import { type CoreEnv, collect, coreEnv, quietWorker, seedJob } from '../../support/core-env.ts';
+import {
+  acquireBatch,
+  type CoreEnv,
+  collect,
+  coreEnv,
+  quietWorker,
+  seedJob,
+} from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 
 /** 100 ids in batches of 10, and run-1's Plan killed between recording its cut and creating its batches. */
@@ -90,16 +97,7 @@ describe('planRun over open batches', () => {
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     await deps.inventory.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
     for (const start of [11, 51, 91]) {
-      const got = await deps.inventory.acquire({
-        jobId: 'j',
-        scope: { kind: 'inventory' },
-        start,
-        owner: 'w',
-        runId: 'run-1',
-        leaseMs: 60_000,
-        policy: 'skip-succeeded',
-      });
-      expect(got.outcome).toBe('ACQUIRED');
+      expect((await acquireBatch(deps, start)).outcome).toBe('ACQUIRED');
     }
     // The open query itself leaves them out, and says how many.
     let leased = 0;
