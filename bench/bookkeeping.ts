@@ -1,5 +1,5 @@
 import { CUT_MAX } from '../core/adapters/dynamo-cut-records.ts';
-import { createJob } from '../core/jobs.ts';
+import { createJob } from '../core/jobs/jobs.ts';
 import {
   type BenchLocal,
   historyOf,

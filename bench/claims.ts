@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { toNewBatchItem } from '../core/adapters/inventory-records.ts';
+import { makeDeps } from '../core/adapters/make-deps.ts';
 import type { Deps } from '../core/deps.ts';
-import { createJob } from '../core/jobs.ts';
-import { makeDeps } from '../core/make-deps.ts';
+import { createJob } from '../core/jobs/jobs.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import { claimsPerSecond, dataset, rawConditionalWrites } from './inventory.ts';
 import { localStack } from './support/local-stack.ts';

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createTables, tableNamesFor } from '../cli/local/create-resources.ts';
-import { createJob } from '../core/jobs.ts';
-import { keys, type TableNames } from '../core/tables.ts';
+import { keys, type TableNames } from '../core/contracts/tables.ts';
+import { createJob } from '../core/jobs/jobs.ts';
 import { type Floor, runFloor, writePlan } from './support/floor.ts';
 import {
   type BenchLocal,

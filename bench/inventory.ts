@@ -1,9 +1,9 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { makeDeps } from '../core/adapters/make-deps.ts';
 import type { Deps } from '../core/deps.ts';
 import type { ManifestItem } from '../core/events.ts';
-import { createJob } from '../core/jobs.ts';
-import { makeDeps } from '../core/make-deps.ts';
-import { planRun } from '../core/plan-run.ts';
+import { createJob } from '../core/jobs/jobs.ts';
+import { planRun } from '../core/planning/plan-run.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import { localStack } from './support/local-stack.ts';
 import { RequestCounter } from './support/request-counter.ts';

@@ -1,10 +1,10 @@
-import { type Clients, makeClients, type ServiceName } from '../core/clients.ts';
+import { type Clients, makeClients, type ServiceName } from '../core/adapters/clients.ts';
+import { makeDeps } from '../core/adapters/make-deps.ts';
+import { ENV, type TableNames } from '../core/contracts/tables.ts';
 import type { Deps } from '../core/deps.ts';
 import { BatchkeeperError } from '../core/errors.ts';
-import { makeDeps } from '../core/make-deps.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../core/processors/registry.ts';
-import { ENV, type TableNames } from '../core/tables.ts';
 import { type LocalState, readLocalState } from './local/local-state.ts';
 
 /** Where the CLI works: the running local mode, or a deployed stack in an AWS account. */

@@ -54,7 +54,7 @@ export type PlanEvent = z.infer<typeof PlanEvent>;
 
 export const ScopeKind = z.enum(['inventory', 'sample']);
 
-/** Catalog entries a manifest item carries at most (core/manifest-entries.ts). */
+/** Catalog entries a manifest item carries at most (core/planning/manifest-entries.ts). */
 export const MANIFEST_ENTRIES_MAX = 4;
 
 /** A catalog entry as a manifest item carries it: what loading the batch needs, never weights or refs. */

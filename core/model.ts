@@ -95,7 +95,7 @@ export interface Batch extends BatchRange {
   readonly splitFrom?: string;
   /**
    * Set while the output object of the batch this one was split from is being moved into its parts' own
-   * objects (see core/split-outputs.ts): no lease, reservation or further split is granted until it is done.
+   * objects (see core/planning/split-outputs.ts): no lease, reservation or further split is granted until it is done.
    */
   readonly moveFrom?: string;
 }

@@ -1,5 +1,5 @@
 import { FinalizeEvent } from '../core/events.ts';
-import { finalizeRun } from '../core/finalize-run.ts';
+import { finalizeRun } from '../core/runs/finalize-run.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle } from './support/runtime.ts';
 

@@ -1,5 +1,5 @@
 import { PlanEvent } from '../core/events.ts';
-import { planRun } from '../core/plan-run.ts';
+import { planRun } from '../core/planning/plan-run.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle } from './support/runtime.ts';
 

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ProcessBatchEvent } from '../core/events.ts';
-import { processBatch } from '../core/process-batch.ts';
+import { processBatch } from '../core/processing/process-batch.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle, metrics } from './support/runtime.ts';
 

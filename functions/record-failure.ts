@@ -1,5 +1,5 @@
 import { RecordFailureEvent } from '../core/events.ts';
-import { recordFailure } from '../core/record-failure.ts';
+import { recordFailure } from '../core/processing/record-failure.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle } from './support/runtime.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type LandedObject, registerObjects } from '../core/register-objects.ts';
+import { type LandedObject, registerObjects } from '../core/catalog/register-objects.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle } from './support/runtime.ts';
 

@@ -1,6 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { ENV } from '../core/tables.ts';
+import { ENV } from '../core/contracts/tables.ts';
 import { BatchPipeline } from './batch-pipeline.ts';
 import { DataStores, type DataStoresProps } from './data-stores.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
@@ -14,7 +14,7 @@ export interface BatchkeeperStackProps extends StackProps {
 
 /**
  * One deployment of batchkeeper: the stateful DataStores and the stateless BatchPipeline, and outputs named
- * after the environment variables of core/tables.ts so that the CLI can be pointed at the deployment.
+ * after the environment variables of core/contracts/tables.ts so that the CLI can be pointed at the deployment.
  */
 export class BatchkeeperStack extends Stack {
   readonly stores: DataStores;

@@ -9,7 +9,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { TABLE_SPECS, type TableNames } from '../core/tables.ts';
+import { TABLE_SPECS, type TableNames } from '../core/contracts/tables.ts';
 import { WORK_PREFIXES } from './pipeline-config.ts';
 
 export interface DataStoresProps {
@@ -43,7 +43,7 @@ export interface DataStoresProps {
 export type TableRole = keyof TableNames;
 
 /**
- * The stateful half of batchkeeper: the three tables of core/tables.ts, the data and work buckets, their
+ * The stateful half of batchkeeper: the three tables of core/contracts/tables.ts, the data and work buckets, their
  * access-log bucket, and two customer-managed keys. The data key encrypts tables and buckets; the secrets key
  * encrypts only the data sets' secrets, so that a grant on the one never opens the other.
  */

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../core/tables.ts';
+import { ENV } from '../core/contracts/tables.ts';
 import type { DataStores } from './data-stores.ts';
 import { HandlerFunction } from './handler-function.ts';
 import type { WorkerSpec } from './pipeline-config.ts';

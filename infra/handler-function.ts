@@ -44,7 +44,7 @@ export interface HandlerFunctionProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
-  /** Resource names the handler reads (ENV of core/tables.ts). @default {} */
+  /** Resource names the handler reads (ENV of core/contracts/tables.ts). @default {} */
   readonly environment?: Readonly<Record<string, string>>;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;

@@ -1,6 +1,6 @@
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE_SPECS } from '../core/tables.ts';
+import { TABLE_SPECS } from '../core/contracts/tables.ts';
 import type { DataStores } from './data-stores.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 import { keyViaStatement, tableStatements } from './policy-statements.ts';

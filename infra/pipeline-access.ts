@@ -1,6 +1,6 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { TABLE_SPECS } from '../core/tables.ts';
+import { TABLE_SPECS } from '../core/contracts/tables.ts';
 import type { DataStores, TableRole } from './data-stores.ts';
 import type { PipelineFunctions } from './functions.ts';
 import type { HandlerFunction } from './handler-function.ts';

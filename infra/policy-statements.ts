@@ -3,7 +3,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import type { IndexSpec } from '../core/tables.ts';
+import type { IndexSpec } from '../core/contracts/tables.ts';
 
 /**
  * Policy statements written out by hand instead of CDK's grant helpers, for two reasons: every KMS statement

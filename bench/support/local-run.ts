@@ -8,7 +8,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { type LocalMode, startLocal } from '../../cli/local/local-up.ts';
-import { registerObjects } from '../../core/register-objects.ts';
+import { registerObjects } from '../../core/catalog/register-objects.ts';
 import { RequestLog } from './request-log.ts';
 import { WriteUnits } from './write-units.ts';
 

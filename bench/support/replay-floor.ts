@@ -6,7 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { TableNames } from '../../core/tables.ts';
+import type { TableNames } from '../../core/contracts/tables.ts';
 import { batchObjects, type Floor, timedFloor } from './floor.ts';
 import { type BenchLocal, inParallel } from './local-run.ts';
 import type { Recorded } from './request-log.ts';

@@ -1,5 +1,5 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE_SPECS, type TableNames } from '../../core/tables.ts';
+import { TABLE_SPECS, type TableNames } from '../../core/contracts/tables.ts';
 
 /**
  * DynamoDB Local reports ConsumedCapacity faithfully for single-item writes but not for TransactWriteItems (it

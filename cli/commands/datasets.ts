@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { DatasetNotFoundError } from '../../core/errors.ts';
-import type { Dataset } from '../../core/model.ts';
-import { DatasetSpec } from '../../core/model.ts';
 import {
   type LandedObject,
   type RegisterReport,
   registerObjects,
   registerPrefix,
-} from '../../core/register-objects.ts';
+} from '../../core/catalog/register-objects.ts';
+import { DatasetNotFoundError } from '../../core/errors.ts';
+import type { Dataset } from '../../core/model.ts';
+import { DatasetSpec } from '../../core/model.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import type { Target } from '../target.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExceptionNotFoundError } from '../../core/errors.ts';
-import { listExceptions, requeueExceptions, resolveException } from '../../core/exceptions.ts';
-import { getJob } from '../../core/jobs.ts';
+import { listExceptions, requeueExceptions, resolveException } from '../../core/exceptions/exceptions.ts';
+import { getJob } from '../../core/jobs/jobs.ts';
 import type { ItemException } from '../../core/model.ts';
 import { Name, Text } from '../../core/validation.ts';
 import { fields, table } from '../output.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs.ts';
+import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs/jobs.ts';
+import { type JobSummary, jobSummary } from '../../core/jobs/stats.ts';
 import type { Batching, Job } from '../../core/model.ts';
-import { type JobSummary, jobSummary } from '../../core/stats.ts';
 import { type Json, Name, Text } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import { defineCommand, targetArgs } from './args.ts';

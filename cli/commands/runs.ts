@@ -1,6 +1,6 @@
 import { BatchkeeperError } from '../../core/errors.ts';
 import { RunId } from '../../core/events.ts';
-import { getJob } from '../../core/jobs.ts';
+import { getJob } from '../../core/jobs/jobs.ts';
 import type { Run } from '../../core/model.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatDuration, table } from '../output.ts';

@@ -1,4 +1,4 @@
-import { resolveException } from '../../core/exceptions.ts';
+import { resolveException } from '../../core/exceptions/exceptions.ts';
 import type { ItemException } from '../../core/model.ts';
 import { formatCount } from '../output.ts';
 import { BACKFILL_END, cli, type DemoContext, DemoStepError, JOB } from './scenario.ts';

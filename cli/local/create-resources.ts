@@ -12,8 +12,8 @@ import {
   CreateBucketCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { TABLE_SPECS, type TableNames, type TableSpec } from '../../core/contracts/tables.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { TABLE_SPECS, type TableNames, type TableSpec } from '../../core/tables.ts';
 import { LocalServiceError, sleep } from './processes.ts';
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../core/clients.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../core/adapters/clients.ts';
 import {
   describeExit,
   findExecutable,

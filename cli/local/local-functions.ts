@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_REGION } from '../../core/clients.ts';
+import { LOCAL_REGION } from '../../core/adapters/clients.ts';
 import type { Deps } from '../../core/deps.ts';
 import {
   LOCAL_FUNCTIONS,

@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { ENDPOINT_ENV } from '../../core/clients.ts';
-import { ENV } from '../../core/tables.ts';
+import { ENDPOINT_ENV } from '../../core/adapters/clients.ts';
+import { ENV } from '../../core/contracts/tables.ts';
 import { parse } from '../../core/validation.ts';
 import { isAlive, LocalServiceError } from './processes.ts';
 

@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
+import { makeDeps } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
-import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients.ts';
+import type { TableNames } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
-import { makeDeps } from '../../core/make-deps.ts';
 import type { FaultHook } from '../../core/ports.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
-import type { TableNames } from '../../core/tables.ts';
 import { LOCAL_ACCOUNT } from './asl-local.ts';
 import { createBucket, createTables, tableNamesFor } from './create-resources.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LOCAL_CREDENTIALS } from '../../core/clients.ts';
+import { LOCAL_CREDENTIALS } from '../../core/adapters/clients.ts';
 import { type ManagedProcess, spawnManaged, stopManaged, waitForOutput } from './processes.ts';
 
 export interface S3LocalOptions {
@@ -89,7 +89,7 @@ process.once('SIGINT', stop);
 
 /**
  * Start s3rver on 127.0.0.1 persisting to `directory`: objects survive a restart on the same directory. Local
- * clients need path-style addressing and checksums only where required (see core/clients.ts).
+ * clients need path-style addressing and checksums only where required (see core/adapters/clients.ts).
  * @example const s3 = await startS3Local({ directory: join(dataDir, 's3') }); ...; await s3.stop();
  */
 export async function startS3Local(options: S3LocalOptions = {}): Promise<S3Local> {

@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, pad } from '../contracts/tables.ts';
 import { BatchNotFoundError } from '../errors.ts';
 import type { Batch, BatchScope } from '../model.ts';
 import type { AcquirePolicy, AcquireResult } from '../ports.ts';
-import { keys, pad } from '../tables.ts';
 import { getBatch } from './dynamo-batch-records.ts';
 import { finishCut } from './dynamo-cut-records.ts';
 import { type InventoryCtx, isConditionalCheckFailed, iso, oldItemOf, transact } from './dynamo-support.ts';

@@ -1,6 +1,6 @@
+import { BY_RUN_INDEX, keys } from '../contracts/tables.ts';
 import type { Attempt, BatchScope } from '../model.ts';
 import type { CommitInput, FailInput } from '../ports.ts';
-import { BY_RUN_INDEX, keys } from '../tables.ts';
 import { type InventoryCtx, iso, jobItems, queryItems, transact } from './dynamo-support.ts';
 import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
 

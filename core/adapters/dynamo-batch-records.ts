@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys, OPEN_INDEX, pad } from '../contracts/tables.ts';
 import type { Batch, BatchScope } from '../model.ts';
 import type { LeaseFilter, NewBatch } from '../ports.ts';
-import { keys, OPEN_INDEX, pad } from '../tables.ts';
 import { type InventoryCtx, isConditionalCheckFailed, queryItems } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromBatchItem, openPkOf, toNewBatchItem } from './inventory-records.ts';

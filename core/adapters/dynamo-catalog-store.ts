@@ -1,11 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { keys } from '../contracts/tables.ts';
 import { ContentionError, DatasetConflictError, DatasetNotFoundError, ValidationError } from '../errors.ts';
 import type { CatalogEntry, Dataset, EntryDescriptor } from '../model.ts';
 import { DatasetSpec } from '../model.ts';
 import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { Name, parse } from '../validation.ts';
 import { compact, DESCRIPTOR_PROJECTION, fromDescriptorItem, fromEntryItem } from './catalog-entries.ts';
 import { backoff, MAX_ATTEMPTS, putNew, registerEntries } from './dynamo-catalog-register.ts';
@@ -30,7 +30,7 @@ const DatasetItem = z.object({
 });
 
 /**
- * The catalog on DynamoDB (layout in core/tables.ts): one META item per data set holding the id counter, one
+ * The catalog on DynamoDB (layout in core/contracts/tables.ts): one META item per data set holding the id counter, one
  * item per entry (an object, or a chunk of JSON Lines records), one marker per registered location.
  * @example const catalog = new DynamoCatalogStore({ doc: clients.doc, table: tables.catalog });
  */

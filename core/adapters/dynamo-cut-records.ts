@@ -1,8 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { keys } from '../contracts/tables.ts';
 import { ContentionError, JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { NewBatch, NewCut } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { parse } from '../validation.ts';
 import { getJob } from './dynamo-job-records.ts';
 import {

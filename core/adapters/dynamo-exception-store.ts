@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { BY_STATUS_INDEX, keys } from '../contracts/tables.ts';
 import { ExceptionNotFoundError, RetryableError, ValidationError } from '../errors.ts';
 import type { ExceptionStatus, ItemException } from '../model.ts';
 import type { ExceptionStore, NewException, Page, PageRequest } from '../ports.ts';
-import { BY_STATUS_INDEX, keys } from '../tables.ts';
 import { Id, Name, parse, Text } from '../validation.ts';
 import { isConditionalCheckFailed } from './dynamo-support.ts';
 import {
@@ -34,7 +34,7 @@ const BATCH_WRITE_MAX = 25;
 const UNPROCESSED_ROUNDS = 8;
 
 /**
- * Items set aside for review, on the exceptions table (layout in core/tables.ts). Records are written by the
+ * Items set aside for review, on the exceptions table (layout in core/contracts/tables.ts). Records are written by the
  * inventory store inside its commit, or by this store once a commit with staged exceptions is in; this store
  * reads them and moves them out of OPEN, exactly once.
  * @example const exceptions = new DynamoExceptionStore({ doc: clients.doc, table: tables.exceptions });

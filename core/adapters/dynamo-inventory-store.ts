@@ -38,7 +38,7 @@ export interface DynamoInventoryStoreProps {
 
 /**
  * The InventoryStore on DynamoDB: every operation is one conditional request (or one transaction) whose
- * condition is the invariant it protects. See core/tables.ts for the layout.
+ * condition is the invariant it protects. See core/contracts/tables.ts for the layout.
  * @example const store = new DynamoInventoryStore({ doc, table: names.inventory, exceptionsTable: names.exceptions });
  */
 export class DynamoInventoryStore implements InventoryStore {

@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/tables.ts';
 import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { Job, Run } from '../model.ts';
 import type { Page, PageRequest } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { deleteKeys, type InventoryCtx, isConditionalCheckFailed, transact } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromJobItem, fromRunItem, toJobItem, toRunItem } from './inventory-records.ts';

@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/tables.ts';
 import { LeaseLostError } from '../errors.ts';
 import type { BatchScope } from '../model.ts';
 import {
@@ -8,7 +9,6 @@ import {
   type LeaseRef,
   type NewException,
 } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { attemptOf } from './dynamo-attempt-records.ts';
 import { publishItem } from './dynamo-publish-records.ts';
 import { type InventoryCtx, isConditionalCheckFailed, iso, transact } from './dynamo-support.ts';

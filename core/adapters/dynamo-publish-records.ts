@@ -1,11 +1,11 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../contracts/tables.ts';
 import type { BatchScope } from '../model.ts';
 import type { CommitInput, ExceptionPublish, StagedExceptions } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { type InventoryCtx, jobItems } from './dynamo-support.ts';
 
 /**
- * Records of committed attempts whose staged exceptions are still to be written (see core/exception-staging.ts):
+ * Records of committed attempts whose staged exceptions are still to be written (see core/exceptions/exception-staging.ts):
  * put by the commit transaction, deleted once the exceptions are all in the exceptions table.
  */
 

@@ -1,7 +1,7 @@
+import { keys } from '../contracts/tables.ts';
 import { ContentionError } from '../errors.ts';
 import type { Batch } from '../model.ts';
 import type { NewBatch, OutputMove, SplitRequest } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { freeToReserve } from './dynamo-batch-records.ts';
 import { type InventoryCtx, jobItems, type TransactOutcome, transact } from './dynamo-support.ts';
 import { toNewBatchItem } from './inventory-records.ts';
@@ -9,7 +9,7 @@ import { toNewBatchItem } from './inventory-records.ts';
 /**
  * Replace a batch by parts that tile it, in one transaction: the first part keeps the batch's key (updated in
  * place), the others are new, all are reserved for the splitting run and marked with the output move, which is
- * recorded beside them (see core/split-outputs.ts). The batch must be unchanged since it was read (token and
+ * recorded beside them (see core/planning/split-outputs.ts). The batch must be unchanged since it was read (token and
  * end), without a live lease, a live reservation of another run, or a move still pending.
  */
 export async function splitBatch(ctx: InventoryCtx, r: SplitRequest): Promise<boolean> {

@@ -6,8 +6,8 @@ import type {
 } from '@aws-sdk/lib-dynamodb';
 import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { keys } from '../contracts/tables.ts';
 import type { Clock } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { aliasNames, aliasTransact } from './expression-names.ts';
 
 /** What every inventory-table function needs. */

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { keys } from '../contracts/tables.ts';
 import { ValidationError } from '../errors.ts';
 import { RunId } from '../events.ts';
 import type { ExceptionStatus, ItemException } from '../model.ts';
 import type { NewException } from '../ports.ts';
-import { keys } from '../tables.ts';
 import { Id, JsonObject, Name, parse } from '../validation.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { keys, pad } from '../contracts/tables.ts';
 import type { Attempt, Batch, BatchScope, Job, Run } from '../model.ts';
 import { Batching, ProcessorRef, RUN_MODES } from '../model.ts';
-import { keys, pad } from '../tables.ts';
 import { JsonObject, parse } from '../validation.ts';
 
 /**

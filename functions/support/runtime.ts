@@ -3,12 +3,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { makeClients } from '../../core/adapters/clients.ts';
+import { makeDeps, namesFromEnv } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
-import { makeClients } from '../../core/clients.ts';
+import { ENV } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
-import { makeDeps, namesFromEnv } from '../../core/make-deps.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
-import { ENV } from '../../core/tables.ts';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
 export const metrics = new Metrics({

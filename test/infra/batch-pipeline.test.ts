@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ENV } from '../../core/tables.ts';
+import { ENV } from '../../core/contracts/tables.ts';
 import { childExecutionType, DATASETS_PREFIX, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TABLE_SPECS } from '../../core/tables.ts';
+import { TABLE_SPECS } from '../../core/contracts/tables.ts';
 import { WORK_PREFIXES } from '../../infra/pipeline-config.ts';
 import { build, logicalId } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Clients } from '../../core/clients.ts';
-import type { TableNames } from '../../core/tables.ts';
+import type { Clients } from '../../core/adapters/clients.ts';
+import type { TableNames } from '../../core/contracts/tables.ts';
 import type { BatchkeeperStack } from '../../infra/batchkeeper-stack.ts';
 import { allows, grants, logicalId, resourcesOf, type Statement, type TemplateResources } from './support.ts';
 

@@ -22,9 +22,9 @@ import { createTables, tableNamesFor } from '../../cli/local/create-resources.ts
 import { startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
 import { startMoto } from '../../cli/local/moto.ts';
 import { connectOnce, freePort, isAlive, waitForPort } from '../../cli/local/processes.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
+import { TABLE_SPECS } from '../../core/contracts/tables.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { TABLE_SPECS } from '../../core/tables.ts';
 import { countItems, localEnv } from '../support/local.ts';
 
 const portOf = (endpoint: string) => Number(new URL(endpoint).port);

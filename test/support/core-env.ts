@@ -1,7 +1,7 @@
+import { makeDeps } from '../../core/adapters/make-deps.ts';
 import type { Deps } from '../../core/deps.ts';
 import { InjectedFaultError } from '../../core/errors.ts';
-import { createJob } from '../../core/jobs.ts';
-import { makeDeps } from '../../core/make-deps.ts';
+import { createJob } from '../../core/jobs/jobs.ts';
 import type { Clock, FaultHook } from '../../core/ports.ts';
 import { builtinProcessors } from '../../core/processors/builtin.ts';
 import type { AnyProcessor } from '../../core/processors/define-processor.ts';

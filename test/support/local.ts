@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createBucket, createTables, tableNamesFor } from '../../cli/local/create-resources.ts';
-import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/clients.ts';
-import type { TableNames } from '../../core/tables.ts';
+import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
+import type { TableNames } from '../../core/contracts/tables.ts';
 
 export interface LocalEnv {
   readonly clients: Clients;

@@ -9,7 +9,7 @@ import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client
 import { afterAll, describe, expect, it } from 'vitest';
 import { readLocalState } from '../../../cli/local/local-state.ts';
 import { connectOnce } from '../../../cli/local/processes.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect } from '../../support/core-env.ts';
 import { slowProcessor } from './fixtures/processors.ts';
 import { historyOf, keysUnder, startTestLocal, type TestLocal, waitForExecution } from './support.ts';

@@ -2,7 +2,7 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RetryableError } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';

@@ -11,8 +11,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJob } from '../../../core/jobs.ts';
-import { outputKeyOf } from '../../../core/output-keys.ts';
+import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import { slowProcessor } from './fixtures/processors.ts';
 import {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
 import type { ManifestItem } from '../../../core/events.ts';
-import { createJob } from '../../../core/jobs.ts';
-import { outputKeyOf } from '../../../core/output-keys.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 import { startTestLocal, type TestLocal } from '../local-engine/support.ts';

@@ -10,9 +10,9 @@ import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-se
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clients } from '../../../core/clients.ts';
-import { createJob } from '../../../core/jobs.ts';
-import { outputKeyOf } from '../../../core/output-keys.ts';
+import type { Clients } from '../../../core/adapters/clients.ts';
+import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import * as s from './support.ts';
 

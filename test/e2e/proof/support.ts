@@ -11,9 +11,9 @@ import {
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalState } from '../../../cli/local/local-state.ts';
 import { connectOnce } from '../../../cli/local/processes.ts';
-import { type Clients, makeClients } from '../../../core/clients.ts';
+import { type Clients, makeClients } from '../../../core/adapters/clients.ts';
+import { makeDeps } from '../../../core/adapters/make-deps.ts';
 import type { Deps } from '../../../core/deps.ts';
-import { makeDeps } from '../../../core/make-deps.ts';
 import type { ItemException } from '../../../core/model.ts';
 import type { FaultHook } from '../../../core/ports.ts';
 import { builtinProcessors } from '../../../core/processors/builtin.ts';

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ITEM_WEIGHTS } from '../../../core/adapters/catalog-entries.ts';
-import { CatalogSource } from '../../../core/adapters/catalog-source.ts';
 import { DynamoCatalogStore } from '../../../core/adapters/dynamo-catalog-store.ts';
+import { CatalogSource } from '../../../core/catalog/catalog-source.ts';
 import { DatasetConflictError, DatasetNotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { CatalogEntry, Item } from '../../../core/model.ts';
 import type { NewEntry } from '../../../core/ports.ts';

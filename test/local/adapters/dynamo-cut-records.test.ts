@@ -1,6 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import * as cutRecords from '../../../core/adapters/dynamo-cut-records.ts';
+import { keys } from '../../../core/contracts/tables.ts';
 import {
   BatchNotFoundError,
   ContentionError,
@@ -9,7 +10,6 @@ import {
   ValidationError,
 } from '../../../core/errors.ts';
 import type { NewBatch, NewCut } from '../../../core/ports.ts';
-import { keys } from '../../../core/tables.ts';
 import { acquireBatch, type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
 import { expectTiling } from '../../support/invariants.ts';
 import { countRequests } from '../../support/local.ts';

@@ -1,8 +1,8 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3Local, startS3Local } from '../../../cli/local/s3-local.ts';
+import { LOCAL_CREDENTIALS, makeClients } from '../../../core/adapters/clients.ts';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
-import { LOCAL_CREDENTIALS, makeClients } from '../../../core/clients.ts';
 import { type LocalEnv, localEnv } from '../../support/local.ts';
 
 let env: LocalEnv;

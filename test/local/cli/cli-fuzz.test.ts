@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/commands/main.ts';
 import { memoryIo } from '../../../cli/output.ts';
-import { ENDPOINT_ENV, LOCAL_CREDENTIALS } from '../../../core/clients.ts';
-import { createJob } from '../../../core/jobs.ts';
-import { ENV } from '../../../core/tables.ts';
+import { ENDPOINT_ENV, LOCAL_CREDENTIALS } from '../../../core/adapters/clients.ts';
+import { ENV } from '../../../core/contracts/tables.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobNotFoundError, ValidationError } from '../../../core/errors.ts';
-import { createJob, deleteJob, getJob, updateJobConfig } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { createJob, deleteJob, getJob, updateJobConfig } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InjectedFaultError } from '../../../core/errors.ts';
-import { createJob, deleteJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { createJob, deleteJob } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 import { countItems } from '../../support/local.ts';

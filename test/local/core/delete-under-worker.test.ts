@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../../../core/errors.ts';
-import { createJob, deleteJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { createJob, deleteJob } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 import { gatedProcessor } from '../../support/processors.ts';

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RequestCounter } from '../../../bench/support/request-counter.ts';
 import { BatchkeeperError } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import { type CoreEnv, coreEnv, seedDataset } from '../../support/core-env.ts';
 
 /** Values a hostile or careless caller sends: right keys with wrong values, and junk. */

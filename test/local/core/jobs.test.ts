@@ -7,10 +7,10 @@ import {
   UnknownProcessorError,
   ValidationError,
 } from '../../../core/errors.ts';
-import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../../core/jobs.ts';
+import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../../core/jobs/jobs.ts';
+import { drift, jobSummary, listBatches } from '../../../core/jobs/stats.ts';
 import type { BatchScope } from '../../../core/model.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { drift, jobSummary, listBatches } from '../../../core/stats.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { countItems } from '../../support/local.ts';
 

@@ -2,9 +2,9 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { toAttemptItem } from '../../../core/adapters/inventory-records.ts';
 import { LeaseLostError } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import type { AcquireResult } from '../../../core/ports.ts';
 import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogSource } from '../../../core/adapters/catalog-source.ts';
+import { CatalogSource } from '../../../core/catalog/catalog-source.ts';
 import type { Deps } from '../../../core/deps.ts';
 import { MANIFEST_ENTRIES_MAX, type ManifestItem } from '../../../core/events.ts';
-import { createJob } from '../../../core/jobs.ts';
-import { itemsOfManifest, withEntries } from '../../../core/manifest-entries.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
+import { itemsOfManifest, withEntries } from '../../../core/planning/manifest-entries.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import type { CatalogStore, NewEntry } from '../../../core/ports.ts';
 import { coreEnv, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';

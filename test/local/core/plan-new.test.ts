@@ -1,12 +1,13 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { keys } from '../../../core/contracts/tables.ts';
 import { DEFAULT_RESERVATION_MS } from '../../../core/deps.ts';
 import { InjectedFaultError, ValidationError } from '../../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../../core/events.ts';
-import { LEAD_PER_WORKER, planRun } from '../../../core/plan-run.ts';
-import { processBatch } from '../../../core/process-batch.ts';
-import { jobSummary } from '../../../core/stats.ts';
-import { keys } from '../../../core/tables.ts';
+import { jobSummary } from '../../../core/jobs/stats.ts';
+import { LEAD_PER_WORKER } from '../../../core/planning/plan-context.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import {
   acquireBatch,
   type CoreEnv,

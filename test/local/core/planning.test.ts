@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import { appendRecords, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
 

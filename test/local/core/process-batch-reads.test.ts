@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { JOB_FRESH_MS } from '../../../core/batch-inputs.ts';
+import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
 import { JobDeletingError, PreflightFailedError } from '../../../core/errors.ts';
 import type { ManifestEntry } from '../../../core/events.ts';
-import { createJob, updateJobConfig } from '../../../core/jobs.ts';
+import { createJob, updateJobConfig } from '../../../core/jobs/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
-import { outputKeyOf } from '../../../core/output-keys.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import type { CatalogStore, InventoryStore } from '../../../core/ports.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { JOB_FRESH_MS } from '../../../core/processing/batch-inputs.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 

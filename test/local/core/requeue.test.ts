@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ItemRejectedError } from '../../../core/errors.ts';
-import { requeueExceptions } from '../../../core/exceptions.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { requeueExceptions } from '../../../core/exceptions/exceptions.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { collect, coreEnv, quietWorker, seedJob } from '../../support/core-env.ts';

@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
 import { InjectedFaultError, ItemRejectedError } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import type { Batch } from '../../../core/model.ts';
-import { outputKeyOf } from '../../../core/output-keys.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { settleMove } from '../../../core/planning/split-outputs.ts';
 import type { OutputMove } from '../../../core/ports.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
-import { settleMove } from '../../../core/split-outputs.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { type CoreEnv, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, manifestOf } from '../../support/invariants.ts';
 
 /**
  * A backfill whose bounds cut a batch splits it; the batch's output object is moved into one object per part
- * (core/split-outputs.ts). Whatever crashes where, the outputs end as one object per SUCCEEDED batch at its
+ * (core/planning/split-outputs.ts). Whatever crashes where, the outputs end as one object per SUCCEEDED batch at its
  * range's key, every id in exactly one line or set aside, and the run that did a line is the one that last
  * committed its batch.
  */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InjectedFaultError } from '../../../core/errors.ts';
-import { createJob } from '../../../core/jobs.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
-import { planRun } from '../../../core/plan-run.ts';
-import { processBatch } from '../../../core/process-batch.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
+import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 import { refuseAll } from '../../support/processors.ts';

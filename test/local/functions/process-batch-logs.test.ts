@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createJob } from '../../../core/jobs.ts';
-import { planRun } from '../../../core/plan-run.ts';
+import { createJob } from '../../../core/jobs/jobs.ts';
+import { planRun } from '../../../core/planning/plan-run.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { handler } from '../../../functions/process-batch.ts';

@@ -13,7 +13,7 @@ import { run } from '../../../cli/commands/run.ts';
 import { contextFor } from '../../../cli/commands/support.ts';
 import { memoryIo } from '../../../cli/output.ts';
 import type { Target } from '../../../cli/target.ts';
-import { configHash } from '../../../core/config-hash.ts';
+import { configHash } from '../../../core/jobs/config-hash.ts';
 import type { Attempt, Batch, ItemException, Job, Run } from '../../../core/model.ts';
 import { systemClock } from '../../../core/ports.ts';
 import { defaultRegistry } from '../../../core/processors/builtin.ts';

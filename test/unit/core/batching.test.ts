@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutByCount, cutByWeight } from '../../../core/batching.ts';
+import { cutByCount, cutByWeight } from '../../../core/planning/batching.ts';
 
 async function* weighed(ws: number[], from = 1) {
   for (let i = 0; i < ws.length; i++) yield { id: from + i, weight: ws[i] as number };

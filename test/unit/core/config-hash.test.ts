@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, configHash } from '../../../core/config-hash.ts';
+import { canonicalJson, configHash } from '../../../core/jobs/config-hash.ts';
 
 describe('configHash', () => {
   it('ignores key order at every depth', () => {

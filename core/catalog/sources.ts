@@ -1,7 +1,7 @@
-import { CatalogSource } from './adapters/catalog-source.ts';
-import type { Deps } from './deps.ts';
-import { DatasetNotFoundError } from './errors.ts';
-import type { Source } from './ports.ts';
+import type { Deps } from '../deps.ts';
+import { DatasetNotFoundError } from '../errors.ts';
+import type { Source } from '../ports.ts';
+import { CatalogSource } from './catalog-source.ts';
 
 /**
  * The source of a job's items. Every data set lives in the catalog, including a job's requeued exceptions

@@ -1,9 +1,9 @@
+import { ContentionError, JobNotFoundError } from '../errors.ts';
+import type { ManifestItem } from '../events.ts';
+import type { Job } from '../model.ts';
+import type { NewBatch, NewCut, Source } from '../ports.ts';
 import { cut } from './batching.ts';
-import { ContentionError, JobNotFoundError } from './errors.ts';
-import type { ManifestItem } from './events.ts';
-import type { Job } from './model.ts';
-import { addToManifest, type PlanContext } from './plan-run.ts';
-import type { NewBatch, NewCut, Source } from './ports.ts';
+import { addToManifest, type PlanContext } from './plan-context.ts';
 
 /** Batches per cut: the transaction that creates them also drops the cut record. */
 const CUT_SIZE = 99;

@@ -1,9 +1,9 @@
-import type { Deps } from './deps.ts';
-import type { ProcessBatchEvent } from './events.ts';
+import { sourceOfDataset } from '../catalog/sources.ts';
+import type { Deps } from '../deps.ts';
+import type { ProcessBatchEvent } from '../events.ts';
+import type { Dataset, Item, ItemLocation, Job } from '../model.ts';
+import { itemsOfManifest } from '../planning/manifest-entries.ts';
 import { listItems } from './load-batch.ts';
-import { itemsOfManifest } from './manifest-entries.ts';
-import type { Dataset, Item, ItemLocation, Job } from './model.ts';
-import { sourceOfDataset } from './sources.ts';
 
 /**
  * What ProcessBatch reads before it knows the batch is its own: what a container remembers of jobs and data

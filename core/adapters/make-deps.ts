@@ -1,14 +1,14 @@
-import { DynamoCatalogStore } from './adapters/dynamo-catalog-store.ts';
-import { DynamoExceptionStore } from './adapters/dynamo-exception-store.ts';
-import { DynamoInventoryStore } from './adapters/dynamo-inventory-store.ts';
-import { S3ObjectStore } from './adapters/s3-object-store.ts';
-import { CachedSecretResolver } from './adapters/secrets-resolver.ts';
+import { ENV, type TableNames } from '../contracts/tables.ts';
+import type { Deps } from '../deps.ts';
+import { ValidationError } from '../errors.ts';
+import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from '../ports.ts';
+import type { ProcessorRegistry } from '../processors/registry.ts';
 import type { Clients } from './clients.ts';
-import type { Deps } from './deps.ts';
-import { ValidationError } from './errors.ts';
-import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from './ports.ts';
-import type { ProcessorRegistry } from './processors/registry.ts';
-import { ENV, type TableNames } from './tables.ts';
+import { DynamoCatalogStore } from './dynamo-catalog-store.ts';
+import { DynamoExceptionStore } from './dynamo-exception-store.ts';
+import { DynamoInventoryStore } from './dynamo-inventory-store.ts';
+import { S3ObjectStore } from './s3-object-store.ts';
+import { CachedSecretResolver } from './secrets-resolver.ts';
 
 export interface DepsOptions {
   readonly clients: Clients;

@@ -1,42 +1,16 @@
 import { z } from 'zod';
-import type { Deps } from './deps.ts';
-import { DEFAULT_RESERVATION_MS } from './deps.ts';
-import { JobDeletingError, JobNotFoundError } from './errors.ts';
-import { type ManifestItem, type PlanOutput, RunId, RunInput } from './events.ts';
+import { sourceFor } from '../catalog/sources.ts';
+import type { Deps } from '../deps.ts';
+import { DEFAULT_RESERVATION_MS } from '../deps.ts';
+import { JobDeletingError, JobNotFoundError } from '../errors.ts';
+import { type PlanOutput, RunId, RunInput } from '../events.ts';
+import type { Job, Run } from '../model.ts';
+import { parse } from '../validation.ts';
 import { withEntries } from './manifest-entries.ts';
-import type { Job, Run } from './model.ts';
+import { DEFAULT_MAX_BATCHES, LEAD_PER_WORKER, type PlanContext } from './plan-context.ts';
 import { planExisting } from './plan-existing.ts';
 import { planNew } from './plan-new.ts';
 import { planSample } from './plan-sample.ts';
-import type { Source } from './ports.ts';
-import { sourceFor } from './sources.ts';
-import { parse } from './validation.ts';
-
-/** Manifests stay within what one Distributed Map run should carry. @default 10000 */
-export const DEFAULT_MAX_BATCHES = 10_000;
-
-/**
- * How far ahead of the Map a run's new batches are created, in manifest items per unit of the run's
- * concurrency: Plan creates the cuts that start within the first `lead` items itself and leaves each later one
- * to the worker of the item `lead` places before it (plan-new.ts).
- */
-export const LEAD_PER_WORKER = 4;
-
-export interface PlanContext {
-  readonly deps: Deps;
-  readonly job: Job;
-  readonly input: RunInput;
-  readonly runId: string;
-  readonly source: Source;
-  readonly reservedUntil: number;
-  readonly maxBatches: number;
-  /** Manifest items ahead of the Map within which Plan creates new batches itself. */
-  readonly lead: number;
-  readonly manifest: ManifestItem[];
-  skippedBusy: number;
-  newBatches: number;
-  items: number;
-}
 
 /**
  * Plan a run: validate the input, reserve the batch ranges to do, write them as a manifest to S3, record the
@@ -74,23 +48,6 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
     if (input.mode !== 'retry-failed') await planNew(ctx);
   }
   return finish(ctx);
-}
-
-export function addToManifest(
-  ctx: PlanContext,
-  b: { start: number; end: number; stride: number; count: number },
-  scope: ManifestItem['scope'],
-  cut?: number,
-) {
-  if (
-    ctx.input.mode === 'backfill' &&
-    (b.start < (ctx.input.idStart as number) || b.end > (ctx.input.idEnd as number))
-  )
-    return;
-  const item: ManifestItem = { start: b.start, end: b.end, stride: b.stride, scope };
-  if (cut !== undefined) item.cut = cut;
-  ctx.manifest.push(item);
-  ctx.items += b.count;
 }
 
 async function finish(ctx: PlanContext): Promise<PlanOutput> {

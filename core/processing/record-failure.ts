@@ -1,6 +1,6 @@
-import type { Deps } from './deps.ts';
-import type { RecordFailureEvent } from './events.ts';
-import type { BatchScope } from './model.ts';
+import type { Deps } from '../deps.ts';
+import type { RecordFailureEvent } from '../events.ts';
+import type { BatchScope } from '../model.ts';
 
 /**
  * Step Functions caught a batch's failure. The worker has usually recorded it already (then this is a no-op);

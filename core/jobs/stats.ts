@@ -1,9 +1,9 @@
+import type { Deps } from '../deps.ts';
+import { ValidationError } from '../errors.ts';
+import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from '../model.ts';
+import type { Json } from '../validation.ts';
 import { configHash } from './config-hash.ts';
-import type { Deps } from './deps.ts';
-import { ValidationError } from './errors.ts';
 import { getJob } from './jobs.ts';
-import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from './model.ts';
-import type { Json } from './validation.ts';
 
 export interface JobSummary {
   readonly job: Job;

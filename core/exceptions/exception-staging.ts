@@ -1,8 +1,8 @@
-import type { Deps } from './deps.ts';
-import type { BatchScope } from './model.ts';
-import { jsonLines, linesOf } from './output-keys.ts';
-import type { ExceptionPublish, NewException, StagedExceptions } from './ports.ts';
-import { pad } from './tables.ts';
+import { jsonLines, linesOf } from '../contracts/s3-keys.ts';
+import { pad } from '../contracts/tables.ts';
+import type { Deps } from '../deps.ts';
+import type { BatchScope } from '../model.ts';
+import type { ExceptionPublish, NewException, StagedExceptions } from '../ports.ts';
 
 /** Exceptions written per page when staged ones are published; a fault point sits between pages. */
 const PUBLISH_PAGE = 100;

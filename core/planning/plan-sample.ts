@@ -1,5 +1,5 @@
-import type { PlanContext } from './plan-run.ts';
-import type { NewBatch } from './ports.ts';
+import type { NewBatch } from '../ports.ts';
+import type { PlanContext } from './plan-context.ts';
 
 /** Sample batches per one write: the sample's own scope, never the job's real inventory. */
 const SAMPLE_BATCH_DEFAULT = 100;

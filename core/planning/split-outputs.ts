@@ -1,13 +1,13 @@
-import type { Deps } from './deps.ts';
-import type { BatchScope } from './model.ts';
-import { idOfLine, jsonLines, linesOf, outputKeyOf } from './output-keys.ts';
-import type { OutputMove } from './ports.ts';
+import { idOfLine, jsonLines, linesOf, outputKeyOf } from '../contracts/s3-keys.ts';
+import type { Deps } from '../deps.ts';
+import type { BatchScope } from '../model.ts';
+import type { OutputMove } from '../ports.ts';
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
 
 /**
  * Move a split batch's output into its parts' own objects. A backfill whose bounds cut a batch splits it
- * (core/plan-existing.ts); the batch's object covers the old range, so each part gets an object of its own
+ * (core/planning/plan-existing.ts); the batch's object covers the old range, so each part gets an object of its own
  * lines at its own key and the old object goes: the outputs stay one object per batch, each id in one line.
  *
  *   0. the split transaction marks the parts (`moveFrom`), reserves them for the run, records the move

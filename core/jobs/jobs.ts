@@ -1,16 +1,16 @@
-import { configHash } from './config-hash.ts';
-import type { Deps } from './deps.ts';
+import type { Deps } from '../deps.ts';
 import {
   DatasetNotFoundError,
   JobBusyError,
   JobConflictError,
   JobNotFoundError,
   ValidationError,
-} from './errors.ts';
-import type { Job } from './model.ts';
-import { JobSpec } from './model.ts';
-import type { Page, PageRequest } from './ports.ts';
-import { type Json, Name, parse } from './validation.ts';
+} from '../errors.ts';
+import type { Job } from '../model.ts';
+import { JobSpec } from '../model.ts';
+import type { Page, PageRequest } from '../ports.ts';
+import { type Json, Name, parse } from '../validation.ts';
+import { configHash } from './config-hash.ts';
 
 /**
  * Create a job. The config is validated by the processor's schema (defaults applied) and hashed with the

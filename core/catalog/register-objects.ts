@@ -1,8 +1,8 @@
-import type { Deps } from './deps.ts';
-import { DatasetNotFoundError } from './errors.ts';
-import { sha256 } from './load-batch.ts';
-import type { NewEntry } from './ports.ts';
-import { Name, parse } from './validation.ts';
+import type { Deps } from '../deps.ts';
+import { DatasetNotFoundError } from '../errors.ts';
+import type { NewEntry } from '../ports.ts';
+import { sha256 } from '../processing/load-batch.ts';
+import { Name, parse } from '../validation.ts';
 
 /** An object that landed in S3. */
 export interface LandedObject {

@@ -1,7 +1,7 @@
-import { itemIds } from './adapters/catalog-source.ts';
-import type { Deps } from './deps.ts';
-import { MANIFEST_ENTRIES_MAX, type ManifestEntry, type ManifestItem } from './events.ts';
-import type { EntryDescriptor, ItemLocation } from './model.ts';
+import { itemIds } from '../catalog/catalog-source.ts';
+import type { Deps } from '../deps.ts';
+import { MANIFEST_ENTRIES_MAX, type ManifestEntry, type ManifestItem } from '../events.ts';
+import type { EntryDescriptor, ItemLocation } from '../model.ts';
 
 /**
  * The catalog entries of a batch, carried by its manifest item so that ProcessBatch loads the batch without

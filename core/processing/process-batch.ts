@@ -1,3 +1,18 @@
+import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
+import type { Deps } from '../deps.ts';
+import { DatasetNotFoundError, InjectedFaultError, JobDeletingError, LeaseLostError } from '../errors.ts';
+import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
+import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
+import { getJob } from '../jobs/jobs.ts';
+import { effectiveHash } from '../jobs/stats.ts';
+import type { Batch, BatchScope, Job } from '../model.ts';
+import {
+  type AcquirePolicy,
+  type AcquireResult,
+  COMMIT_EXCEPTIONS_MAX,
+  type NewException,
+} from '../ports.ts';
+import type { BatchContext, BatchLog } from '../processors/define-processor.ts';
 import {
   datasetOf,
   type EarlyReads,
@@ -16,17 +31,7 @@ import {
   resolveSecret,
   runItems,
 } from './batch-steps.ts';
-import type { Deps } from './deps.ts';
-import { DatasetNotFoundError, InjectedFaultError, JobDeletingError, LeaseLostError } from './errors.ts';
-import type { ProcessBatchEvent, ProcessBatchOutput } from './events.ts';
-import { publishStaged, stageExceptions } from './exception-staging.ts';
-import { getJob } from './jobs.ts';
 import { loadBatch, type Preflight } from './load-batch.ts';
-import type { Batch, BatchScope, Job } from './model.ts';
-import { jsonLines, outputKeyOf } from './output-keys.ts';
-import { type AcquirePolicy, type AcquireResult, COMMIT_EXCEPTIONS_MAX, type NewException } from './ports.ts';
-import type { BatchContext, BatchLog } from './processors/define-processor.ts';
-import { effectiveHash } from './stats.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
 export interface WorkerContext {
@@ -177,7 +182,7 @@ async function loadInputs(
 
 /**
  * Commit the batch, fenced by the lease: up to COMMIT_EXCEPTIONS_MAX exceptions in the commit's transaction,
- * more staged in S3 before it and written after it (core/exception-staging.ts).
+ * more staged in S3 before it and written after it (core/exceptions/exception-staging.ts).
  */
 async function commitBatch(
   deps: Deps,

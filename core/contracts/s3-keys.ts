@@ -1,4 +1,4 @@
-import type { BatchScope } from './model.ts';
+import type { BatchScope } from '../model.ts';
 
 /**
  * Where a batch's output goes: derived from the job and the range alone, so a retry overwrites it. Samples keep

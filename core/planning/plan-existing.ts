@@ -1,10 +1,10 @@
-import type { Deps } from './deps.ts';
-import { settlePendingPublishes } from './exception-staging.ts';
-import type { Batch } from './model.ts';
-import { outputKeyOf } from './output-keys.ts';
+import { outputKeyOf } from '../contracts/s3-keys.ts';
+import type { Deps } from '../deps.ts';
+import { settlePendingPublishes } from '../exceptions/exception-staging.ts';
+import type { Batch } from '../model.ts';
+import type { NewBatch } from '../ports.ts';
+import { addToManifest, type PlanContext } from './plan-context.ts';
 import { settlePendingCuts } from './plan-new.ts';
-import { addToManifest, type PlanContext } from './plan-run.ts';
-import type { NewBatch } from './ports.ts';
 import { settleMove, settlePendingMoves } from './split-outputs.ts';
 
 /**

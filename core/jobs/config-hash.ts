@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Json } from './validation.ts';
+import type { Json } from '../validation.ts';
 
 /** JSON with object keys sorted at every depth: equal data gives equal text, whatever the key order. */
 export function canonicalJson(value: Json): string {

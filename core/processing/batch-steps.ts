@@ -1,12 +1,12 @@
-import type { Deps } from './deps.ts';
-import { ItemRejectedError, PreflightFailedError, RetryableError, SecretAccessError } from './errors.ts';
+import type { Deps } from '../deps.ts';
+import { ItemRejectedError, PreflightFailedError, RetryableError, SecretAccessError } from '../errors.ts';
+import type { BatchScope, Dataset } from '../model.ts';
+import type { LeaseGrant, NewException } from '../ports.ts';
+import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
 import type { LoadedItem, Preflight } from './load-batch.ts';
-import type { BatchScope, Dataset } from './model.ts';
-import type { LeaseGrant, NewException } from './ports.ts';
-import type { AnyProcessor, BatchContext } from './processors/define-processor.ts';
 
 /**
- * The steps of ProcessBatch under a lease (core/process-batch.ts): the secret, the item loop with its
+ * The steps of ProcessBatch under a lease (core/processing/process-batch.ts): the secret, the item loop with its
  * heartbeats, the timings, and what happens to the attempt when something fails.
  */
 

@@ -1,7 +1,7 @@
-import type { Deps } from './deps.ts';
-import { JobNotFoundError } from './errors.ts';
-import type { FinalizeEvent, FinalizeOutput } from './events.ts';
-import type { Attempt, RunStats, StateStats } from './model.ts';
+import type { Deps } from '../deps.ts';
+import { JobNotFoundError } from '../errors.ts';
+import type { FinalizeEvent, FinalizeOutput } from '../events.ts';
+import type { Attempt, RunStats, StateStats } from '../model.ts';
 
 /**
  * Aggregate a run from its attempts (the byRun index): per batch its last outcome, items, and per-state timings

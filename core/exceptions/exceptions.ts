@@ -1,10 +1,10 @@
-import type { Deps } from './deps.ts';
-import { ItemLoadError, ValidationError } from './errors.ts';
-import { getJob } from './jobs.ts';
-import type { ExceptionStatus, Item, ItemException } from './model.ts';
-import type { NewEntry, Page, PageRequest, Source } from './ports.ts';
-import { exceptionsDatasetOf, sourceFor } from './sources.ts';
-import { parse, Text } from './validation.ts';
+import { exceptionsDatasetOf, sourceFor } from '../catalog/sources.ts';
+import type { Deps } from '../deps.ts';
+import { ItemLoadError, ValidationError } from '../errors.ts';
+import { getJob } from '../jobs/jobs.ts';
+import type { ExceptionStatus, Item, ItemException } from '../model.ts';
+import type { NewEntry, Page, PageRequest, Source } from '../ports.ts';
+import { parse, Text } from '../validation.ts';
 
 const STATUSES: readonly ExceptionStatus[] = ['OPEN', 'RESOLVED', 'REQUEUED'];
 
