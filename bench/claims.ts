@@ -154,7 +154,7 @@ export async function claimFloor(
         );
         mark = to;
         for (const start of starts) {
-          const got = await deps.inventory.acquire({
+          const got = await deps.leases.acquire({
             jobId,
             scope: { kind: 'inventory' },
             start,

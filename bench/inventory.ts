@@ -4,6 +4,7 @@ import type { Deps } from '../core/deps.ts';
 import type { ManifestItem } from '../core/events.ts';
 import { createJob } from '../core/jobs/jobs.ts';
 import { planRun } from '../core/planning/plan-run.ts';
+import { acquireBatch } from '../core/processing/acquire-batch.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import { localStack } from './support/local-stack.ts';
 import { RequestCounter } from './support/request-counter.ts';
@@ -43,21 +44,24 @@ export async function planner(
     const manifest = JSON.parse(Buffer.from(body as Uint8Array).toString('utf8')) as ManifestItem[];
     for (const b of manifest) {
       const owner = `${name}-${round}`;
-      const got = await deps.inventory.acquire({
-        jobId,
-        scope: inventory,
-        start: b.start,
-        owner,
-        runId: owner,
-        leaseMs: 600_000,
-        policy: 'skip-succeeded',
-        cut: b.cut,
-      });
+      const got = await acquireBatch(
+        deps,
+        {
+          jobId,
+          scope: inventory,
+          start: b.start,
+          owner,
+          runId: owner,
+          leaseMs: 600_000,
+          policy: 'skip-succeeded',
+        },
+        b.cut,
+      );
       if (got.outcome !== 'ACQUIRED') continue;
       acquired.push(b.start);
       budget.left--;
       if (commit) {
-        await deps.inventory.commit({
+        await deps.commits.commit({
           jobId,
           scope: inventory,
           start: b.start,

@@ -1,18 +1,38 @@
 import type {
+  AttemptStore,
+  BatchStore,
   CatalogStore,
   Clock,
+  CommitStore,
+  CutStore,
   ExceptionStore,
   FaultHook,
-  InventoryStore,
+  JobStore,
+  LeaseStore,
   ObjectStore,
+  PublishStore,
   RunLiveness,
+  RunStore,
   SecretResolver,
-} from './ports.ts';
+  SplitStore,
+} from './ports/index.ts';
 import type { ProcessorRegistry } from './processors/registry.ts';
 
-/** Everything the core is given: stores, clients behind ports, and the knobs tests turn. */
+/**
+ * Everything the core is given: one small store per responsibility, clients behind ports, and the knobs tests
+ * turn. core/adapters/make-deps.ts builds the DynamoDB, S3 and Secrets Manager adapters; test/support/fakes/
+ * builds in-memory ones.
+ */
 export interface Deps {
-  readonly inventory: InventoryStore;
+  readonly jobs: JobStore;
+  readonly runs: RunStore;
+  readonly batches: BatchStore;
+  readonly cuts: CutStore;
+  readonly splits: SplitStore;
+  readonly leases: LeaseStore;
+  readonly commits: CommitStore;
+  readonly attempts: AttemptStore;
+  readonly publishes: PublishStore;
   readonly catalog: CatalogStore;
   readonly exceptions: ExceptionStore;
   readonly objects: ObjectStore;

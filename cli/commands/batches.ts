@@ -75,14 +75,14 @@ export interface Diagnosis {
 
 /** The batch that starts at (or contains) an id, its last attempt, that attempt's preflight answers and error. */
 export async function diagnoseBatch(target: Target, jobId: string, id: number): Promise<Diagnosis> {
-  const { inventory } = target.deps;
+  const { batches, attempts } = target.deps;
   const job = await getJob(target.deps, jobId);
   const scope = { kind: 'inventory' } as const;
   const batch =
-    (await inventory.getBatch(job.jobId, scope, id)) ?? (await inventory.batchContaining(job.jobId, id));
+    (await batches.getBatch(job.jobId, scope, id)) ?? (await batches.batchContaining(job.jobId, id));
   if (!batch) throw new BatchNotFoundError({ jobId: job.jobId, batchStart: id });
   let last: Attempt | undefined;
-  for await (const a of inventory.attempts(job.jobId, scope, batch.start)) {
+  for await (const a of attempts.list(job.jobId, scope, batch.start)) {
     // After a split the start is shared by older, wider attempts: the batch as it stands is what counts.
     if (a.end === batch.end && (!last || a.attempt >= last.attempt)) last = a;
   }

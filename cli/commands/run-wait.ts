@@ -93,10 +93,10 @@ export async function waitForRun(
 
 /** Batches whose last attempt succeeded, and those whose last attempt failed for good (not a retry). */
 export async function progressOf(target: Target, run: StartedRun, elapsedMs: number): Promise<Progress> {
-  const { inventory } = target.deps;
-  const record = await inventory.getRun(run.jobId, run.runId);
+  const { runs, attempts } = target.deps;
+  const record = await runs.getRun(run.jobId, run.runId);
   const last = new Map<string, string>();
-  for await (const a of inventory.runAttempts(run.jobId, run.runId)) {
+  for await (const a of attempts.runAttempts(run.jobId, run.runId)) {
     const key = `${a.scope.kind}#${a.start}`;
     if (last.get(key) !== 'SUCCEEDED') last.set(key, a.outcome);
   }
@@ -115,7 +115,7 @@ async function outcomeOf(
   d: DescribeExecutionCommandOutput,
   elapsedMs: number,
 ): Promise<RunOutcome> {
-  const record = await target.deps.inventory.getRun(run.jobId, run.runId);
+  const record = await target.deps.runs.getRun(run.jobId, run.runId);
   const s = record?.stats;
   const duration = d.startDate && d.stopDate ? d.stopDate.getTime() - d.startDate.getTime() : elapsedMs;
   const failed = s?.batchesFailed ?? 0;

@@ -31,7 +31,7 @@ export const runsList = defineCommand({
   async run(a, ctx) {
     const { deps } = await ctx.target();
     const job = await getJob(deps, a.jobId);
-    const runs = (await collect((p) => deps.inventory.listRuns(job.jobId, p))).sort((x, y) =>
+    const runs = (await collect((p) => deps.runs.listRuns(job.jobId, p))).sort((x, y) =>
       y.plannedAt.localeCompare(x.plannedAt),
     );
     const rows = runs.map((r) => [
@@ -71,7 +71,7 @@ export const runsShow = defineCommand({
   async run(a, ctx) {
     const { deps } = await ctx.target();
     const job = await getJob(deps, a.jobId);
-    const run = await deps.inventory.getRun(job.jobId, a.runId);
+    const run = await deps.runs.getRun(job.jobId, a.runId);
     if (!run) throw new RunNotFoundError({ jobId: job.jobId, runId: a.runId });
     return { json: { run }, text: runText(run) };
   },

@@ -1,4 +1,4 @@
-import type { Page, PageRequest } from '../../core/ports.ts';
+import type { Page, PageRequest } from '../../core/ports/index.ts';
 import { resolveTarget, type Target } from '../target.ts';
 import type { CommandContext, TargetFlags } from './args.ts';
 

@@ -6,7 +6,7 @@ import { makeDeps } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
-import type { FaultHook } from '../../core/ports.ts';
+import type { FaultHook } from '../../core/ports/index.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
 import { LOCAL_ACCOUNT } from './asl-local.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { keys } from '../contracts/tables.ts';
 import { ValidationError } from '../errors.ts';
 import type { CatalogEntry, EntryDescriptor } from '../model.ts';
-import type { NewEntry } from '../ports.ts';
+import type { NewEntry } from '../ports/index.ts';
 import { Id, MAX_ID, Name, PositiveInt, parse } from '../validation.ts';
 
 // Catalog entries: validation, item layout and transaction size. dynamo-catalog-store.ts hands out their ids.

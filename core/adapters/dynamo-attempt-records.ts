@@ -1,7 +1,15 @@
 import { BY_RUN_INDEX, keys } from '../contracts/tables.ts';
 import type { Attempt, BatchScope } from '../model.ts';
-import type { CommitInput, FailInput } from '../ports.ts';
-import { type InventoryCtx, iso, jobItems, queryItems, transact } from './dynamo-support.ts';
+import type { AttemptStore, CommitInput, FailInput } from '../ports/index.ts';
+import { DynamoBatchStore } from './dynamo-batch-records.ts';
+import {
+  DynamoInventoryAdapter,
+  type InventoryCtx,
+  iso,
+  jobItems,
+  queryItems,
+  transact,
+} from './dynamo-support.ts';
 import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
 
 /** Log the attempt a dead owner left behind, once (attempt records are written once, never overwritten). */
@@ -34,7 +42,7 @@ export function attemptOf(
 }
 
 /** A worker that died without a word (timeout, out of memory): fail its attempt if the run still holds it. */
-export async function failAbandoned(
+async function failAbandonedAttempt(
   ctx: InventoryCtx,
   input: {
     jobId: string;
@@ -102,25 +110,48 @@ export async function failAbandoned(
   return out.ok;
 }
 
-/** Attempts of one batch (or every batch of the scope), oldest first. */
-export async function* attempts(ctx: InventoryCtx, jobId: string, scope: BatchScope, start?: number) {
-  const head = keys.attempt(jobId, scope, start ?? 0, 0, 0).sk.split('#');
-  // A#I#<start>#... or A#S#<run>#<start>#...: cut after the scope (and the start when one is given).
-  const scopeParts = scope.kind === 'inventory' ? 2 : 3;
-  const prefix = `${head.slice(0, scopeParts + (start === undefined ? 0 : 1)).join('#')}#`;
-  for await (const item of jobItems(ctx, jobId, prefix)) {
-    yield fromAttemptItem(item);
+/** AttemptStore on DynamoDB (layout in core/contracts/tables.ts). */
+export class DynamoAttemptStore extends DynamoInventoryAdapter implements AttemptStore {
+  async failAbandoned(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    runId: string;
+    error: { name: string; message: string };
+  }): Promise<boolean> {
+    const b = await new DynamoBatchStore(this.ctx).getBatch(input.jobId, input.scope, input.start);
+    if (b?.status !== 'RUNNING' || b.leaseRunId !== input.runId || !b.leaseOwner) return false;
+    const read = {
+      token: b.token,
+      owner: b.leaseOwner,
+      attempt: b.attempt,
+      end: b.end,
+      startedAt: b.startedAt ?? b.plannedAt,
+      configHash: b.configHash,
+    };
+    return failAbandonedAttempt(this.ctx, input, read);
   }
-}
 
-/** Attempts of one run, from the sparse byRun index. */
-export async function* runAttempts(ctx: InventoryCtx, jobId: string, runId: string) {
-  for await (const item of queryItems(ctx.doc, {
-    TableName: ctx.table,
-    IndexName: BY_RUN_INDEX.indexName,
-    KeyConditionExpression: 'runPk = :p',
-    ExpressionAttributeValues: { ':p': keys.runPk(jobId, runId) },
-  })) {
-    yield fromAttemptItem(item);
+  /** Attempts of one batch (or every batch of the scope), oldest first. */
+  async *list(jobId: string, scope: BatchScope, start?: number) {
+    const head = keys.attempt(jobId, scope, start ?? 0, 0, 0).sk.split('#');
+    // A#I#<start>#... or A#S#<run>#<start>#...: cut after the scope (and the start when one is given).
+    const scopeParts = scope.kind === 'inventory' ? 2 : 3;
+    const prefix = `${head.slice(0, scopeParts + (start === undefined ? 0 : 1)).join('#')}#`;
+    for await (const item of jobItems(this.ctx, jobId, prefix)) {
+      yield fromAttemptItem(item);
+    }
+  }
+
+  /** Attempts of one run, from the sparse byRun index. */
+  async *runAttempts(jobId: string, runId: string) {
+    for await (const item of queryItems(this.ctx.doc, {
+      TableName: this.ctx.table,
+      IndexName: BY_RUN_INDEX.indexName,
+      KeyConditionExpression: 'runPk = :p',
+      ExpressionAttributeValues: { ':p': keys.runPk(jobId, runId) },
+    })) {
+      yield fromAttemptItem(item);
+    }
   }
 }

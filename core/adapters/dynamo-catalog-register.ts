@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/tables.ts';
 import { ContentionError, ValidationError } from '../errors.ts';
-import type { NewEntry, RegisterResult } from '../ports.ts';
+import type { NewEntry, RegisterResult } from '../ports/index.ts';
 import { MAX_ID } from '../validation.ts';
 import { planTransactions, toEntryItem, toLocationItem, validateEntries } from './catalog-entries.ts';
 import { type CancelReason, cancelCodes, isBusy, type TransactItem, transact } from './dynamo-support.ts';

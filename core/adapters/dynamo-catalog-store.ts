@@ -5,7 +5,7 @@ import { keys } from '../contracts/tables.ts';
 import { ContentionError, DatasetConflictError, DatasetNotFoundError, ValidationError } from '../errors.ts';
 import type { CatalogEntry, Dataset, EntryDescriptor } from '../model.ts';
 import { DatasetSpec } from '../model.ts';
-import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports.ts';
+import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports/index.ts';
 import { Name, parse } from '../validation.ts';
 import { compact, DESCRIPTOR_PROJECTION, fromDescriptorItem, fromEntryItem } from './catalog-entries.ts';
 import { backoff, MAX_ATTEMPTS, putNew, registerEntries } from './dynamo-catalog-register.ts';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { BY_STATUS_INDEX, keys } from '../contracts/tables.ts';
 import { ExceptionNotFoundError, RetryableError, ValidationError } from '../errors.ts';
 import type { ExceptionStatus, ItemException } from '../model.ts';
-import type { ExceptionStore, NewException, Page, PageRequest } from '../ports.ts';
+import type { ExceptionStore, NewException, Page, PageRequest } from '../ports/index.ts';
 import { Id, Name, parse, Text } from '../validation.ts';
 import { isConditionalCheckFailed } from './dynamo-support.ts';
 import {

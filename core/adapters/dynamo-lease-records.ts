@@ -1,142 +1,189 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../contracts/tables.ts';
-import { LeaseLostError } from '../errors.ts';
-import type { BatchScope } from '../model.ts';
+import { keys, pad } from '../contracts/tables.ts';
+import type { Batch, BatchScope } from '../model.ts';
+import type { AcquireInput, AcquirePolicy, AcquireResult, LeaseStore } from '../ports/index.ts';
+import { DynamoBatchStore } from './dynamo-batch-records.ts';
 import {
-  COMMIT_EXCEPTIONS_MAX,
-  type CommitInput,
-  type FailInput,
-  type LeaseRef,
-  type NewException,
-} from '../ports.ts';
-import { attemptOf } from './dynamo-attempt-records.ts';
-import { publishItem } from './dynamo-publish-records.ts';
-import { type InventoryCtx, isConditionalCheckFailed, iso, transact } from './dynamo-support.ts';
-import { toExceptionItem } from './exception-record.ts';
+  DynamoInventoryAdapter,
+  FENCE,
+  type InventoryCtx,
+  isConditionalCheckFailed,
+  iso,
+  leaseLost,
+  oldItemOf,
+  transact,
+} from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
-import { toAttemptItem } from './inventory-records.ts';
+import { fromBatchItem, openPkOf, toAttemptItem } from './inventory-records.ts';
 
-/** The clause every fenced write carries: our token, our lease, not yet expired. */
-const FENCE = 'token = :token AND leaseOwner = :owner AND leaseExpiresAt >= :now';
+const POLICY_CLAUSE: Record<AcquirePolicy, string> = {
+  'skip-succeeded': '#status <> :succeeded',
+  'redo-unless-same-run': 'NOT (#status = :succeeded AND completedRunId = :run)',
+};
 
-export async function heartbeat(
+/** Races lost to other workers taking over the same dead lease before acquire answers BUSY. */
+const TAKEOVER_TRIES = 3;
+
+/** The update that grants the lease: the token and the attempt number grow by one. */
+function grantUpdate(ctx: InventoryCtx, input: AcquireInput, now: number) {
+  return {
+    TableName: ctx.table,
+    Key: keys.batch(input.jobId, input.scope, input.start),
+    UpdateExpression:
+      'SET #status = :running, leaseOwner = :owner, leaseRunId = :run, leaseExpiresAt = :exp, startedAt = :at,' +
+      ' openPk = :openPk, openSk = :openSk ADD token :one, attempt :one',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':running': 'RUNNING',
+      ':owner': input.owner,
+      ':run': input.runId,
+      ':exp': now + input.leaseMs,
+      ':at': iso(now),
+      ':now': now,
+      ':one': 1,
+      ':openPk': openPkOf(input.jobId, input.scope),
+      ':openSk': pad(input.start),
+    },
+  };
+}
+
+/**
+ * Take over the batch of a dead worker, as it was read: the lease and the dead attempt's record in one
+ * transaction. Undefined when another worker changed the batch first.
+ */
+async function takeOver(
   ctx: InventoryCtx,
-  input: { jobId: string; scope: BatchScope; start: number; token: number; owner: string; leaseMs: number },
-): Promise<void> {
-  const now = ctx.clock.now();
-  try {
-    await ctx.doc.send(
-      new UpdateCommand(
-        aliasNames({
-          TableName: ctx.table,
-          Key: keys.batch(input.jobId, input.scope, input.start),
-          UpdateExpression: 'SET leaseExpiresAt = :exp',
-          ConditionExpression: FENCE,
-          ExpressionAttributeValues: {
-            ':exp': now + input.leaseMs,
-            ':token': input.token,
-            ':owner': input.owner,
-            ':now': now,
-          },
+  input: AcquireInput,
+  dead: Batch,
+  now: number,
+): Promise<AcquireResult | undefined> {
+  const grant = grantUpdate(ctx, input, now);
+  const prevOwner = dead.leaseOwner ?? '';
+  const startedAt = dead.startedAt ?? iso(now);
+  const out = await transact(ctx, [
+    {
+      Update: {
+        ...grant,
+        ConditionExpression:
+          'token = :token AND #status = :running AND attribute_not_exists(moveFrom)' +
+          ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+        ExpressionAttributeValues: { ...grant.ExpressionAttributeValues, ':token': dead.token },
+      },
+    },
+    {
+      Put: {
+        TableName: ctx.table,
+        Item: toAttemptItem({
+          jobId: input.jobId,
+          scope: input.scope,
+          start: dead.start,
+          end: dead.end,
+          attempt: dead.attempt,
+          runId: dead.leaseRunId ?? '',
+          owner: prevOwner,
+          token: dead.token,
+          startedAt,
+          endedAt: iso(now),
+          outcome: 'LEASE_EXPIRED',
+          configHash: dead.configHash ?? 'unknown',
+          itemsSucceeded: 0,
+          itemsExcepted: 0,
+          durationMs: Math.max(0, now - Date.parse(startedAt)),
+          error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
         }),
-      ),
-    );
-  } catch (e) {
-    if (isConditionalCheckFailed(e)) throw lost(input, 'heartbeat');
-    throw e;
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ]);
+  if (!out.ok) return undefined;
+  const batch = await new DynamoBatchStore(ctx).getBatch(input.jobId, input.scope, input.start);
+  if (!batch) return { outcome: 'MISSING' };
+  return {
+    outcome: 'ACQUIRED',
+    token: batch.token,
+    attempt: batch.attempt,
+    startedAt: now,
+    batch,
+    tookOverFrom: prevOwner,
+  };
+}
+
+/** LeaseStore on DynamoDB (layout in core/contracts/tables.ts). */
+export class DynamoLeaseStore extends DynamoInventoryAdapter implements LeaseStore {
+  /**
+   * Take the lease: one conditional update that bumps the fencing token and the attempt number, when no lease
+   * is live. A batch left RUNNING by a worker that died is taken over in one transaction with the dead attempt's
+   * LEASE_EXPIRED record, so the history never misses it whatever crashes when.
+   */
+  async acquire(input: AcquireInput): Promise<AcquireResult> {
+    for (let tries = 1; ; tries++) {
+      const now = this.ctx.clock.now();
+      const grant = grantUpdate(this.ctx, input, now);
+      try {
+        const out = await this.ctx.doc.send(
+          new UpdateCommand(
+            aliasNames({
+              ...grant,
+              ExpressionAttributeValues: { ...grant.ExpressionAttributeValues, ':succeeded': 'SUCCEEDED' },
+              ConditionExpression:
+                'attribute_exists(pk)' +
+                // Mutual exclusion: no live lease of anyone; a dead worker's batch is taken over below.
+                ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now) AND #status <> :running' +
+                // Not while the output of the batch it was split from is being moved into its own object.
+                ' AND attribute_not_exists(moveFrom)' +
+                ` AND ${POLICY_CLAUSE[input.policy]}`,
+              ReturnValues: 'ALL_NEW',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        );
+        const batch = fromBatchItem(out.Attributes ?? {});
+        return { outcome: 'ACQUIRED', token: batch.token, attempt: batch.attempt, startedAt: now, batch };
+      } catch (e) {
+        if (!isConditionalCheckFailed(e)) throw e;
+        const old = oldItemOf(e);
+        // No record: what that means (a cut left to the workers, or no such batch) is the planner's call.
+        if (!old) return { outcome: 'MISSING' };
+        const batch = fromBatchItem(old);
+        const live = batch.leaseExpiresAt !== undefined && batch.leaseExpiresAt >= now;
+        if (live || batch.moveFrom !== undefined) return { outcome: 'BUSY', batch };
+        if (batch.status !== 'RUNNING') return { outcome: 'ALREADY_DONE', batch };
+        const taken = await takeOver(this.ctx, input, batch, now);
+        if (taken) return taken;
+        if (tries >= TAKEOVER_TRIES) return { outcome: 'BUSY', batch };
+      }
+    }
   }
-}
 
-const lost = (l: { jobId: string; start: number; token: number }, operation: string) =>
-  new LeaseLostError({ jobId: l.jobId, batchStart: l.start, token: l.token, operation });
-
-function exceptionPuts(
-  ctx: InventoryCtx,
-  l: LeaseRef & { runId: string },
-  list: readonly NewException[],
-  at: string,
-) {
-  return list.map((x) => ({
-    Put: { TableName: ctx.exceptionsTable, Item: toExceptionItem(l.jobId, l.runId, l.start, x, at) },
-  }));
-}
-
-export async function commit(ctx: InventoryCtx, c: CommitInput): Promise<void> {
-  if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
-    throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
-  const now = ctx.clock.now();
-  const attempt = attemptOf(c, 'SUCCEEDED', now, {
-    itemsSucceeded: c.itemsSucceeded,
-    itemsExcepted: c.itemsExcepted,
-  });
-  const out = await transact(ctx, [
-    {
-      Update: {
-        TableName: ctx.table,
-        Key: keys.batch(c.jobId, c.scope, c.start),
-        UpdateExpression:
-          'SET #status = :succeeded, completedAt = :at, completedRunId = :run, configHash = :hash,' +
-          ` itemsSucceeded = :ok, itemsExcepted = :ex${c.outputKey ? ', outputKey = :out' : ''}` +
-          ` REMOVE leaseOwner, leaseRunId, leaseExpiresAt, openPk, openSk, #error, reservedBy, reservedUntil${c.outputKey ? '' : ', outputKey'}`,
-        ConditionExpression: FENCE,
-        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-        ExpressionAttributeValues: {
-          ':succeeded': 'SUCCEEDED',
-          ':at': iso(now),
-          ':run': c.runId,
-          ':hash': c.configHash,
-          ':ok': c.itemsSucceeded,
-          ':ex': c.itemsExcepted,
-          ':out': c.outputKey,
-          ':token': c.token,
-          ':owner': c.owner,
-          ':now': now,
-        },
-      },
-    },
-    {
-      Put: {
-        TableName: ctx.table,
-        Item: toAttemptItem(attempt),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-    ...exceptionPuts(ctx, c, c.exceptions, iso(now)),
-    ...(c.staged ? [{ Put: { TableName: ctx.table, Item: publishItem(c, c.staged) } }] : []),
-  ]);
-  if (!out.ok) throw lost(c, 'commit');
-}
-
-/** Fail (or give back for a retry): fenced like commit; the attempt is logged with its error. */
-export async function fail(ctx: InventoryCtx, f: FailInput): Promise<void> {
-  const now = ctx.clock.now();
-  const attempt = attemptOf(f, f.outcome, now, { error: f.error });
-  const out = await transact(ctx, [
-    {
-      Update: {
-        TableName: ctx.table,
-        Key: keys.batch(f.jobId, f.scope, f.start),
-        UpdateExpression:
-          'SET #status = :failed, #error = :msg, failedAt = :at REMOVE leaseOwner, leaseRunId, leaseExpiresAt',
-        ConditionExpression: FENCE,
-        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-        ExpressionAttributeValues: {
-          ':failed': 'FAILED',
-          ':msg': `${f.error.name}: ${f.error.message}`.slice(0, 2000),
-          ':at': iso(now),
-          ':token': f.token,
-          ':owner': f.owner,
-          ':now': now,
-        },
-      },
-    },
-    {
-      Put: {
-        TableName: ctx.table,
-        Item: toAttemptItem(attempt),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    },
-  ]);
-  if (!out.ok) throw lost(f, f.outcome === 'RETRY' ? 'release for retry' : 'fail');
+  async heartbeat(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    token: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<void> {
+    const now = this.ctx.clock.now();
+    try {
+      await this.ctx.doc.send(
+        new UpdateCommand(
+          aliasNames({
+            TableName: this.ctx.table,
+            Key: keys.batch(input.jobId, input.scope, input.start),
+            UpdateExpression: 'SET leaseExpiresAt = :exp',
+            ConditionExpression: FENCE,
+            ExpressionAttributeValues: {
+              ':exp': now + input.leaseMs,
+              ':token': input.token,
+              ':owner': input.owner,
+              ':now': now,
+            },
+          }),
+        ),
+      );
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) throw leaseLost(input, 'heartbeat');
+      throw e;
+    }
+  }
 }

@@ -1,8 +1,8 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/tables.ts';
 import type { BatchScope } from '../model.ts';
-import type { CommitInput, ExceptionPublish, StagedExceptions } from '../ports.ts';
-import { type InventoryCtx, jobItems } from './dynamo-support.ts';
+import type { CommitInput, ExceptionPublish, PublishStore, StagedExceptions } from '../ports/index.ts';
+import { DynamoInventoryAdapter, jobItems } from './dynamo-support.ts';
 
 /**
  * Records of committed attempts whose staged exceptions are still to be written (see core/exceptions/exception-staging.ts):
@@ -22,26 +22,29 @@ export function publishItem(c: CommitInput, staged: StagedExceptions): Record<st
   return { ...keys.publish(c.jobId, c.scope, c.start, c.token), kind: 'publish', ...p };
 }
 
-/** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
-export async function pendingPublishes(ctx: InventoryCtx, jobId: string): Promise<ExceptionPublish[]> {
-  const out: ExceptionPublish[] = [];
-  for await (const item of jobItems(ctx, jobId, 'P#')) {
-    const scope = item.scope as BatchScope;
-    out.push({
-      jobId,
-      scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
-      start: Number(item.start),
-      runId: String(item.runId),
-      token: Number(item.token),
-      key: String(item.key),
-      at: String(item.at),
-    });
+/** PublishStore on DynamoDB (layout in core/contracts/tables.ts). */
+export class DynamoPublishStore extends DynamoInventoryAdapter implements PublishStore {
+  /** Staged exceptions of committed attempts, not yet all written (usually none: one Query that reads nothing). */
+  async pendingPublishes(jobId: string): Promise<ExceptionPublish[]> {
+    const out: ExceptionPublish[] = [];
+    for await (const item of jobItems(this.ctx, jobId, 'P#')) {
+      const scope = item.scope as BatchScope;
+      out.push({
+        jobId,
+        scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
+        start: Number(item.start),
+        runId: String(item.runId),
+        token: Number(item.token),
+        key: String(item.key),
+        at: String(item.at),
+      });
+    }
+    return out;
   }
-  return out;
-}
 
-export async function finishPublish(ctx: InventoryCtx, p: ExceptionPublish): Promise<void> {
-  await ctx.doc.send(
-    new DeleteCommand({ TableName: ctx.table, Key: keys.publish(p.jobId, p.scope, p.start, p.token) }),
-  );
+  async finishPublish(p: ExceptionPublish): Promise<void> {
+    await this.ctx.doc.send(
+      new DeleteCommand({ TableName: this.ctx.table, Key: keys.publish(p.jobId, p.scope, p.start, p.token) }),
+    );
+  }
 }

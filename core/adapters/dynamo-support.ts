@@ -7,7 +7,8 @@ import type {
 import { BatchWriteCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { keys } from '../contracts/tables.ts';
-import type { Clock } from '../ports.ts';
+import { LeaseLostError } from '../errors.ts';
+import { type Clock, systemClock } from '../ports/index.ts';
 import { aliasNames, aliasTransact } from './expression-names.ts';
 
 /** What every inventory-table function needs. */
@@ -17,6 +18,13 @@ export interface InventoryCtx {
   readonly exceptionsTable: string;
   readonly clock: Clock;
 }
+
+/** A fenced write that found the token or the lease changed: somebody else holds the batch now. */
+export const leaseLost = (l: { jobId: string; start: number; token: number }, operation: string) =>
+  new LeaseLostError({ jobId: l.jobId, batchStart: l.start, token: l.token, operation });
+
+/** The clause every fenced write carries: our token, our lease, not yet expired. */
+export const FENCE = 'token = :token AND leaseOwner = :owner AND leaseExpiresAt >= :now';
 
 /** The most items one TransactWriteItems may carry. */
 export const TRANSACT_MAX = 100;
@@ -135,3 +143,31 @@ export const jitter = (attempt: number, baseMs = 5, capMs = 200) =>
   sleep(Math.random() * Math.min(capMs, baseMs * 2 ** attempt));
 
 export const iso = (ms: number) => new Date(ms).toISOString();
+
+export interface DynamoInventoryProps {
+  readonly doc: DynamoDBDocumentClient;
+  /** The inventory table: jobs, batches, attempts, runs. */
+  readonly table: string;
+  /** The exceptions table: a commit writes its exceptions in the same transaction. */
+  readonly exceptionsTable: string;
+  /** @default the system clock */
+  readonly clock?: Clock;
+}
+
+/**
+ * What the inventory table's adapters share: each implements one port with conditional requests (or one
+ * transaction) whose condition is the invariant it protects.
+ * @example const jobs = new DynamoJobStore({ doc, table: names.inventory, exceptionsTable: names.exceptions });
+ */
+export abstract class DynamoInventoryAdapter {
+  protected readonly ctx: InventoryCtx;
+
+  constructor(props: DynamoInventoryProps) {
+    this.ctx = {
+      doc: props.doc,
+      table: props.table,
+      exceptionsTable: props.exceptionsTable,
+      clock: props.clock ?? systemClock,
+    };
+  }
+}

@@ -3,7 +3,7 @@ import { keys } from '../contracts/tables.ts';
 import { ValidationError } from '../errors.ts';
 import { RunId } from '../events.ts';
 import type { ExceptionStatus, ItemException } from '../model.ts';
-import type { NewException } from '../ports.ts';
+import type { NewException } from '../ports/index.ts';
 import { Id, JsonObject, Name, parse } from '../validation.ts';
 
 /**

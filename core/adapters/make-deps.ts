@@ -1,12 +1,21 @@
 import { ENV, type TableNames } from '../contracts/tables.ts';
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
-import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from '../ports.ts';
+import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from '../ports/index.ts';
 import type { ProcessorRegistry } from '../processors/registry.ts';
 import type { Clients } from './clients.ts';
+import { DynamoAttemptStore } from './dynamo-attempt-records.ts';
+import { DynamoBatchStore } from './dynamo-batch-records.ts';
 import { DynamoCatalogStore } from './dynamo-catalog-store.ts';
+import { DynamoCommitStore } from './dynamo-commit-records.ts';
+import { DynamoCutStore } from './dynamo-cut-records.ts';
 import { DynamoExceptionStore } from './dynamo-exception-store.ts';
-import { DynamoInventoryStore } from './dynamo-inventory-store.ts';
+import { DynamoJobStore } from './dynamo-job-records.ts';
+import { DynamoLeaseStore } from './dynamo-lease-records.ts';
+import { DynamoPublishStore } from './dynamo-publish-records.ts';
+import { DynamoRunStore } from './dynamo-run-records.ts';
+import { DynamoSplitStore } from './dynamo-split-records.ts';
+import type { DynamoInventoryProps } from './dynamo-support.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { CachedSecretResolver } from './secrets-resolver.ts';
 
@@ -30,12 +39,7 @@ export function makeDeps(o: DepsOptions): Deps {
   const clock = o.clock ?? systemClock;
   const { doc } = o.clients;
   return {
-    inventory: new DynamoInventoryStore({
-      doc,
-      table: o.tables.inventory,
-      exceptionsTable: o.tables.exceptions,
-      clock,
-    }),
+    ...inventoryStores({ doc, table: o.tables.inventory, exceptionsTable: o.tables.exceptions, clock }),
     catalog: new DynamoCatalogStore({ doc, table: o.tables.catalog }),
     exceptions: new DynamoExceptionStore({ doc, table: o.tables.exceptions }),
     objects: new S3ObjectStore({ s3: o.clients.s3 }),
@@ -46,6 +50,21 @@ export function makeDeps(o: DepsOptions): Deps {
     faults: o.faults ?? noFaults,
     liveness: o.liveness,
     reservationMs: o.reservationMs,
+  };
+}
+
+/** The inventory table's stores, one per port, sharing one client and clock. */
+export function inventoryStores(props: DynamoInventoryProps) {
+  return {
+    jobs: new DynamoJobStore(props),
+    runs: new DynamoRunStore(props),
+    batches: new DynamoBatchStore(props),
+    cuts: new DynamoCutStore(props),
+    splits: new DynamoSplitStore(props),
+    leases: new DynamoLeaseStore(props),
+    commits: new DynamoCommitStore(props),
+    attempts: new DynamoAttemptStore(props),
+    publishes: new DynamoPublishStore(props),
   };
 }
 

@@ -8,7 +8,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { RetryableError, ValidationError } from '../errors.ts';
-import type { ObjectStore, Page, PageRequest } from '../ports.ts';
+import type { ObjectStore, Page, PageRequest } from '../ports/index.ts';
 import { pageLimit } from './paging.ts';
 
 /** ListObjectsV2 and DeleteObjects both stop at 1,000 keys. */

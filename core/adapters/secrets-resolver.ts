@@ -1,8 +1,8 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { RetryableError, SecretAccessError } from '../errors.ts';
-import type { Clock, SecretResolver } from '../ports.ts';
-import { systemClock } from '../ports.ts';
+import type { Clock, SecretResolver } from '../ports/index.ts';
+import { systemClock } from '../ports/index.ts';
 
 /** Why a secret is not accessible, by SDK error name. The SDK's own message is never copied into ours. */
 const REASONS: Readonly<Record<string, string>> = {

@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { RunLiveness } from '../ports.ts';
+import type { RunLiveness } from '../ports/index.ts';
 
 /**
  * A run is live while its Step Functions execution is RUNNING. The run id is the execution's name, so the

@@ -1,6 +1,6 @@
 import { DatasetNotFoundError, ValidationError } from '../errors.ts';
 import type { CatalogEntry, Item } from '../model.ts';
-import type { CatalogStore, Source } from '../ports.ts';
+import type { CatalogStore, Source } from '../ports/index.ts';
 
 /**
  * The `Source` of a catalog data set: one Item per id, chunk entries expanded line by line. It streams: at most

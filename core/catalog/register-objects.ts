@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError } from '../errors.ts';
-import type { NewEntry } from '../ports.ts';
+import type { NewEntry } from '../ports/index.ts';
 import { sha256 } from '../processing/load-batch.ts';
 import { Name, parse } from '../validation.ts';
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError } from '../errors.ts';
-import type { Source } from '../ports.ts';
+import type { Source } from '../ports/index.ts';
 import { CatalogSource } from './catalog-source.ts';
 
 /**

@@ -2,7 +2,7 @@ import { jsonLines, linesOf } from '../contracts/s3-keys.ts';
 import { pad } from '../contracts/tables.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchScope } from '../model.ts';
-import type { ExceptionPublish, NewException, StagedExceptions } from '../ports.ts';
+import type { ExceptionPublish, NewException, StagedExceptions } from '../ports/index.ts';
 
 /** Exceptions written per page when staged ones are published; a fault point sits between pages. */
 const PUBLISH_PAGE = 100;
@@ -41,10 +41,10 @@ export async function publishStaged(deps: Deps, p: ExceptionPublish): Promise<vo
     }
     await deps.objects.delete(deps.buckets.work, p.key);
   }
-  await deps.inventory.finishPublish(p);
+  await deps.publishes.finishPublish(p);
 }
 
 /** Publishes left by workers that died after their commit. */
 export async function settlePendingPublishes(deps: Deps, jobId: string): Promise<void> {
-  for (const p of await deps.inventory.pendingPublishes(jobId)) await publishStaged(deps, p);
+  for (const p of await deps.publishes.pendingPublishes(jobId)) await publishStaged(deps, p);
 }

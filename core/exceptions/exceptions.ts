@@ -3,7 +3,7 @@ import type { Deps } from '../deps.ts';
 import { ItemLoadError, ValidationError } from '../errors.ts';
 import { getJob } from '../jobs/jobs.ts';
 import type { ExceptionStatus, Item, ItemException } from '../model.ts';
-import type { NewEntry, Page, PageRequest, Source } from '../ports.ts';
+import type { NewEntry, Page, PageRequest, Source } from '../ports/index.ts';
 import { parse, Text } from '../validation.ts';
 
 const STATUSES: readonly ExceptionStatus[] = ['OPEN', 'RESOLVED', 'REQUEUED'];

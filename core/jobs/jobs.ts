@@ -8,7 +8,7 @@ import {
 } from '../errors.ts';
 import type { Job } from '../model.ts';
 import { JobSpec } from '../model.ts';
-import type { Page, PageRequest } from '../ports.ts';
+import type { Page, PageRequest } from '../ports/index.ts';
 import { type Json, Name, parse } from '../validation.ts';
 import { configHash } from './config-hash.ts';
 
@@ -43,7 +43,7 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
     createdAt: at,
     updatedAt: at,
   };
-  const out = await deps.inventory.putJob(job);
+  const out = await deps.jobs.putJob(job);
   if (out.created) return { job, created: true };
   if (sameSpec(out.existing, job)) return { job: out.existing, created: false };
   throw new JobConflictError({
@@ -68,15 +68,15 @@ function sameSpec(a: Job, b: Job): boolean {
   return shape(a) === shape(b);
 }
 
-export async function getJob(deps: Pick<Deps, 'inventory'>, jobId: unknown): Promise<Job> {
+export async function getJob(deps: Pick<Deps, 'jobs'>, jobId: unknown): Promise<Job> {
   const id = parse(Name, jobId, 'jobId');
-  const job = await deps.inventory.getJob(id);
+  const job = await deps.jobs.getJob(id);
   if (!job) throw new JobNotFoundError({ jobId: id });
   return job;
 }
 
-export function listJobs(deps: Pick<Deps, 'inventory'>, page?: PageRequest): Promise<Page<Job>> {
-  return deps.inventory.listJobs(page);
+export function listJobs(deps: Pick<Deps, 'jobs'>, page?: PageRequest): Promise<Page<Job>> {
+  return deps.jobs.listJobs(page);
 }
 
 /**
@@ -89,7 +89,7 @@ export async function updateJobConfig(deps: Deps, jobId: unknown, rawConfig: unk
   const config = processor.parseConfig(rawConfig) as Record<string, Json>;
   const hash = configHash({ name: processor.name, version: processor.version }, config);
   const at = new Date(deps.clock.now()).toISOString();
-  return deps.inventory.updateJobConfig(
+  return deps.jobs.updateJobConfig(
     job.jobId,
     { config, configHash: hash, processorVersion: processor.version },
     at,
@@ -117,19 +117,19 @@ export async function deleteJob(
   options: { force?: boolean } = {},
 ): Promise<DeleteReport> {
   const id = parse(Name, jobId, 'jobId');
-  const job = await deps.inventory.getJob(id);
+  const job = await deps.jobs.getJob(id);
   if (!job) return { existed: false, inventoryItems: 0, exceptions: 0, objects: 0 };
   if (!options.force) {
-    const live = await deps.inventory.findLiveLease(id);
+    const live = await deps.batches.findLiveLease(id);
     if (live)
       throw new JobBusyError({ jobId: id, batchStart: live.start, leaseExpiresAt: live.leaseExpiresAt ?? 0 });
   }
-  await deps.inventory.markJobDeleting(id, new Date(deps.clock.now()).toISOString());
+  await deps.jobs.markJobDeleting(id, new Date(deps.clock.now()).toISOString());
   await deps.faults('delete.afterMark');
   // Batches first: once a batch is gone no worker can commit it (and one that tries drops what it wrote), so
   // no exception or output of this job appears after the phases below have run.
   const inventoryItems = await drain(
-    () => deps.inventory.deletePage(id, PAGE),
+    () => deps.jobs.deletePage(id, PAGE),
     () => deps.faults('delete.inventoryPage'),
   );
   const exceptions = await drain(
@@ -143,7 +143,7 @@ export async function deleteJob(
       () => deps.faults('delete.objectsPage'),
     );
   }
-  await deps.inventory.deleteJobRecord(id);
+  await deps.jobs.deleteJobRecord(id);
   return { existed: true, inventoryItems, exceptions, objects };
 }
 

@@ -38,7 +38,7 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
   let itemsDone = 0;
   let itemsExcepted = 0;
   let drifted = 0;
-  for await (const b of deps.inventory.batches(job.jobId, { kind: 'inventory' })) {
+  for await (const b of deps.batches.list(job.jobId, { kind: 'inventory' })) {
     batches[b.status]++;
     if (b.status !== 'SUCCEEDED') continue;
     itemsDone += b.itemsSucceeded ?? 0;
@@ -46,8 +46,8 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
     if (b.configHash !== current) drifted++;
   }
   // Batches of cuts recorded and not yet created (a run's workers or the next plan create them) are pending.
-  for await (const c of deps.inventory.pendingCuts(job.jobId)) batches.PENDING += c.batches.length;
-  const lastRun = job.lastRunId ? await deps.inventory.getRun(job.jobId, job.lastRunId) : undefined;
+  for await (const c of deps.cuts.pendingCuts(job.jobId)) batches.PENDING += c.batches.length;
+  const lastRun = job.lastRunId ? await deps.runs.getRun(job.jobId, job.lastRunId) : undefined;
   return {
     job,
     effectiveConfigHash: current,
@@ -77,7 +77,7 @@ export async function* listBatches(
     throw new ValidationError([{ field: 'status', rule: `must be one of ${STATUSES.join(', ')}` }]);
   }
   const current = effectiveHash(deps, job);
-  for await (const b of deps.inventory.batches(job.jobId, { kind: 'inventory' })) {
+  for await (const b of deps.batches.list(job.jobId, { kind: 'inventory' })) {
     if (filter.status !== undefined && b.status !== filter.status) continue;
     if (filter.drift && !(b.status === 'SUCCEEDED' && b.configHash !== current)) continue;
     yield b;

@@ -1,5 +1,5 @@
 import type { Batching } from '../model.ts';
-import type { NewBatch } from '../ports.ts';
+import type { NewBatch } from '../ports/index.ts';
 
 /** What a planner needs to know of each item when batching by weight. */
 export interface Weighed {

@@ -2,7 +2,7 @@ import { outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { settlePendingPublishes } from '../exceptions/exception-staging.ts';
 import type { Batch } from '../model.ts';
-import type { NewBatch } from '../ports.ts';
+import type { NewBatch } from '../ports/index.ts';
 import { addToManifest, type PlanContext } from './plan-context.ts';
 import { settlePendingCuts } from './plan-new.ts';
 import { settleMove, settlePendingMoves } from './split-outputs.ts';
@@ -26,7 +26,7 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
       ctx.skippedBusy += n;
     },
   };
-  const candidates = which === 'open' ? ctx.deps.inventory.openBatches(ctx.job.jobId, free) : inBounds(ctx);
+  const candidates = which === 'open' ? ctx.deps.batches.openBatches(ctx.job.jobId, free) : inBounds(ctx);
   // A split creates parts after the batch being looked at; a later page of the same query may show them.
   let seenTo = Number.NEGATIVE_INFINITY;
   for await (const found of candidates) {
@@ -50,7 +50,7 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
     const batch = which === 'bounds' ? await cutToBounds(ctx, found, stale) : found;
     if (!batch) continue;
     if (
-      await ctx.deps.inventory.reserveExisting(
+      await ctx.deps.batches.reserveExisting(
         ctx.job.jobId,
         batch.start,
         ctx.runId,
@@ -80,15 +80,15 @@ function liveRuns(deps: Deps) {
 
 /** Without a liveness port, a run that has finalized is dead; one that has not is live until it expires. */
 async function notFinished(deps: Deps, jobId: string, runId: string): Promise<boolean> {
-  const run = await deps.inventory.getRun(jobId, runId);
+  const run = await deps.runs.getRun(jobId, runId);
   return !run || run.status === 'PLANNED';
 }
 
 /** Batches that intersect [idStart, idEnd], in id order. */
 async function* inBounds(ctx: PlanContext): AsyncGenerator<Batch> {
   const { idStart, idEnd } = ctx.input as { idStart: number; idEnd: number };
-  const first = await ctx.deps.inventory.batchContaining(ctx.job.jobId, idStart);
-  yield* ctx.deps.inventory.batches(ctx.job.jobId, { kind: 'inventory' }, first?.start ?? idStart, idEnd);
+  const first = await ctx.deps.batches.batchContaining(ctx.job.jobId, idStart);
+  yield* ctx.deps.batches.list(ctx.job.jobId, { kind: 'inventory' }, first?.start ?? idStart, idEnd);
 }
 
 /**
@@ -116,7 +116,7 @@ async function cutToBounds(
     parts: parts.map((p) => [p.start, p.end] as const),
     runId: ctx.runId,
   };
-  const split = await ctx.deps.inventory.splitBatch({
+  const split = await ctx.deps.splits.splitBatch({
     jobId: ctx.job.jobId,
     batch,
     parts,
@@ -135,7 +135,7 @@ async function cutToBounds(
   // The parts own their outputs before any of them is handed to a worker.
   await settleMove(ctx.deps, move);
   const inside = parts.find((p) => p.start >= idStart && p.end <= idEnd) as NewBatch;
-  return ctx.deps.inventory.getBatch(ctx.job.jobId, { kind: 'inventory' }, inside.start);
+  return ctx.deps.batches.getBatch(ctx.job.jobId, { kind: 'inventory' }, inside.start);
 }
 
 async function partOf(ctx: PlanContext, start: number, end: number): Promise<NewBatch> {

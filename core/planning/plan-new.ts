@@ -1,7 +1,7 @@
 import { ContentionError, JobNotFoundError } from '../errors.ts';
 import type { ManifestItem } from '../events.ts';
 import type { Job } from '../model.ts';
-import type { NewBatch, NewCut, Source } from '../ports.ts';
+import type { NewBatch, NewCut, Source } from '../ports/index.ts';
 import { cut } from './batching.ts';
 import { addToManifest, type PlanContext } from './plan-context.ts';
 
@@ -42,12 +42,12 @@ export async function planNew(ctx: PlanContext): Promise<void> {
       reservedUntil: ctx.reservedUntil,
       at,
     };
-    if (await deps.inventory.cutNew(taken)) {
+    if (await deps.cuts.cutNew(taken)) {
       await deps.faults('plan.afterCut');
       const first = ctx.manifest.length;
       // A backfill's cuts below its bounds come before any item of it, so Plan creates them: first is 0.
       if (first < ctx.lead) {
-        await deps.inventory.createCut(taken);
+        await deps.cuts.createCut(taken);
         await deps.faults('plan.afterReserveNew');
         for (const b of batches) addToManifest(ctx, b, 'inventory');
       } else {
@@ -62,7 +62,7 @@ export async function planNew(ctx: PlanContext): Promise<void> {
     if (++conflicts > MAX_CONFLICTS)
       throw new ContentionError({ jobId: job.jobId, operation: 'reserve', attempts: conflicts });
     await backoff(conflicts);
-    job = await deps.inventory.getJob(ctx.job.jobId);
+    job = await deps.jobs.getJob(ctx.job.jobId);
   }
 }
 
@@ -76,12 +76,12 @@ export async function settlePendingCuts(
   live: (jobId: string, runId: string) => Promise<boolean>,
 ): Promise<void> {
   const { deps, job, runId } = ctx;
-  for await (const pending of deps.inventory.pendingCuts(job.jobId)) {
+  for await (const pending of deps.cuts.pendingCuts(job.jobId)) {
     const held =
       pending.runId !== runId &&
       pending.reservedUntil >= deps.clock.now() &&
       (await live(job.jobId, pending.runId));
-    if (!held) await deps.inventory.createCut(pending);
+    if (!held) await deps.cuts.createCut(pending);
     else ctx.skippedBusy += pending.batches.filter((b) => inScope(ctx, b)).length;
   }
 }

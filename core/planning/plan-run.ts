@@ -20,10 +20,10 @@ import { planSample } from './plan-sample.ts';
 export async function planRun(deps: Deps, rawInput: unknown, runId: string): Promise<PlanOutput> {
   const input = parse(RunInput, rawInput, 'execution input');
   parse(z.object({ runId: RunId }), { runId }, 'run id');
-  const job = await deps.inventory.getJob(input.jobId);
+  const job = await deps.jobs.getJob(input.jobId);
   if (!job) throw new JobNotFoundError({ jobId: input.jobId });
   if (job.state === 'DELETING') throw new JobDeletingError({ jobId: input.jobId });
-  const done = await deps.inventory.getRun(job.jobId, runId);
+  const done = await deps.runs.getRun(job.jobId, runId);
   if (done?.manifestKey) return outputOf(deps, job, input, done);
 
   const now = deps.clock.now();
@@ -71,7 +71,7 @@ async function finish(ctx: PlanContext): Promise<PlanOutput> {
     itemsPlanned: ctx.items,
     manifestKey,
   };
-  await deps.inventory.putRun(run);
+  await deps.runs.putRun(run);
   return { ...outputOf(deps, job, input, run), newBatches: ctx.newBatches, skippedBusy: ctx.skippedBusy };
 }
 

@@ -1,4 +1,4 @@
-import type { NewBatch } from '../ports.ts';
+import type { NewBatch } from '../ports/index.ts';
 import type { PlanContext } from './plan-context.ts';
 
 /** Sample batches per one write: the sample's own scope, never the job's real inventory. */
@@ -24,7 +24,7 @@ export async function planSample(ctx: PlanContext): Promise<void> {
     batches.push({ start, end: start + (count - 1) * every, stride: every, count, weight: count });
   }
   const at = new Date(ctx.deps.clock.now()).toISOString();
-  await ctx.deps.inventory.putSampleBatches(job.jobId, ctx.runId, batches, at);
+  await ctx.deps.batches.putSampleBatches(job.jobId, ctx.runId, batches, at);
   await ctx.deps.faults('plan.afterSample');
   for (const b of batches) {
     ctx.manifest.push({ start: b.start, end: b.end, stride: b.stride, scope: 'sample' });

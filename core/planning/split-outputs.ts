@@ -1,7 +1,7 @@
 import { idOfLine, jsonLines, linesOf, outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchScope } from '../model.ts';
-import type { OutputMove } from '../ports.ts';
+import type { OutputMove } from '../ports/index.ts';
 
 const INVENTORY: BatchScope = { kind: 'inventory' };
 
@@ -27,12 +27,12 @@ export async function settleMove(deps: Deps, move: OutputMove): Promise<void> {
   if (move.succeeded && !(await recorded(deps, move))) {
     const outputs = await writeParts(deps, move);
     await deps.faults('split.afterParts');
-    await deps.inventory.recordMovedOutputs(move, outputs);
+    await deps.splits.recordMovedOutputs(move, outputs);
     await deps.faults('split.afterRecord');
   }
   await deps.objects.delete(deps.buckets.work, move.from);
   await deps.faults('split.afterDelete');
-  await deps.inventory.finishMove(move);
+  await deps.splits.finishMove(move);
 }
 
 /**
@@ -45,7 +45,7 @@ export async function settlePendingMoves(
   runId: string,
   live: (jobId: string, runId: string) => Promise<boolean>,
 ): Promise<void> {
-  for (const move of await deps.inventory.pendingMoves(jobId)) {
+  for (const move of await deps.splits.pendingMoves(jobId)) {
     if (move.runId === runId || !(await live(jobId, move.runId))) await settleMove(deps, move);
   }
 }
@@ -53,7 +53,7 @@ export async function settlePendingMoves(
 /** Whether step 2 ran: every part still marked names its own object (the marks go all at once, at step 4). */
 async function recorded(deps: Deps, move: OutputMove): Promise<boolean> {
   const parts = await Promise.all(
-    move.parts.map(([start]) => deps.inventory.getBatch(move.jobId, INVENTORY, start)),
+    move.parts.map(([start]) => deps.batches.getBatch(move.jobId, INVENTORY, start)),
   );
   return parts.every(
     (p) =>

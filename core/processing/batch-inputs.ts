@@ -42,15 +42,14 @@ export interface KnownJob {
 const knownJobs = perStore<KnownJob>();
 
 /** The job as this container last read it, if it did. */
-export const knownJob = (deps: Deps, jobId: string): KnownJob | undefined =>
-  knownJobs(deps.inventory).get(jobId);
+export const knownJob = (deps: Deps, jobId: string): KnownJob | undefined => knownJobs(deps.jobs).get(jobId);
 
 /** Whether a batch of `runId` may work from what the container knows, without reading the job again. */
 export const isFresh = (deps: Deps, known: KnownJob, runId: string): boolean =>
   known.runId === runId && deps.clock.now() - known.readAt < JOB_FRESH_MS;
 
 export function rememberJob(deps: Deps, job: Job, runId: string, readAt: number): void {
-  const held = knownJobs(deps.inventory);
+  const held = knownJobs(deps.jobs);
   if (held.size >= JOBS_HELD && !held.has(job.jobId)) held.clear();
   held.set(job.jobId, { job, runId, readAt });
 }

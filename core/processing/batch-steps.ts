@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { ItemRejectedError, PreflightFailedError, RetryableError, SecretAccessError } from '../errors.ts';
 import type { BatchScope, Dataset } from '../model.ts';
-import type { LeaseGrant, NewException } from '../ports.ts';
+import type { LeaseGrant, NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
 import type { LoadedItem, Preflight } from './load-batch.ts';
 
@@ -30,7 +30,7 @@ export async function dropIfBatchGone(
   lease: Lease,
   keys: readonly (string | undefined)[],
 ): Promise<void> {
-  if (await deps.inventory.getBatch(lease.jobId, lease.scope, lease.start)) return;
+  if (await deps.batches.getBatch(lease.jobId, lease.scope, lease.start)) return;
   for (const key of keys) if (key) await deps.objects.delete(deps.buckets.work, key);
 }
 
@@ -85,7 +85,7 @@ export async function resolveSecret(
 export function heartbeater(deps: Deps, lease: Lease, leaseMs: number): () => Promise<void> | undefined {
   let last = deps.clock.now();
   const send = async () => {
-    await deps.inventory.heartbeat({
+    await deps.leases.heartbeat({
       jobId: lease.jobId,
       scope: lease.scope,
       start: lease.start,
@@ -144,7 +144,7 @@ export async function recordFailure(
   };
   const outcome = e instanceof RetryableError ? 'RETRY' : 'FAILED';
   try {
-    await deps.inventory.fail({ ...lease, error, outcome, diagnostics: { preflight } });
+    await deps.commits.fail({ ...lease, error, outcome, diagnostics: { preflight } });
   } catch (inner) {
     // A lost lease or a crash here leaves the attempt to RecordFailure or to the next owner's takeover.
     if ((inner as Error)?.name !== 'LeaseLostError') throw inner;

@@ -3,7 +3,7 @@ import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
 import type { Deps } from '../deps.ts';
 import { PreflightFailedError } from '../errors.ts';
 import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
-import type { Source } from '../ports.ts';
+import type { Source } from '../ports/index.ts';
 
 /** One answer of the preflight: yes or no, with what was seen. */
 export interface Answer {

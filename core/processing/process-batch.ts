@@ -6,13 +6,9 @@ import { publishStaged, stageExceptions } from '../exceptions/exception-staging.
 import { getJob } from '../jobs/jobs.ts';
 import { effectiveHash } from '../jobs/stats.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
-import {
-  type AcquirePolicy,
-  type AcquireResult,
-  COMMIT_EXCEPTIONS_MAX,
-  type NewException,
-} from '../ports.ts';
+import { type AcquirePolicy, COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
 import type { BatchContext, BatchLog } from '../processors/define-processor.ts';
+import { type Acquired, acquireBatch } from './acquire-batch.ts';
 import {
   datasetOf,
   type EarlyReads,
@@ -72,7 +68,7 @@ export async function processBatch(
  */
 async function createAhead(deps: Deps, event: ProcessBatchEvent, from: number, worker: WorkerContext) {
   try {
-    await deps.inventory.finishCut(event.jobId, from);
+    await deps.cuts.finishCut(event.jobId, from);
   } catch (e) {
     const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     worker.log.warn('creating the cut ahead failed; its workers will create it', { cut: from, error });
@@ -125,21 +121,17 @@ async function takeLease(deps: Deps, event: ProcessBatchEvent, worker: WorkerCon
     event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
   const owner = `${event.runId}/${worker.invocationId}`;
   const policy: AcquirePolicy = event.mode === 'backfill' ? 'redo-unless-same-run' : 'skip-succeeded';
+  const cut = event.batch.scope === 'inventory' ? event.batch.cut : undefined;
   const acquire = (leaseMs: number) =>
-    deps.inventory.acquire({
-      jobId: event.jobId,
-      scope,
-      start: event.batch.start,
-      owner,
-      runId: event.runId,
-      leaseMs,
-      policy,
-      cut: event.batch.scope === 'inventory' ? event.batch.cut : undefined,
-    });
+    acquireBatch(
+      deps,
+      { jobId: event.jobId, scope, start: event.batch.start, owner, runId: event.runId, leaseMs, policy },
+      cut,
+    );
   const known = knownJob(deps, event.jobId);
   const readAt = deps.clock.now();
   let job: Job;
-  let got: AcquireResult;
+  let got: Acquired;
   let leaseMs: number;
   let early: EarlyReads | undefined;
   if (known) {
@@ -200,7 +192,7 @@ async function commitBatch(
   const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
   if (staged) await deps.faults('process.afterExceptionsStaged');
   await deps.faults('process.beforeCommit');
-  await deps.inventory
+  await deps.commits
     .commit({
       ...lease,
       itemsSucceeded: done.lines,

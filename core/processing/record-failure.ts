@@ -14,7 +14,7 @@ export async function recordFailure(
   const scope: BatchScope =
     event.batch.scope === 'sample' ? { kind: 'sample', runId: event.runId } : { kind: 'inventory' };
   const error = { name: event.error.Error, message: messageOf(event.error.Cause) };
-  const recorded = await deps.inventory.failAbandoned({
+  const recorded = await deps.attempts.failAbandoned({
     jobId: event.jobId,
     scope,
     start: event.batch.start,

@@ -8,11 +8,11 @@ import type { Attempt, RunStats, StateStats } from '../model.ts';
  * (ProcessBatch, and its load / process / write phases). Idempotent: it recomputes from the records.
  */
 export async function finalizeRun(deps: Deps, event: FinalizeEvent): Promise<FinalizeOutput> {
-  const run = await deps.inventory.getRun(event.jobId, event.runId);
+  const run = await deps.runs.getRun(event.jobId, event.runId);
   if (!run) throw new JobNotFoundError({ jobId: event.jobId });
   const last = new Map<string, Attempt>();
   const all: Attempt[] = [];
-  for await (const a of deps.inventory.runAttempts(event.jobId, event.runId)) {
+  for await (const a of deps.attempts.runAttempts(event.jobId, event.runId)) {
     all.push(a);
     const key = `${a.scope.kind}#${a.start}`;
     const seen = last.get(key);
@@ -32,7 +32,7 @@ export async function finalizeRun(deps: Deps, event: FinalizeEvent): Promise<Fin
     states: stateStats(all),
   };
   const status = failed > 0 || event.mapError ? (succeeded.length > 0 ? 'PARTIAL' : 'FAILED') : 'SUCCEEDED';
-  await deps.inventory.finishRun(event.jobId, event.runId, {
+  await deps.runs.finishRun(event.jobId, event.runId, {
     status,
     finishedAt: new Date(deps.clock.now()).toISOString(),
     stats,

@@ -97,7 +97,7 @@ describe('the actions each function issues are granted to its role', () => {
       expect(item).toBeDefined();
       expect((await work(e, event('run-1', item as ManifestItem))).outcome).toBe('SUCCEEDED');
     }
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     expectTaken(
       e,
       /^Plan: dynamodb:DeleteItem on inventory \(N#/,
@@ -112,7 +112,7 @@ describe('the actions each function issues are granted to its role', () => {
     const { e, batch } = await stagedBatch('iam-staged');
     const out = await work(e, event('run-1', batch));
     expect([out.outcome, out.itemsExcepted]).toEqual(['SUCCEEDED', 120]);
-    expect(await e.deps.inventory.pendingPublishes('j')).toEqual([]);
+    expect(await e.deps.publishes.pendingPublishes('j')).toEqual([]);
     expectTaken(
       e,
       /^ProcessBatch: s3:PutObject on work staging\//,
@@ -128,9 +128,9 @@ describe('the actions each function issues are granted to its role', () => {
     const { e, batch } = await stagedBatch('iam-staged-crash');
     e.faults.crashAt('process.afterCommit');
     await expect(work(e, event('run-1', batch))).rejects.toBeInstanceOf(InjectedFaultError);
-    expect(await e.deps.inventory.pendingPublishes('j')).toHaveLength(1);
+    expect(await e.deps.publishes.pendingPublishes('j')).toHaveLength(1);
     await plan(e, { mode: 'incremental' }, 'run-2');
-    expect(await e.deps.inventory.pendingPublishes('j')).toEqual([]);
+    expect(await e.deps.publishes.pendingPublishes('j')).toEqual([]);
     expect((await e.deps.exceptions.counts('j')).OPEN).toBe(120);
     expectTaken(
       e,
@@ -147,10 +147,10 @@ describe('the actions each function issues are granted to its role', () => {
     e.faults.crashAt('process.afterCommit');
     await expect(work(e, event('run-1', batch))).rejects.toBeInstanceOf(InjectedFaultError);
     // staging/ expires after 7 days; a worker that died between deleting the object and its record leaves the same.
-    const [pending] = await e.deps.inventory.pendingPublishes('j');
+    const [pending] = await e.deps.publishes.pendingPublishes('j');
     await e.deps.objects.delete(e.deps.buckets.work, pending?.key as string);
     await plan(e, { mode: 'incremental' }, 'run-2');
-    expect(await e.deps.inventory.pendingPublishes('j')).toEqual([]);
+    expect(await e.deps.publishes.pendingPublishes('j')).toEqual([]);
     expectTaken(
       e,
       /^Plan: s3:ListBucket on work \(to read the missing key staging\//,
@@ -188,7 +188,7 @@ describe('the actions each function issues are granted to its role', () => {
       for (const b of await manifestOf(e.deps, (await plan(e, input, runId)).manifestKey))
         expect((await work(e, event(runId, b, input.mode))).outcome).toBe('SUCCEEDED');
     }
-    const batches = await collect(e.deps.inventory.batches('j', { kind: 'inventory' }));
+    const batches = await collect(e.deps.batches.list('j', { kind: 'inventory' }));
     expect(batches.map((b) => [b.start, b.end])).toEqual([
       [1, 4],
       [5, 20],
@@ -196,7 +196,7 @@ describe('the actions each function issues are granted to its role', () => {
       [35, 40],
       [41, 60],
     ]);
-    expect(await e.deps.inventory.pendingMoves('j')).toEqual([]);
+    expect(await e.deps.splits.pendingMoves('j')).toEqual([]);
     expectTaken(
       e,
       /^Plan: s3:GetObject on work outputs\/j\/0000000000000001-0000000000000020/,

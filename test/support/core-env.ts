@@ -2,7 +2,8 @@ import { makeDeps } from '../../core/adapters/make-deps.ts';
 import type { Deps } from '../../core/deps.ts';
 import { InjectedFaultError } from '../../core/errors.ts';
 import { createJob } from '../../core/jobs/jobs.ts';
-import type { Clock, FaultHook } from '../../core/ports.ts';
+import type { Clock, FaultHook } from '../../core/ports/index.ts';
+import { acquireBatch as acquire } from '../../core/processing/acquire-batch.ts';
 import { builtinProcessors } from '../../core/processors/builtin.ts';
 import type { AnyProcessor } from '../../core/processors/define-processor.ts';
 import { createRegistry } from '../../core/processors/registry.ts';
@@ -100,16 +101,19 @@ export async function seedJob(
  * with `cut`, as the worker of a batch whose cut its Plan left to the run's workers.
  */
 export const acquireBatch = (deps: Deps, start: number, cut?: number) =>
-  deps.inventory.acquire({
-    jobId: 'j',
-    scope: { kind: 'inventory' },
-    start,
-    owner: 'w',
-    runId: 'run-1',
-    leaseMs: 60_000,
-    policy: 'skip-succeeded',
+  acquire(
+    deps,
+    {
+      jobId: 'j',
+      scope: { kind: 'inventory' },
+      start,
+      owner: 'w',
+      runId: 'run-1',
+      leaseMs: 60_000,
+      policy: 'skip-succeeded',
+    },
     cut,
-  });
+  );
 
 /** Add `count` records after the data set's current high id. */
 export async function appendRecords(

@@ -6,11 +6,11 @@ import { collect } from './core-env.ts';
 
 /** Tiling: the job's batches, with the cuts recorded and not yet created, cover [firstId, watermark) with no gap and no overlap. */
 export async function expectTiling(deps: Deps, jobId: string): Promise<Batch[]> {
-  const job = await deps.inventory.getJob(jobId);
+  const job = await deps.jobs.getJob(jobId);
   if (!job) throw new Error(`no job ${jobId}`);
-  const batches = await collect(deps.inventory.batches(jobId, { kind: 'inventory' }));
+  const batches = await collect(deps.batches.list(jobId, { kind: 'inventory' }));
   // Cuts recorded and not yet created hold their batches until a worker or the next plan creates them.
-  const cut = (await collect(deps.inventory.pendingCuts(jobId))).flatMap((c) => c.batches);
+  const cut = (await collect(deps.cuts.pendingCuts(jobId))).flatMap((c) => c.batches);
   let next = job.firstId;
   for (const b of [...batches, ...cut].sort((x, y) => x.start - y.start)) {
     expect(b.start, `batch ${b.start}-${b.end} must start where the previous ended`).toBe(next);

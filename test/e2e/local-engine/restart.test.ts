@@ -87,7 +87,7 @@ describe('a restart of the local mode on the same data directory', () => {
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn: before.done }))).status).toBe(
       'SUCCEEDED',
     );
-    const kept = await collect(mode.deps.inventory.batches('kept-job', { kind: 'inventory' }));
+    const kept = await collect(mode.deps.batches.list('kept-job', { kind: 'inventory' }));
     expect(kept.map((b) => b.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(await keysUnder(mode, mode.state.buckets.data, 'kept/')).toHaveLength(4);
     expect(await keysUnder(mode, mode.state.buckets.work, 'outputs/kept-job/')).toHaveLength(4);
@@ -105,7 +105,7 @@ describe('a restart of the local mode on the same data directory', () => {
     expect(await runToEnd(local, 'after-restart')).toEqual(['SUCCEEDED']);
     const statuses = await runToEnd(local, 'slow-job');
     expect(statuses.every((s) => s === 'SUCCEEDED')).toBe(true);
-    const slow = await collect(mode.deps.inventory.batches('slow-job', { kind: 'inventory' }));
+    const slow = await collect(mode.deps.batches.list('slow-job', { kind: 'inventory' }));
     expect(slow.map((b) => b.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   });
 });

@@ -67,7 +67,7 @@ async function run(processor: string, items: number, size: number, spec: Record<
   );
   const out = await waitForExecution(local.sfn, executionArn as string);
   const events = await historyOf(local.sfn, executionArn as string);
-  const batches = await collect(deps.inventory.batches(jobId, { kind: 'inventory' }));
+  const batches = await collect(deps.batches.list(jobId, { kind: 'inventory' }));
   return { jobId, out, events, batches };
 }
 
@@ -107,9 +107,9 @@ describe('Retry and Catch of the run-job state machine, run locally', () => {
     expect(events.filter((e) => e.type === 'MapIterationFailed')).toHaveLength(3);
     expect(events.some((e) => e.type === 'MapRunSucceeded')).toBe(true);
     expect(batches.every((b) => b.status === 'FAILED')).toBe(true);
-    const attempts = await collect(local.mode.deps.inventory.attempts(jobId, { kind: 'inventory' }));
+    const attempts = await collect(local.mode.deps.attempts.list(jobId, { kind: 'inventory' }));
     expect(attempts.map((a) => a.error?.name)).toEqual(['ExplodedError', 'ExplodedError', 'ExplodedError']);
-    const runs = await local.mode.deps.inventory.listRuns(jobId);
+    const runs = await local.mode.deps.runs.listRuns(jobId);
     expect(runs.items[0]?.stats).toMatchObject({ batchesFailed: 3, batchesSucceeded: 0 });
   });
 

@@ -89,7 +89,7 @@ describe('the local Step Functions engine, through its endpoint and the AWS SDK'
       batchesSucceeded: 7,
       batchesFailed: 0,
     });
-    const batches = await collect(local.mode.deps.inventory.batches(jobId, { kind: 'inventory' }));
+    const batches = await collect(local.mode.deps.batches.list(jobId, { kind: 'inventory' }));
     expect(batches).toHaveLength(7);
     expect(batches.every((b) => b.status === 'SUCCEEDED')).toBe(true);
     const outputs = await keysUnder(local.mode, local.mode.state.buckets.work, `outputs/${jobId}/`);

@@ -97,8 +97,8 @@ async function recover(): Promise<number> {
   (host as s.Host).child.kill('SIGUSR2');
   await (host as s.Host).waitFor(/^FAULTS OFF$/m);
   for (let k = 0; k < 30; k++) {
-    const open = await collect(c.deps.inventory.openBatches(JOB));
-    const end = ((await c.deps.inventory.getJob(JOB))?.watermark ?? 0) > ITEMS;
+    const open = await collect(c.deps.batches.openBatches(JOB));
+    const end = ((await c.deps.jobs.getJob(JOB))?.watermark ?? 0) > ITEMS;
     // At least one run of each mode, even when the chaos left nothing open.
     if (k >= 2 && open.length === 0 && end) return k;
     // A batch still leased by a worker that died with its host is taken over once the 2 s lease expires.
@@ -112,9 +112,9 @@ async function recover(): Promise<number> {
 /** What the stores and the histories hold once the chaos is over, judged by fixtures/chaos-checks.ts. */
 async function judge(steps: readonly Step[]) {
   const batches = await expectTiling(c.deps, JOB);
-  const attempts = await collect(c.deps.inventory.attempts(JOB, { kind: 'inventory' }));
+  const attempts = await collect(c.deps.attempts.list(JOB, { kind: 'inventory' }));
   for (const step of steps.filter((x) => x.input.mode === 'sample'))
-    attempts.push(...(await collect(c.deps.inventory.attempts(JOB, { kind: 'sample', runId: step.name }))));
+    attempts.push(...(await collect(c.deps.attempts.list(JOB, { kind: 'sample', runId: step.name }))));
   const exceptions = await s.allExceptions(c.deps, JOB);
   const objects = await s.outputObjects(c, `outputs/${JOB}/`);
   const caught = [];
@@ -138,8 +138,8 @@ async function judge(steps: readonly Step[]) {
     }),
     commits: checkCommits(batches, inventory, backfills),
     unrecorded: unrecordedFaults(caught, attempts),
-    pendingMoves: await c.deps.inventory.pendingMoves(JOB),
-    pendingPublishes: await c.deps.inventory.pendingPublishes(JOB),
+    pendingMoves: await c.deps.splits.pendingMoves(JOB),
+    pendingPublishes: await c.deps.publishes.pendingPublishes(JOB),
     traced: caught.filter((f) => AFTER_LEASE_POINTS.includes(f.point)).length,
     unfenced: unfencedExceptions(exceptions, attempts),
     takeovers: inventory.filter((a) => a.outcome === 'LEASE_EXPIRED').length,

@@ -79,7 +79,7 @@ describe('8 simultaneous executions of one incremental job', () => {
       batches.map((b) => outputKeyOf('crowd-job', { kind: 'inventory' }, b)).sort(),
     );
     expect(notExactlyOnce(perId, ITEMS), 'ids in no output line or in two').toEqual([]);
-    const attempts = await collect(deps.inventory.attempts('crowd-job', { kind: 'inventory' }));
+    const attempts = await collect(deps.attempts.list('crowd-job', { kind: 'inventory' }));
     expect(attempts.map((a) => a.outcome)).toEqual(batches.map(() => 'SUCCEEDED'));
   }, 180_000);
 });

@@ -157,10 +157,8 @@ describe('secret hygiene: a data set secret never leaves Secrets Manager', () =>
       createHmac('sha256', SECRET).update(String(first.output.n)).digest('hex').slice(0, 16),
     );
     expect((await deps.catalog.getDataset('vault'))?.secretArn).toBe(secretArn);
-    const batches = await collect(deps.inventory.batches('vault-job', { kind: 'inventory' }));
-    const failedRun = (await deps.inventory.listRuns('vault-job')).items.find(
-      (r) => r.mode === 'incremental',
-    );
+    const batches = await collect(deps.batches.list('vault-job', { kind: 'inventory' }));
+    const failedRun = (await deps.runs.listRuns('vault-job')).items.find((r) => r.mode === 'incremental');
 
     const commands = [
       ['jobs', 'show', 'vault-job'],

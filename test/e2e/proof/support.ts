@@ -15,7 +15,7 @@ import { type Clients, makeClients } from '../../../core/adapters/clients.ts';
 import { makeDeps } from '../../../core/adapters/make-deps.ts';
 import type { Deps } from '../../../core/deps.ts';
 import type { ItemException } from '../../../core/model.ts';
-import type { FaultHook } from '../../../core/ports.ts';
+import type { FaultHook } from '../../../core/ports/index.ts';
 import { builtinProcessors } from '../../../core/processors/builtin.ts';
 import { createRegistry } from '../../../core/processors/registry.ts';
 import type { HostOptions, HostReady } from './fixtures/local-host.ts';

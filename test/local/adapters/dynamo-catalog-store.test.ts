@@ -4,7 +4,7 @@ import { DynamoCatalogStore } from '../../../core/adapters/dynamo-catalog-store.
 import { CatalogSource } from '../../../core/catalog/catalog-source.ts';
 import { DatasetConflictError, DatasetNotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { CatalogEntry, Item } from '../../../core/model.ts';
-import type { NewEntry } from '../../../core/ports.ts';
+import type { NewEntry } from '../../../core/ports/index.ts';
 import { countItems, countRequests, type LocalEnv, localEnv } from '../../support/local.ts';
 
 const AT = '2026-01-02T03:04:05.000Z';

@@ -1,6 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import * as cutRecords from '../../../core/adapters/dynamo-cut-records.ts';
+import { DynamoCutStore } from '../../../core/adapters/dynamo-cut-records.ts';
 import { keys } from '../../../core/contracts/tables.ts';
 import {
   BatchNotFoundError,
@@ -9,7 +9,7 @@ import {
   JobNotFoundError,
   ValidationError,
 } from '../../../core/errors.ts';
-import type { NewBatch, NewCut } from '../../../core/ports.ts';
+import type { NewBatch, NewCut } from '../../../core/ports/index.ts';
 import { acquireBatch, type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
 import { expectTiling } from '../../support/invariants.ts';
 import { countRequests } from '../../support/local.ts';
@@ -44,9 +44,8 @@ async function withJob(label: string): Promise<CoreEnv> {
   return e;
 }
 
-const watermarkOf = async (e: CoreEnv, jobId = 'j') => (await e.deps.inventory.getJob(jobId))?.watermark;
-const batchesOf = (e: CoreEnv, jobId = 'j') =>
-  collect(e.deps.inventory.batches(jobId, { kind: 'inventory' }));
+const watermarkOf = async (e: CoreEnv, jobId = 'j') => (await e.deps.jobs.getJob(jobId))?.watermark;
+const batchesOf = (e: CoreEnv, jobId = 'j') => collect(e.deps.batches.list(jobId, { kind: 'inventory' }));
 
 /** A cut record of job `j` from 1 written as is, `batches` and all, past the adapter's checks. */
 async function putRawCut(e: CoreEnv, batches: unknown): Promise<void> {
@@ -66,21 +65,21 @@ async function putRawCut(e: CoreEnv, batches: unknown): Promise<void> {
 
 /** Delete the job's partition page by page (keeping META), as deleteJob does once the job is DELETING. */
 async function deleteAllButMeta(e: CoreEnv, jobId = 'j'): Promise<void> {
-  while ((await e.deps.inventory.deletePage(jobId, 100)) > 0) {
+  while ((await e.deps.jobs.deletePage(jobId, 100)) > 0) {
     // until the page comes back empty
   }
 }
 
-describe('InventoryStore.cutNew', () => {
+describe('CutStore.cutNew', () => {
   it('moves the watermark to the end of the last batch plus one and records the cut, creating no batch yet', async () => {
     const e = await withJob('cut-new-records');
     const cut = cutOf(1, 3);
 
-    const won = await e.deps.inventory.cutNew(cut);
+    const won = await e.deps.cuts.cutNew(cut);
 
     expect(won).toBe(true);
     expect(await watermarkOf(e)).toBe(31);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([cut]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([cut]);
     expect(await batchesOf(e)).toEqual([]);
   });
 
@@ -89,54 +88,54 @@ describe('InventoryStore.cutNew', () => {
     const a = cutOf(1, 3, { runId: 'run-a' });
     const b = cutOf(1, 5, { runId: 'run-b' });
 
-    const [wonA, wonB] = await Promise.all([e.deps.inventory.cutNew(a), e.deps.inventory.cutNew(b)]);
+    const [wonA, wonB] = await Promise.all([e.deps.cuts.cutNew(a), e.deps.cuts.cutNew(b)]);
 
     expect([wonA, wonB].filter(Boolean)).toHaveLength(1);
     const winner = wonA ? a : b;
     expect(await watermarkOf(e)).toBe((winner.batches.at(-1)?.end ?? 0) + 1);
-    const pending = await collect(e.deps.inventory.pendingCuts('j'));
+    const pending = await collect(e.deps.cuts.pendingCuts('j'));
     expect(pending).toEqual([winner]);
   });
 
   it('returns false to a planner that read a watermark another one has moved since', async () => {
     const e = await withJob('cut-new-stale');
-    expect(await e.deps.inventory.cutNew(cutOf(1, 3, { runId: 'run-a' }))).toBe(true);
+    expect(await e.deps.cuts.cutNew(cutOf(1, 3, { runId: 'run-a' }))).toBe(true);
 
-    const won = await e.deps.inventory.cutNew(cutOf(1, 5, { runId: 'run-b' }));
+    const won = await e.deps.cuts.cutNew(cutOf(1, 5, { runId: 'run-b' }));
 
     expect(won).toBe(false);
     expect(await watermarkOf(e)).toBe(31);
-    const pending = await collect(e.deps.inventory.pendingCuts('j'));
+    const pending = await collect(e.deps.cuts.pendingCuts('j'));
     expect(pending.map((c) => c.runId)).toEqual(['run-a']);
   });
 
   it('refuses a job being deleted and writes nothing', async () => {
     const e = await withJob('cut-new-deleting');
-    await e.deps.inventory.markJobDeleting('j', AT);
+    await e.deps.jobs.markJobDeleting('j', AT);
 
-    await expect(e.deps.inventory.cutNew(cutOf(1, 3))).rejects.toThrow(JobDeletingError);
+    await expect(e.deps.cuts.cutNew(cutOf(1, 3))).rejects.toThrow(JobDeletingError);
 
     expect(await watermarkOf(e)).toBe(1);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('refuses a missing job and writes nothing', async () => {
     const e = await withJob('cut-new-missing');
 
-    await expect(e.deps.inventory.cutNew(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(JobNotFoundError);
+    await expect(e.deps.cuts.cutNew(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(JobNotFoundError);
 
-    expect(await e.deps.inventory.getJob('nope')).toBeUndefined();
-    expect(await collect(e.deps.inventory.pendingCuts('nope'))).toEqual([]);
+    expect(await e.deps.jobs.getJob('nope')).toBeUndefined();
+    expect(await collect(e.deps.cuts.pendingCuts('nope'))).toEqual([]);
   });
 });
 
-describe('InventoryStore.createCut', () => {
+describe('CutStore.createCut', () => {
   it('creates every batch of the cut as PENDING, reserved for its run, and drops the cut', async () => {
     const e = await withJob('create-cut');
     const cut = cutOf(1, 4, { runId: 'run-7', at: '2026-01-01T00:05:00.000Z' });
-    await e.deps.inventory.cutNew(cut);
+    await e.deps.cuts.cutNew(cut);
 
-    await e.deps.inventory.createCut(cut);
+    await e.deps.cuts.createCut(cut);
 
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.map((b) => [b.start, b.end])).toEqual(cut.batches.map((b) => [b.start, b.end]));
@@ -151,18 +150,18 @@ describe('InventoryStore.createCut', () => {
         plannedAt: '2026-01-01T00:05:00.000Z',
       });
     }
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('creates consecutive cuts that tile the job from its firstId to the watermark', async () => {
     const e = await withJob('create-cut-tiling');
     const first = cutOf(1, 99);
-    await e.deps.inventory.cutNew(first);
-    await e.deps.inventory.createCut(first);
+    await e.deps.cuts.cutNew(first);
+    await e.deps.cuts.createCut(first);
     const second = cutOf(991, 1);
 
-    await e.deps.inventory.cutNew(second);
-    await e.deps.inventory.createCut(second);
+    await e.deps.cuts.cutNew(second);
+    await e.deps.cuts.createCut(second);
 
     const batches = await expectTiling(e.deps, 'j');
     expect(batches).toHaveLength(100);
@@ -172,40 +171,38 @@ describe('InventoryStore.createCut', () => {
   it('succeeds and changes nothing when the cut was already created, by itself or by a second planner', async () => {
     const e = await withJob('create-cut-twice');
     const cut = cutOf(1, 3);
-    await e.deps.inventory.cutNew(cut);
-    const [recorded] = await collect(e.deps.inventory.pendingCuts('j'));
-    await e.deps.inventory.createCut(cut);
+    await e.deps.cuts.cutNew(cut);
+    const [recorded] = await collect(e.deps.cuts.pendingCuts('j'));
+    await e.deps.cuts.createCut(cut);
     const before = await batchesOf(e);
 
-    await e.deps.inventory.createCut(cut);
+    await e.deps.cuts.createCut(cut);
     // A planner finishing the cut of one it took for dead, from the record it read before the cut was created.
-    await e.deps.inventory.createCut({ ...(recorded as NewCut) });
+    await e.deps.cuts.createCut({ ...(recorded as NewCut) });
 
     expect(await batchesOf(e)).toEqual(before);
     expect(before.map((b) => b.reservedBy)).toEqual(['run-1', 'run-1', 'run-1']);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     expect(await watermarkOf(e)).toBe(31);
   });
 
   it('refuses a cut that a deletion removed and creates no batch of it', async () => {
     const e = await withJob('create-cut-deleted');
     const cut = cutOf(1, 3);
-    await e.deps.inventory.cutNew(cut);
-    await e.deps.inventory.markJobDeleting('j', AT);
+    await e.deps.cuts.cutNew(cut);
+    await e.deps.jobs.markJobDeleting('j', AT);
     await deleteAllButMeta(e);
 
-    await expect(e.deps.inventory.createCut(cut)).rejects.toThrow(JobDeletingError);
+    await expect(e.deps.cuts.createCut(cut)).rejects.toThrow(JobDeletingError);
 
     expect(await batchesOf(e)).toEqual([]);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('refuses a cut of a missing job', async () => {
     const e = await withJob('create-cut-missing');
 
-    await expect(e.deps.inventory.createCut(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(
-      JobNotFoundError,
-    );
+    await expect(e.deps.cuts.createCut(cutOf(1, 3, { jobId: 'nope' }))).rejects.toThrow(JobNotFoundError);
 
     expect(await batchesOf(e, 'nope')).toEqual([]);
   });
@@ -241,38 +238,39 @@ function createCutWithConflicts(e: CoreEnv, conflicts: number) {
     exceptionsTable: e.env.tables.exceptions,
     clock: e.clock,
   };
-  return { create: (cut: NewCut) => cutRecords.createCut(ctx, cut), sent: () => sent };
+  const cuts = new DynamoCutStore(ctx);
+  return { create: (cut: NewCut) => cuts.createCut(cut), sent: () => sent };
 }
 
-describe('InventoryStore.createCut under transaction conflicts', () => {
+describe('CutStore.createCut under transaction conflicts', () => {
   it('tries again after a TransactionConflict and creates the cut once', async () => {
     const e = await withJob('cut-conflict-retry');
     const cut = cutOf(1, 3);
-    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
+    expect(await e.deps.cuts.cutNew(cut)).toBe(true);
     const conflicted = createCutWithConflicts(e, 2);
 
     await conflicted.create(cut);
 
     expect(conflicted.sent()).toBe(3);
     expect((await batchesOf(e)).map((b) => b.start)).toEqual([1, 11, 21]);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('gives up with a ContentionError after five conflicts, the cut still recorded for the next plan', async () => {
     const e = await withJob('cut-conflict-give-up');
     const cut = cutOf(1, 3);
-    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
+    expect(await e.deps.cuts.cutNew(cut)).toBe(true);
     const conflicted = createCutWithConflicts(e, 99);
 
     await expect(conflicted.create(cut)).rejects.toBeInstanceOf(ContentionError);
 
     expect(conflicted.sent()).toBe(5);
     expect(await batchesOf(e)).toEqual([]);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toHaveLength(1);
   });
 });
 
-describe('InventoryStore cuts', () => {
+describe('CutStore cuts', () => {
   const bad: Array<[string, NewCut]> = [
     ['no batch', cutOf(1, 1, { batches: [] })],
     ['100 batches', cutOf(1, 100)],
@@ -285,15 +283,15 @@ describe('InventoryStore cuts', () => {
       const requests = countRequests(e.env);
 
       try {
-        await expect(e.deps.inventory.cutNew(cut)).rejects.toThrow(RangeError);
-        await expect(e.deps.inventory.createCut(cut)).rejects.toThrow(RangeError);
+        await expect(e.deps.cuts.cutNew(cut)).rejects.toThrow(RangeError);
+        await expect(e.deps.cuts.createCut(cut)).rejects.toThrow(RangeError);
       } finally {
         requests.stop();
       }
 
       expect(requests.counts).toEqual({});
       expect(await watermarkOf(e)).toBe(1);
-      expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+      expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
       expect(await batchesOf(e)).toEqual([]);
     });
   }
@@ -302,8 +300,8 @@ describe('InventoryStore cuts', () => {
     const e = await withJob('cut-max');
     const cut = cutOf(1, 99);
 
-    expect(await e.deps.inventory.cutNew(cut)).toBe(true);
-    await e.deps.inventory.createCut(cut);
+    expect(await e.deps.cuts.cutNew(cut)).toBe(true);
+    await e.deps.cuts.createCut(cut);
 
     expect(await batchesOf(e)).toHaveLength(99);
     expect(await watermarkOf(e)).toBe(991);
@@ -311,7 +309,7 @@ describe('InventoryStore cuts', () => {
 
   it('keeps the cut record under the key of its watermark', async () => {
     const e = await withJob('cut-key');
-    await e.deps.inventory.cutNew(cutOf(1, 2));
+    await e.deps.cuts.cutNew(cutOf(1, 2));
 
     const raw = await e.env.clients.doc.send(
       new GetCommand({ TableName: e.env.tables.inventory, Key: keys.cut('j', 1), ConsistentRead: true }),
@@ -324,7 +322,7 @@ describe('InventoryStore cuts', () => {
     const e = await withJob('cut-malformed');
     await putRawCut(e, [[1, 10, 1, 'ten', 10]]);
 
-    const read = collect(e.deps.inventory.pendingCuts('j'));
+    const read = collect(e.deps.cuts.pendingCuts('j'));
 
     await expect(read).rejects.toThrow(ValidationError);
     const error = (await read.catch((err: unknown) => err)) as ValidationError;
@@ -336,20 +334,20 @@ describe('InventoryStore cuts', () => {
     const e = await withJob('cut-not-a-list');
     await putRawCut(e, '1-10');
 
-    await expect(collect(e.deps.inventory.pendingCuts('j'))).rejects.toMatchObject({
+    await expect(collect(e.deps.cuts.pendingCuts('j'))).rejects.toMatchObject({
       name: 'ValidationError',
       violations: [expect.objectContaining({ field: 'batches' })],
     });
   });
 });
 
-describe('InventoryStore.finishCut', () => {
+describe('CutStore.finishCut', () => {
   it('creates a recorded cut exactly as createCut does', async () => {
     const e = await withJob('finish-cut');
     const cut = cutOf(1, 3, { runId: 'run-3' });
-    await e.deps.inventory.cutNew(cut);
+    await e.deps.cuts.cutNew(cut);
 
-    await e.deps.inventory.finishCut('j', 1);
+    await e.deps.cuts.finishCut('j', 1);
 
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.map((b) => [b.start, b.status, b.reservedBy])).toEqual([
@@ -357,19 +355,19 @@ describe('InventoryStore.finishCut', () => {
       [11, 'PENDING', 'run-3'],
       [21, 'PENDING', 'run-3'],
     ]);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('reads and writes nothing more when the cut is no longer recorded', async () => {
     const e = await withJob('finish-cut-gone');
     const cut = cutOf(1, 3);
-    await e.deps.inventory.cutNew(cut);
-    await e.deps.inventory.createCut(cut);
+    await e.deps.cuts.cutNew(cut);
+    await e.deps.cuts.createCut(cut);
     const before = await batchesOf(e);
     const requests = countRequests(e.env);
 
-    await e.deps.inventory.finishCut('j', 1);
-    await e.deps.inventory.finishCut('j', 500);
+    await e.deps.cuts.finishCut('j', 1);
+    await e.deps.cuts.finishCut('j', 500);
 
     requests.stop();
     expect(requests.counts).toEqual({ GetItemCommand: 2 });
@@ -380,39 +378,39 @@ describe('InventoryStore.finishCut', () => {
     const e = await withJob('finish-cut-malformed');
     await putRawCut(e, [[1, 10, 1, 'ten', 10]]);
 
-    await expect(e.deps.inventory.finishCut('j', 1)).rejects.toBeInstanceOf(ValidationError);
+    await expect(e.deps.cuts.finishCut('j', 1)).rejects.toBeInstanceOf(ValidationError);
     expect(await batchesOf(e)).toEqual([]);
   });
 });
 
-describe('InventoryStore.acquire with the cut of a batch not yet created', () => {
+describe('acquireBatch with the cut of a batch not yet created', () => {
   it('creates the cut and takes the lease on its batch', async () => {
     const e = await withJob('acquire-cut');
-    await e.deps.inventory.cutNew(cutOf(1, 5));
+    await e.deps.cuts.cutNew(cutOf(1, 5));
 
     const got = await acquireBatch(e.deps, 21, 1);
 
     expect(got.outcome).toBe('ACQUIRED');
     expect(got.batch).toMatchObject({ start: 21, end: 30, status: 'RUNNING', leaseOwner: 'w' });
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     expect(await batchesOf(e)).toHaveLength(5);
   });
 
   it('answers BatchNotFoundError when the cut holds no such batch, or without a cut', async () => {
     const e = await withJob('acquire-cut-missing');
-    await e.deps.inventory.cutNew(cutOf(1, 2));
+    await e.deps.cuts.cutNew(cutOf(1, 2));
 
     await expect(acquireBatch(e.deps, 500)).rejects.toBeInstanceOf(BatchNotFoundError);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toHaveLength(1);
     await expect(acquireBatch(e.deps, 500, 1)).rejects.toBeInstanceOf(BatchNotFoundError);
     // The cut was created on the way: it was the batch's claim to exist, not its own.
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
   });
 
   it('answers BatchNotFoundError when a deletion removed the cut, creating nothing', async () => {
     const e = await withJob('acquire-cut-deleting');
-    await e.deps.inventory.cutNew(cutOf(1, 2));
-    await e.deps.inventory.markJobDeleting('j', AT);
+    await e.deps.cuts.cutNew(cutOf(1, 2));
+    await e.deps.jobs.markJobDeleting('j', AT);
     await e.env.clients.doc.send(
       new DeleteCommand({ TableName: e.env.tables.inventory, Key: keys.cut('j', 1) }),
     );

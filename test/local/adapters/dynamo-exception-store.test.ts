@@ -4,7 +4,7 @@ import { DynamoExceptionStore } from '../../../core/adapters/dynamo-exception-st
 import { fromExceptionItem, toExceptionItem } from '../../../core/adapters/exception-record.ts';
 import { ExceptionNotFoundError, ValidationError } from '../../../core/errors.ts';
 import type { ItemException } from '../../../core/model.ts';
-import type { NewException } from '../../../core/ports.ts';
+import type { NewException } from '../../../core/ports/index.ts';
 import { countItems, type LocalEnv, localEnv } from '../../support/local.ts';
 
 const AT = '2026-01-02T03:04:05.000Z';

@@ -8,7 +8,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CachedSecretResolver } from '../../../core/adapters/secrets-resolver.ts';
 import { SecretAccessError } from '../../../core/errors.ts';
-import type { Clock } from '../../../core/ports.ts';
+import type { Clock } from '../../../core/ports/index.ts';
 import { type LocalEnv, localEnv } from '../../support/local.ts';
 
 const VALUE = JSON.stringify({ username: 'reader', password: 'pa55-w0rd-do-not-leak' });

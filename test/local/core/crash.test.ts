@@ -104,11 +104,11 @@ describe('a crash between any two writes of processing a batch', () => {
       const again = await processBatch(e.deps, event, quietWorker('b'));
       const committed = point === 'process.afterCommit';
       expect(again.outcome, point).toBe(committed ? 'ALREADY_DONE' : 'SUCCEEDED');
-      const batch = await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 1);
+      const batch = await e.deps.batches.getBatch('j', { kind: 'inventory' }, 1);
       expect(batch?.status).toBe('SUCCEEDED');
       const outputs = await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/');
       expect(outputs.items).toHaveLength(1);
-      const history = await collect(e.deps.inventory.attempts('j', { kind: 'inventory' }, 1));
+      const history = await collect(e.deps.attempts.list('j', { kind: 'inventory' }, 1));
       expect(
         history.map((h) => h.outcome),
         point,

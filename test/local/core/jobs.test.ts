@@ -97,7 +97,7 @@ describe('updateJobConfig and drift', () => {
     const { job } = await createJob(deps, spec);
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
     for (const start of [1, 101]) {
-      const g = await deps.inventory.acquire({
+      const g = await deps.leases.acquire({
         jobId: 'addr',
         scope: inventory,
         start,
@@ -107,7 +107,7 @@ describe('updateJobConfig and drift', () => {
         policy: 'skip-succeeded',
       });
       if (g.outcome !== 'ACQUIRED') throw new Error('not acquired');
-      await deps.inventory.commit({
+      await deps.commits.commit({
         jobId: 'addr',
         scope: inventory,
         start,
@@ -150,7 +150,7 @@ describe('deleteJob', () => {
     await createJob(deps, spec);
     await createJob(deps, { ...spec, jobId: 'other' });
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
-    const g = await deps.inventory.acquire({
+    const g = await deps.leases.acquire({
       jobId: 'addr',
       scope: inventory,
       start: 1,
@@ -161,7 +161,7 @@ describe('deleteJob', () => {
     });
     if (g.outcome !== 'ACQUIRED') throw new Error('not acquired');
     await deps.objects.put(deps.buckets.work, 'outputs/addr/x.jsonl', '{}');
-    await deps.inventory.commit({
+    await deps.commits.commit({
       jobId: 'addr',
       scope: inventory,
       start: 1,
@@ -195,7 +195,7 @@ describe('deleteJob', () => {
     await seedDataset(deps, 'ds', 300);
     await createJob(deps, spec);
     await planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-1');
-    await deps.inventory.acquire({
+    await deps.leases.acquire({
       jobId: 'addr',
       scope: inventory,
       start: 101,
@@ -205,7 +205,7 @@ describe('deleteJob', () => {
       policy: 'skip-succeeded',
     });
     await expect(deleteJob(deps, 'addr')).rejects.toBeInstanceOf(JobBusyError);
-    await deps.inventory.markJobDeleting('addr', 'x');
+    await deps.jobs.markJobDeleting('addr', 'x');
     await expect(planRun(deps, { jobId: 'addr', mode: 'incremental' }, 'run-2')).rejects.toBeInstanceOf(
       JobDeletingError,
     );

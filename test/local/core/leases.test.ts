@@ -5,7 +5,7 @@ import { LeaseLostError } from '../../../core/errors.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
-import type { AcquireResult } from '../../../core/ports.ts';
+import type { AcquireResult } from '../../../core/ports/index.ts';
 import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 
 const inventory: BatchScope = { kind: 'inventory' };
@@ -21,7 +21,7 @@ async function setup(label: string) {
   });
   await planRun(env.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
   const take = (owner: string, leaseMs = 10_000) =>
-    env.deps.inventory.acquire({
+    env.deps.leases.acquire({
       jobId: 'j',
       scope: inventory,
       start: 1,
@@ -51,7 +51,7 @@ const leaseOf = (g: ReturnType<typeof granted>, owner: string) => ({
   configHash: 'hash-a',
 });
 
-describe('InventoryStore.acquire', () => {
+describe('LeaseStore.acquire', () => {
   it('refuses a second owner while the lease is live', async () => {
     const { take } = await setup('lease-exclusive');
     const first = granted(await take('a'));
@@ -68,14 +68,14 @@ describe('InventoryStore.acquire', () => {
     expect(b.token).toBeGreaterThan(a.token);
     expect(b.attempt).toBe(2);
     expect(b.tookOverFrom).toBe('a');
-    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    const history = await collect(deps.attempts.list('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'LEASE_EXPIRED', 'a']]);
   });
 
   it('skips a batch that is already done, unless a backfill asks again', async () => {
     const { take, deps } = await setup('lease-done');
     const a = granted(await take('a'));
-    await deps.inventory.commit({
+    await deps.commits.commit({
       ...leaseOf(a, 'a'),
       itemsSucceeded: 100,
       itemsExcepted: 0,
@@ -83,7 +83,7 @@ describe('InventoryStore.acquire', () => {
     });
     expect((await take('b')).outcome).toBe('ALREADY_DONE');
     const again = (policy: 'redo-unless-same-run', runId: string) =>
-      deps.inventory.acquire({
+      deps.leases.acquire({
         jobId: 'j',
         scope: inventory,
         start: 1,
@@ -103,39 +103,37 @@ describe('fencing', () => {
     const a = granted(await take('a', 1000));
     clock.advance(1001);
     const b = granted(await take('b', 60_000));
-    const before = await deps.inventory.getBatch('j', inventory, 1);
+    const before = await deps.batches.getBatch('j', inventory, 1);
     const stale = leaseOf(a, 'a');
 
     await expect(
-      deps.inventory.commit({
+      deps.commits.commit({
         ...stale,
         itemsSucceeded: 1,
         itemsExcepted: 1,
         exceptions: [{ itemId: 5, kind: 'k', details: {} }],
       }),
     ).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(deps.inventory.heartbeat({ ...stale, leaseMs: 1000 })).rejects.toBeInstanceOf(
-      LeaseLostError,
-    );
+    await expect(deps.leases.heartbeat({ ...stale, leaseMs: 1000 })).rejects.toBeInstanceOf(LeaseLostError);
     await expect(
-      deps.inventory.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' }),
+      deps.commits.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' }),
     ).rejects.toBeInstanceOf(LeaseLostError);
     const staged = { key: 'staging/j/inventory/x.1.jsonl', at: 'x' };
     await expect(
-      deps.inventory.commit({ ...stale, itemsSucceeded: 0, itemsExcepted: 120, exceptions: [], staged }),
+      deps.commits.commit({ ...stale, itemsSucceeded: 0, itemsExcepted: 120, exceptions: [], staged }),
     ).rejects.toBeInstanceOf(LeaseLostError);
-    expect(await deps.inventory.pendingPublishes('j')).toEqual([]);
+    expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
 
-    expect(await deps.inventory.getBatch('j', inventory, 1)).toEqual(before);
+    expect(await deps.batches.getBatch('j', inventory, 1)).toEqual(before);
     expect((await deps.exceptions.list('j', undefined)).items).toEqual([]);
     // The new owner is undisturbed.
-    await deps.inventory.commit({
+    await deps.commits.commit({
       ...leaseOf(b, 'b'),
       itemsSucceeded: 100,
       itemsExcepted: 0,
       exceptions: [],
     });
-    expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('SUCCEEDED');
+    expect((await deps.batches.getBatch('j', inventory, 1))?.status).toBe('SUCCEEDED');
   });
 
   it('refuses a commit after the lease expired even when nobody took over', async () => {
@@ -143,7 +141,7 @@ describe('fencing', () => {
     const a = granted(await take('a', 1000));
     clock.advance(1001);
     await expect(
-      deps.inventory.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 1, itemsExcepted: 0, exceptions: [] }),
+      deps.commits.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 1, itemsExcepted: 0, exceptions: [] }),
     ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
@@ -151,10 +149,10 @@ describe('fencing', () => {
     const { take, clock, deps } = await setup('lease-heartbeat');
     const a = granted(await take('a', 1000));
     clock.advance(800);
-    await deps.inventory.heartbeat({ ...leaseOf(a, 'a'), leaseMs: 1000 });
+    await deps.leases.heartbeat({ ...leaseOf(a, 'a'), leaseMs: 1000 });
     clock.advance(800);
     expect((await take('b')).outcome).toBe('BUSY');
-    await deps.inventory.commit({
+    await deps.commits.commit({
       ...leaseOf(a, 'a'),
       itemsSucceeded: 100,
       itemsExcepted: 0,
@@ -168,18 +166,18 @@ describe('history', () => {
     // (A commit carries at most 98 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
     const { take, clock, deps } = await setup('lease-history');
     const a = granted(await take('a'));
-    await deps.inventory.fail({
+    await deps.commits.fail({
       ...leaseOf(a, 'a'),
       error: { name: 'RetryableError', message: 'throttled' },
       outcome: 'RETRY',
     });
     const b = granted(await take('b'));
-    await deps.inventory.fail({
+    await deps.commits.fail({
       ...leaseOf(b, 'b'),
       error: { name: 'TypeError', message: 'bad' },
       outcome: 'FAILED',
     });
-    expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('FAILED');
+    expect((await deps.batches.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     const c = granted(await take('c'));
     clock.advance(50);
     const many = Array.from({ length: 98 }, (_, i) => ({
@@ -188,7 +186,7 @@ describe('history', () => {
       details: { i },
     }));
     const commitC = (exceptions: typeof many) =>
-      deps.inventory.commit({
+      deps.commits.commit({
         ...leaseOf(c, 'c'),
         itemsSucceeded: 100,
         itemsExcepted: exceptions.length,
@@ -200,14 +198,14 @@ describe('history', () => {
     );
     await commitC(many);
 
-    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    const history = await collect(deps.attempts.list('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner, h.error?.name])).toEqual([
       [1, 'RETRY', 'a', 'RetryableError'],
       [2, 'FAILED', 'b', 'TypeError'],
       [3, 'SUCCEEDED', 'c', undefined],
     ]);
     expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 98 });
-    const batch = await deps.inventory.getBatch('j', inventory, 1);
+    const batch = await deps.batches.getBatch('j', inventory, 1);
     expect(batch).toMatchObject({
       status: 'SUCCEEDED',
       configHash: 'hash-a',
@@ -217,7 +215,7 @@ describe('history', () => {
     });
     expect(batch?.leaseOwner).toBeUndefined();
     expect((await deps.exceptions.counts('j')).OPEN).toBe(98);
-    expect((await collect(deps.inventory.runAttempts('j', 'run-1'))).length).toBe(3);
+    expect((await collect(deps.attempts.runAttempts('j', 'run-1'))).length).toBe(3);
   });
 
   it('fails an abandoned attempt once, and never one a newer owner holds', async () => {
@@ -225,14 +223,14 @@ describe('history', () => {
     granted(await take('a', 1000));
     const error = { name: 'States.Timeout', message: 'timed out' };
     expect(
-      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+      await deps.attempts.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
     ).toBe(true);
     expect(
-      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+      await deps.attempts.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
     ).toBe(false);
-    expect((await deps.inventory.getBatch('j', inventory, 1))?.status).toBe('FAILED');
+    expect((await deps.batches.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     clock.advance(10);
-    await deps.inventory.acquire({
+    await deps.leases.acquire({
       jobId: 'j',
       scope: inventory,
       start: 1,
@@ -242,9 +240,9 @@ describe('history', () => {
       policy: 'skip-succeeded',
     });
     expect(
-      await deps.inventory.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
+      await deps.attempts.failAbandoned({ jobId: 'j', scope: inventory, start: 1, runId: 'run-1', error }),
     ).toBe(false);
-    expect((await deps.inventory.getBatch('j', inventory, 1))?.leaseOwner).toBe('z');
+    expect((await deps.batches.getBatch('j', inventory, 1))?.leaseOwner).toBe('z');
   });
 });
 
@@ -254,7 +252,7 @@ describe('mutual exclusion under concurrency', () => {
     for (const start of [1, 101, 201]) {
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          deps.inventory.acquire({
+          deps.leases.acquire({
             jobId: 'j',
             scope: inventory,
             start,
@@ -282,7 +280,7 @@ describe("taking over a dead worker's lease", () => {
     expect(results.filter((r) => r.outcome !== 'ACQUIRED').map((r) => r.outcome)).toEqual(
       Array(7).fill('BUSY'),
     );
-    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    const history = await collect(deps.attempts.list('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'LEASE_EXPIRED', 'dead']]);
   });
 
@@ -302,10 +300,10 @@ describe("taking over a dead worker's lease", () => {
       durationMs: 0,
     });
     await env.clients.doc.send(new PutCommand({ TableName: env.tables.inventory, Item: squatter }));
-    const before = await deps.inventory.getBatch('j', inventory, 1);
+    const before = await deps.batches.getBatch('j', inventory, 1);
     expect((await take('b', 60_000)).outcome).toBe('BUSY');
-    expect(await deps.inventory.getBatch('j', inventory, 1)).toEqual(before);
-    const history = await collect(deps.inventory.attempts('j', inventory, 1));
+    expect(await deps.batches.getBatch('j', inventory, 1)).toEqual(before);
+    const history = await collect(deps.attempts.list('j', inventory, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'FAILED', 'squatter']]);
   });
 });

@@ -5,7 +5,7 @@ import { MANIFEST_ENTRIES_MAX, type ManifestItem } from '../../../core/events.ts
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { itemsOfManifest, withEntries } from '../../../core/planning/manifest-entries.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
-import type { CatalogStore, NewEntry } from '../../../core/ports.ts';
+import type { CatalogStore, NewEntry } from '../../../core/ports/index.ts';
 import { coreEnv, seedDataset } from '../../support/core-env.ts';
 import { manifestOf } from '../../support/invariants.ts';
 

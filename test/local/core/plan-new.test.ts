@@ -34,10 +34,10 @@ const deadRun1 = (e: CoreEnv) => e.with({ liveness: { isActive: async (_j, runId
 describe('planRun, new ranges cut in two steps', () => {
   it('leaves the cut recorded and no batch when its planner dies between the steps', async () => {
     const { deps } = await diedAfterCut('cut-died');
-    const cuts = await collect(deps.inventory.pendingCuts('j'));
+    const cuts = await collect(deps.cuts.pendingCuts('j'));
     expect(cuts.map((c) => [c.runId, c.from, c.batches.length])).toEqual([['run-1', 1, 10]]);
-    expect(await collect(deps.inventory.batches('j', { kind: 'inventory' }))).toEqual([]);
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(101);
+    expect(await collect(deps.batches.list('j', { kind: 'inventory' }))).toEqual([]);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(101);
   });
 
   it('creates and plans a dead planner’s cut in the next run, every id once', async () => {
@@ -47,7 +47,7 @@ describe('planRun, new ranges cut in two steps', () => {
     expect(ids.size).toBe(100);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
     expect(plan.newBatches).toBe(0);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.every((b) => b.reservedBy === 'run-2')).toBe(true);
   });
@@ -58,11 +58,11 @@ describe('planRun, new ranges cut in two steps', () => {
     const other = await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
     expect(other.batches).toBe(0);
     expect(other.skippedBusy).toBe(10);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toHaveLength(1);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toHaveLength(1);
 
     const retried = await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     expect(idCounts([await manifestOf(e.deps, retried.manifestKey)]).size).toBe(100);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     await expectTiling(e.deps, 'j');
   });
 
@@ -96,7 +96,7 @@ describe('planRun over open batches', () => {
     const { deps, clock } = await coreEnv('plan-open-leased');
     await seedJob(deps, { ids: 100, size: 10 });
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
-    await deps.inventory.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
+    await deps.runs.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
     for (const start of [11, 51, 91]) {
       expect((await acquireBatch(deps, start)).outcome).toBe('ACQUIRED');
     }
@@ -108,7 +108,7 @@ describe('planRun over open batches', () => {
         leased += n;
       },
     };
-    const open = await collect(deps.inventory.openBatches('j', free));
+    const open = await collect(deps.batches.openBatches('j', free));
     expect([open.length, leased]).toEqual([7, 3]);
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
@@ -150,7 +150,7 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
       [100 - LEAD_PER_WORKER, 100],
       [199 - LEAD_PER_WORKER, 199],
     ]);
-    const cuts = await collect(e.deps.inventory.pendingCuts('j'));
+    const cuts = await collect(e.deps.cuts.pendingCuts('j'));
     expect(cuts.map((c) => [c.from, c.batches.length, c.runId])).toEqual([
       [100, 99, 'run-1'],
       [199, 52, 'run-1'],
@@ -169,9 +169,9 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
   it('has the worker ahead create the next cut, so the cut’s own workers find their batches', async () => {
     const { e, manifest } = await planFarAhead('cut-ahead');
     const finished: number[] = [];
-    const store = e.deps.inventory;
+    const store = e.deps.cuts;
     const deps = e.with({
-      inventory: new Proxy(store, {
+      cuts: new Proxy(store, {
         get: (t, prop, r) =>
           prop === 'finishCut'
             ? (jobId: string, from: number) => {
@@ -184,8 +184,8 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
     const ahead = manifest.find((m) => m.ahead === 100) as ManifestItem;
     expect((await processBatch(deps, event(ahead), quietWorker('w0'))).outcome).toBe('SUCCEEDED');
     expect(finished).toEqual([100]);
-    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([199]);
-    const first = await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 100);
+    expect((await collect(e.deps.cuts.pendingCuts('j'))).map((c) => c.from)).toEqual([199]);
+    const first = await e.deps.batches.getBatch('j', { kind: 'inventory' }, 100);
     expect([first?.status, first?.reservedBy]).toEqual(['PENDING', 'run-1']);
     // The cut's first worker takes its lease at once: no second creation.
     expect((await processBatch(deps, event(manifest[99] as ManifestItem), quietWorker('w1'))).outcome).toBe(
@@ -202,8 +202,8 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
     expect(late.cut).toBe(199);
     const report = await processBatch(e.deps, event(late), quietWorker('w'));
     expect([report.outcome, report.start, report.itemsSucceeded]).toEqual(['SUCCEEDED', 210, 1]);
-    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
-    expect((await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 210))?.status).toBe('SUCCEEDED');
+    expect((await collect(e.deps.cuts.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
+    expect((await e.deps.batches.getBatch('j', { kind: 'inventory' }, 210))?.status).toBe('SUCCEEDED');
     // The worker ahead finds it created and does nothing more; its own batch is processed as ever.
     const ahead = manifest.find((m) => m.ahead === 199) as ManifestItem;
     expect((await processBatch(e.deps, event(ahead), quietWorker('w2'))).outcome).toBe('SUCCEEDED');
@@ -217,7 +217,7 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
       items.map((item, k) => processBatch(e.deps, event(item), quietWorker(`w${k}`))),
     );
     expect(reports.map((r) => [r.outcome, r.start])).toEqual(items.map((m) => ['SUCCEEDED', m.start]));
-    expect((await collect(e.deps.inventory.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
+    expect((await collect(e.deps.cuts.pendingCuts('j'))).map((c) => c.from)).toEqual([100]);
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.filter((b) => b.start >= 199)).toHaveLength(52);
     expect(batches.filter((b) => b.status === 'SUCCEEDED').map((b) => b.start)).toEqual(
@@ -229,7 +229,7 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
     const { e, manifest } = await planFarAhead('cut-all');
     for (const [i, item] of manifest.entries())
       expect((await processBatch(e.deps, event(item), quietWorker(`w${i}`))).outcome).toBe('SUCCEEDED');
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.every((b) => b.status === 'SUCCEEDED')).toBe(true);
     expect(batches.reduce((n, b) => n + (b.itemsSucceeded ?? 0), 0)).toBe(250);
@@ -254,17 +254,17 @@ describe('planRun, cuts past the lead left to the run’s workers', () => {
     await expect(
       processBatch(e.deps, event(manifest[200] as ManifestItem), quietWorker('w2')),
     ).rejects.toBeInstanceOf(ValidationError);
-    expect(await e.deps.inventory.getBatch('j', { kind: 'inventory' }, 201)).toBeUndefined();
+    expect(await e.deps.batches.getBatch('j', { kind: 'inventory' }, 201)).toBeUndefined();
   });
 
   it('leaves the cuts of a run that ended before its workers reached them to the next plan, every id once', async () => {
     const { e } = await planFarAhead('cut-run-ended');
-    await e.deps.inventory.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
+    await e.deps.runs.finishRun('j', 'run-1', { status: 'FAILED', finishedAt: 'x' });
     const next = await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
     const ids = idCounts([await manifestOf(e.deps, next.manifestKey)]);
     expect(ids.size).toBe(250);
     expect([...ids.values()].every((n) => n === 1)).toBe(true);
-    expect(await collect(e.deps.inventory.pendingCuts('j'))).toEqual([]);
+    expect(await collect(e.deps.cuts.pendingCuts('j'))).toEqual([]);
     const batches = await expectTiling(e.deps, 'j');
     expect(batches.every((b) => b.reservedBy === 'run-2')).toBe(true);
   });

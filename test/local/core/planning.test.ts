@@ -48,7 +48,7 @@ describe('planRun incremental', () => {
       entries: [entry(1001, 50)],
     });
     await expectTiling(deps, 'j');
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(1051);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(1051);
   });
 
   it('plans only what is new on the next run', async () => {
@@ -56,7 +56,7 @@ describe('planRun incremental', () => {
     await seedDataset(deps, 'ds', 300);
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
-    await deps.inventory.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
+    await deps.runs.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
     await appendRecords(deps, 'ds', 150);
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
@@ -75,7 +75,7 @@ describe('planRun incremental', () => {
     const again = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     expect(again.manifestKey).toBe(first.manifestKey);
     expect(again.batches).toBe(first.batches);
-    expect((await collect(deps.inventory.batches('j', { kind: 'inventory' }))).length).toBe(5);
+    expect((await collect(deps.batches.list('j', { kind: 'inventory' }))).length).toBe(5);
   });
 
   it('respects maxBatches and continues from there on the next run', async () => {
@@ -84,7 +84,7 @@ describe('planRun incremental', () => {
     await createJob(deps, spec('j', 'ds'));
     const a = await planRun(deps, { jobId: 'j', mode: 'incremental', maxBatches: 3 }, 'run-1');
     expect(a.batches).toBe(3);
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(301);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(301);
   });
 
   it('reads the job and the data set record once for all its cuts, each going on from where the last one left', async () => {
@@ -104,7 +104,7 @@ describe('planRun incremental', () => {
         },
       });
     const plan = await planRun(
-      { ...deps, inventory: counted(deps.inventory), catalog: counted(deps.catalog) },
+      { ...deps, jobs: counted(deps.jobs), cuts: counted(deps.cuts), catalog: counted(deps.catalog) },
       { jobId: 'j', mode: 'incremental' },
       'run-1',
     );
@@ -117,7 +117,7 @@ describe('planRun incremental', () => {
     // The data set record that names the source also gives the high id.
     expect(calls.filter((c) => c === 'getDataset')).toHaveLength(1);
     await expectTiling(deps, 'j');
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(2501);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(2501);
   });
 
   it('cuts batches by cumulative weight, a too heavy item alone', async () => {
@@ -172,7 +172,7 @@ describe('planRun backfill', () => {
     await seedDataset(deps, 'ds', 1000);
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
-    await deps.inventory.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
+    await deps.runs.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'backfill', idStart: 150, idEnd: 420 }, 'run-2');
     const m = await manifestOf(deps, plan.manifestKey);
@@ -200,7 +200,7 @@ describe('planRun backfill', () => {
     const plan = await planRun(deps, { jobId: 'j', mode: 'backfill', idStart: 150, idEnd: 250 }, 'run-2');
     expect(plan.batches).toBe(0);
     expect(plan.skippedBusy).toBe(2);
-    expect((await deps.inventory.getBatch('j', { kind: 'inventory' }, 101))?.end).toBe(200);
+    expect((await deps.batches.getBatch('j', { kind: 'inventory' }, 101))?.end).toBe(200);
   });
 
   it('plans past the watermark up to idEnd when the bounds reach beyond it', async () => {
@@ -222,8 +222,8 @@ describe('planRun backfill', () => {
     await seedDataset(deps, 'ds', 300);
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
-    await deps.inventory.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
-    await deps.inventory.acquire({
+    await deps.runs.finishRun('j', 'run-1', { status: 'SUCCEEDED', finishedAt: 'x' });
+    await deps.leases.acquire({
       jobId: 'j',
       scope: { kind: 'inventory' },
       start: 101,
@@ -237,7 +237,7 @@ describe('planRun backfill', () => {
     expect(m.map((b) => b.start)).toEqual([50, 201]);
     expect(plan.skippedBusy).toBe(1);
     // The leased batch was not split either.
-    expect((await deps.inventory.getBatch('j', { kind: 'inventory' }, 101))?.end).toBe(200);
+    expect((await deps.batches.getBatch('j', { kind: 'inventory' }, 101))?.end).toBe(200);
     await expectTiling(deps, 'j');
   });
 });
@@ -248,7 +248,7 @@ describe('planRun retry-failed and sample', () => {
     await seedDataset(deps, 'ds', 500);
     await createJob(deps, spec('j', 'ds'));
     await planRun(deps, { jobId: 'j', mode: 'incremental', maxBatches: 3 }, 'run-1');
-    await deps.inventory.finishRun('j', 'run-1', { status: 'PARTIAL', finishedAt: 'x' });
+    await deps.runs.finishRun('j', 'run-1', { status: 'PARTIAL', finishedAt: 'x' });
     const inv = {
       jobId: 'j',
       scope: { kind: 'inventory' as const },
@@ -257,12 +257,12 @@ describe('planRun retry-failed and sample', () => {
       leaseMs: 1000,
       policy: 'skip-succeeded' as const,
     };
-    const a = await deps.inventory.acquire({ ...inv, start: 1 });
-    const b = await deps.inventory.acquire({ ...inv, start: 101 });
-    await deps.inventory.acquire({ ...inv, start: 201 });
+    const a = await deps.leases.acquire({ ...inv, start: 1 });
+    const b = await deps.leases.acquire({ ...inv, start: 101 });
+    await deps.leases.acquire({ ...inv, start: 201 });
     if (a.outcome !== 'ACQUIRED' || b.outcome !== 'ACQUIRED') throw new Error('not acquired');
     const lease = { jobId: 'j', scope: inv.scope, owner: 'w', runId: 'run-1', configHash: 'h' };
-    await deps.inventory.commit({
+    await deps.commits.commit({
       ...lease,
       start: 1,
       end: 100,
@@ -273,7 +273,7 @@ describe('planRun retry-failed and sample', () => {
       itemsExcepted: 0,
       exceptions: [],
     });
-    await deps.inventory.fail({
+    await deps.commits.fail({
       ...lease,
       start: 101,
       end: 200,
@@ -288,7 +288,7 @@ describe('planRun retry-failed and sample', () => {
     const plan = await planRun(deps, { jobId: 'j', mode: 'retry-failed' }, 'run-2');
     const m = await manifestOf(deps, plan.manifestKey);
     expect(m.map((x) => x.start)).toEqual([101, 201]);
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(301);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(301);
   });
 
   it('sample plans every Nth id up to a limit, apart from the inventory', async () => {
@@ -311,8 +311,8 @@ describe('planRun retry-failed and sample', () => {
       { start: 777, end: 777, stride: 97, scope: 'sample', entries },
     ]);
     expect(plan.items).toBe(9);
-    expect(await collect(deps.inventory.batches('j', { kind: 'inventory' }))).toEqual([]);
-    expect((await deps.inventory.getJob('j'))?.watermark).toBe(1);
-    expect((await collect(deps.inventory.batches('j', { kind: 'sample', runId: 'run-s' }))).length).toBe(3);
+    expect(await collect(deps.batches.list('j', { kind: 'inventory' }))).toEqual([]);
+    expect((await deps.jobs.getJob('j'))?.watermark).toBe(1);
+    expect((await collect(deps.batches.list('j', { kind: 'sample', runId: 'run-s' }))).length).toBe(3);
   });
 });

@@ -5,7 +5,7 @@ import type { ManifestEntry } from '../../../core/events.ts';
 import { createJob, updateJobConfig } from '../../../core/jobs/jobs.ts';
 import type { BatchScope } from '../../../core/model.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
-import type { CatalogStore, InventoryStore } from '../../../core/ports.ts';
+import type { CatalogStore, JobStore, LeaseStore } from '../../../core/ports/index.ts';
 import { JOB_FRESH_MS } from '../../../core/processing/batch-inputs.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
@@ -76,7 +76,8 @@ function traced(e: CoreEnv, log: string[]) {
       },
     });
   return e.with({
-    inventory: wrap(e.deps.inventory, 'inventory', ['getJob', 'acquire']) as InventoryStore,
+    jobs: wrap(e.deps.jobs, 'jobs', ['getJob']) as JobStore,
+    leases: wrap(e.deps.leases, 'leases', ['acquire']) as LeaseStore,
     catalog: wrap(e.deps.catalog, 'catalog', ['getDataset', 'entries']) as CatalogStore,
   });
 }
@@ -88,29 +89,25 @@ describe('ProcessBatch reads', () => {
     const deps = traced(e, log);
     await processBatch(deps, event(1, 20), quietWorker('w1'));
     // The first batch of a container learns the job first.
-    expect(log.slice(0, 3)).toEqual([
-      'inventory.getJob start',
-      'inventory.getJob end',
-      'inventory.acquire start',
-    ]);
+    expect(log.slice(0, 3)).toEqual(['jobs.getJob start', 'jobs.getJob end', 'leases.acquire start']);
     log.length = 0;
     await processBatch(deps, event(21, 40), quietWorker('w2'));
     // The same run, within JOB_FRESH_MS: no job read; the lease and the catalog query go out together.
     expect(log.filter((l) => l.endsWith('start')).sort()).toEqual([
       'catalog.entries start',
-      'inventory.acquire start',
+      'leases.acquire start',
     ]);
-    expect(log.indexOf('catalog.entries start')).toBeLessThan(log.indexOf('inventory.acquire end'));
+    expect(log.indexOf('catalog.entries start')).toBeLessThan(log.indexOf('leases.acquire end'));
     log.length = 0;
     e.clock.advance(JOB_FRESH_MS);
     await processBatch(deps, event(41, 60), quietWorker('w3'));
     // No longer fresh: all three asked before the job read has answered; the data set is not read again.
-    const firstEnd = log.indexOf('inventory.getJob end');
+    const firstEnd = log.indexOf('jobs.getJob end');
     expect(log.slice(0, firstEnd)).toEqual(
-      expect.arrayContaining(['inventory.getJob start', 'inventory.acquire start', 'catalog.entries start']),
+      expect.arrayContaining(['jobs.getJob start', 'leases.acquire start', 'catalog.entries start']),
     );
     expect(log.filter((l) => l === 'catalog.getDataset start')).toEqual([]);
-    const batches = await collect(e.deps.inventory.batches('j', INVENTORY));
+    const batches = await collect(e.deps.batches.list('j', INVENTORY));
     expect(batches.map((b) => [b.start, b.status, b.itemsSucceeded])).toEqual([
       [1, 'SUCCEEDED', 20],
       [21, 'SUCCEEDED', 20],
@@ -123,7 +120,7 @@ describe('ProcessBatch reads', () => {
     const log: string[] = [];
     const deps = traced(e, log);
     const hashOf = async (start: number) =>
-      (await e.deps.inventory.getBatch('j', INVENTORY, start))?.configHash;
+      (await e.deps.batches.getBatch('j', INVENTORY, start))?.configHash;
     await processBatch(deps, event(1, 20), quietWorker('w1'));
     const before = await hashOf(1);
     const updated = await updateJobConfig(e.deps, 'j', { variant: 2 });
@@ -137,7 +134,7 @@ describe('ProcessBatch reads', () => {
     log.length = 0;
     await planRun(e.deps, { jobId: 'j', mode: 'backfill', idStart: 1, idEnd: 20 }, 'run-2');
     await processBatch(deps, { ...event(1, 20, 'run-2'), mode: 'backfill' }, quietWorker('w4'));
-    expect(log.filter((l) => l === 'inventory.getJob start')).toHaveLength(1);
+    expect(log.filter((l) => l === 'jobs.getJob start')).toHaveLength(1);
     expect(await hashOf(1)).toBe(updated.configHash);
   });
 
@@ -149,7 +146,7 @@ describe('ProcessBatch reads', () => {
     for (const start of [1, 21, 41])
       await processBatch(deps, await manifestEvent(e, start), quietWorker(`w${start}`));
     expect(log.filter((l) => l === 'catalog.entries start')).toEqual([]);
-    const batches = await collect(e.deps.inventory.batches('j', INVENTORY));
+    const batches = await collect(e.deps.batches.list('j', INVENTORY));
     expect(batches.map((b) => [b.start, b.status, b.itemsSucceeded])).toEqual([
       [1, 'SUCCEEDED', 20],
       [21, 'SUCCEEDED', 20],
@@ -165,7 +162,7 @@ describe('ProcessBatch reads', () => {
     await expect(
       processBatch(e.deps, event(1, 20, 'run-1', short), quietWorker('w1')),
     ).rejects.toBeInstanceOf(PreflightFailedError);
-    const [attempt] = await collect(e.deps.inventory.attempts('j', INVENTORY, 1));
+    const [attempt] = await collect(e.deps.attempts.list('j', INVENTORY, 1));
     expect(attempt?.error?.name).toBe('PreflightFailedError');
     expect(attempt?.diagnostics?.preflight).toMatchObject({
       ready: { ok: false, detail: '10/20 ids registered, 0 not marked READY' },
@@ -177,16 +174,16 @@ describe('ProcessBatch reads', () => {
   it('gives the lease back and writes nothing when the job it read again is being deleted', async () => {
     const e = await setup('pb-reads-deleting');
     await processBatch(e.deps, event(1, 20), quietWorker('w1'));
-    await e.deps.inventory.markJobDeleting('j', new Date(e.clock.now()).toISOString());
+    await e.deps.jobs.markJobDeleting('j', new Date(e.clock.now()).toISOString());
     // Past JOB_FRESH_MS the container reads the job again, beside the lease request.
     e.clock.advance(JOB_FRESH_MS);
     await expect(processBatch(e.deps, event(21, 40), quietWorker('w2'))).rejects.toBeInstanceOf(
       JobDeletingError,
     );
-    const batch = await e.deps.inventory.getBatch('j', INVENTORY, 21);
+    const batch = await e.deps.batches.getBatch('j', INVENTORY, 21);
     expect(batch?.leaseOwner).toBeUndefined();
     expect(batch?.status).not.toBe('SUCCEEDED');
-    const [attempt] = await collect(e.deps.inventory.attempts('j', INVENTORY, 21));
+    const [attempt] = await collect(e.deps.attempts.list('j', INVENTORY, 21));
     expect(attempt?.error?.name).toBe('JobDeletingError');
     const objects = await e.deps.objects.list(e.deps.buckets.work, 'outputs/j/');
     expect(objects.items.map((o) => o.key)).toEqual([outputKeyOf('j', INVENTORY, { start: 1, end: 20 })]);

@@ -103,7 +103,7 @@ describe('processBatch', () => {
       [7, 'odd'],
       [9, 'odd'],
     ]);
-    const [attempt] = await collect(deps.inventory.attempts('j', { kind: 'inventory' }, 1));
+    const [attempt] = await collect(deps.attempts.list('j', { kind: 'inventory' }, 1));
     const preflight = attempt?.diagnostics?.preflight as Record<string, { ok: boolean }>;
     expect(Object.keys(preflight).sort()).toEqual(['ready', 'right', 'safe', 'valid', 'where']);
     expect(Object.values(preflight).every((a) => a.ok)).toBe(true);
@@ -116,14 +116,14 @@ describe('processBatch', () => {
     await expect(processBatch(deps, event(2), worker('w1'))).rejects.toBeInstanceOf(RetryableError);
     expect(await processBatch(deps, event(2), worker('w2'))).toMatchObject({ outcome: 'SUCCEEDED' });
     await expect(processBatch(deps, event(1), worker('w3'))).rejects.toBeInstanceOf(TypeError);
-    const failed = await deps.inventory.getBatch('j', { kind: 'inventory' }, 11);
+    const failed = await deps.batches.getBatch('j', { kind: 'inventory' }, 11);
     expect(failed).toMatchObject({ status: 'FAILED', error: 'TypeError: unlucky' });
     const caught = {
       ...event(1),
       error: { Error: 'TypeError', Cause: JSON.stringify({ errorMessage: 'unlucky' }) },
     };
     expect(await recordFailure(deps, caught)).toEqual({ recorded: false, error: 'TypeError' });
-    const history = await collect(deps.inventory.attempts('j', { kind: 'inventory' }));
+    const history = await collect(deps.attempts.list('j', { kind: 'inventory' }));
     expect(history.map((h) => [h.start, h.outcome])).toEqual([
       [11, 'FAILED'],
       [21, 'RETRY'],
@@ -136,7 +136,7 @@ describe('processBatch', () => {
       batchesFailed: 1,
       batchesNotDone: 2,
     });
-    const run = await deps.inventory.getRun('j', 'run-1');
+    const run = await deps.runs.getRun('j', 'run-1');
     expect(run?.stats?.states.ProcessBatch?.count).toBe(3);
   });
 
@@ -146,7 +146,7 @@ describe('processBatch', () => {
     const error = await processBatch(deps, event(1), worker('w1')).catch((e) => e);
     expect(error).toBeInstanceOf(PreflightFailedError);
     expect(error.context.question).toBe('where');
-    const [attempt] = await collect(deps.inventory.attempts('j', { kind: 'inventory' }, 11));
+    const [attempt] = await collect(deps.attempts.list('j', { kind: 'inventory' }, 11));
     expect((attempt?.diagnostics?.preflight as Record<string, { ok: boolean }> | undefined)?.where?.ok).toBe(
       false,
     );

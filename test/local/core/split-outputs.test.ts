@@ -6,7 +6,7 @@ import { createJob } from '../../../core/jobs/jobs.ts';
 import type { Batch } from '../../../core/model.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
 import { settleMove } from '../../../core/planning/split-outputs.ts';
-import type { OutputMove } from '../../../core/ports.ts';
+import type { OutputMove } from '../../../core/ports/index.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
@@ -113,7 +113,7 @@ async function expectOutputsFollowInventory(e: CoreEnv, where: string): Promise<
   }
   for (let id = 1; id <= ITEMS; id++)
     expect(seen.get(id) ?? 0, `${where}: id ${id}`).toBe(id % SET_ASIDE === 0 ? 0 : 1);
-  expect(await e.deps.inventory.pendingMoves('j'), where).toEqual([]);
+  expect(await e.deps.splits.pendingMoves('j'), where).toEqual([]);
   return batches;
 }
 
@@ -159,7 +159,7 @@ describe('a backfill whose bounds cut completed batches', () => {
     await expect(
       planRun(e.deps, { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, 'run-2'),
     ).rejects.toThrow(InjectedFaultError);
-    const part = await e.deps.inventory.getBatch('j', INVENTORY, 5);
+    const part = await e.deps.batches.getBatch('j', INVENTORY, 5);
     expect(part?.moveFrom).toBe(outputKeyOf('j', INVENTORY, { start: 1, end: 20 }));
     const got = await processBatch(
       e.deps,
@@ -173,11 +173,11 @@ describe('a backfill whose bounds cut completed batches', () => {
     );
     expect(got.outcome).toBe('BUSY');
     const now = e.clock.now();
-    expect(await e.deps.inventory.reserveExisting('j', 5, 'run-x', now + 1000, now, ['run-2'])).toBe(false);
+    expect(await e.deps.batches.reserveExisting('j', 5, 'run-x', now + 1000, now, ['run-2'])).toBe(false);
     // Another run while the splitting one is live leaves the move to it; once it is dead, the move is finished.
     const stillLive = { liveness: { isActive: async () => true } };
     await planRun(e.with(stillLive), { jobId: 'j', mode: 'incremental' }, 'run-3');
-    expect(await e.deps.inventory.pendingMoves('j')).toHaveLength(1);
+    expect(await e.deps.splits.pendingMoves('j')).toHaveLength(1);
     const dead = { liveness: { isActive: async (_: string, run: string) => run !== 'run-2' } };
     await runAll(e, 'run-4', { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, e.with(dead));
     await expectOutputsFollowInventory(e, 'after the move was finished');
@@ -192,9 +192,9 @@ describe('a settler that stalled while another finished the move', () => {
     await expect(
       planRun(e.deps, { jobId: 'j', mode: 'backfill', idStart: 5, idEnd: 34 }, 'run-2'),
     ).rejects.toThrow(InjectedFaultError);
-    const [move] = await e.deps.inventory.pendingMoves('j');
+    const [move] = await e.deps.splits.pendingMoves('j');
     const seen = await Promise.all(
-      (move?.parts ?? []).map(([start]) => e.deps.inventory.getBatch('j', INVENTORY, start)),
+      (move?.parts ?? []).map(([start]) => e.deps.batches.getBatch('j', INVENTORY, start)),
     );
     // Another planner finishes the move, and the backfill redoes the parts inside the bounds.
     const dead = e.with({ liveness: { isActive: async (_: string, run: string) => run !== 'run-2' } });
@@ -202,7 +202,7 @@ describe('a settler that stalled while another finished the move', () => {
     await expectOutputsFollowInventory(e, 'before the stalled settler resumes');
     // The stalled one resumes past its look at the parts, which it still sees marked.
     const stale = e.with({
-      inventory: new Proxy(e.deps.inventory, {
+      batches: new Proxy(e.deps.batches, {
         get(target, prop, receiver) {
           if (prop === 'getBatch')
             return async (_job: string, _scope: unknown, start: number) =>

@@ -49,7 +49,7 @@ async function allExceptions(e: CoreEnv) {
 }
 
 async function expectExactlyTheCommittedOnes(e: CoreEnv, where: string): Promise<void> {
-  const batch = await e.deps.inventory.getBatch('j', INVENTORY, 1);
+  const batch = await e.deps.batches.getBatch('j', INVENTORY, 1);
   expect(batch?.status, where).toBe('SUCCEEDED');
   expect(batch?.itemsExcepted, where).toBe(120);
   const exceptions = await allExceptions(e);
@@ -58,7 +58,7 @@ async function expectExactlyTheCommittedOnes(e: CoreEnv, where: string): Promise
     exceptions.map((x) => x.itemId).sort((a, b) => a - b),
     where,
   ).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-  expect(await e.deps.inventory.pendingPublishes('j'), where).toEqual([]);
+  expect(await e.deps.publishes.pendingPublishes('j'), where).toEqual([]);
 }
 
 describe('exceptions beyond what a commit carries', () => {
@@ -125,7 +125,7 @@ describe('exceptions beyond what a commit carries', () => {
     await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
     await expectExactlyTheCommittedOnes(e, 'after the next plan');
     expect((await e.deps.exceptions.get('j', first?.exceptionId as string))?.status).toBe('RESOLVED');
-    const attempts = await collect(e.deps.inventory.attempts('j', INVENTORY, 1));
+    const attempts = await collect(e.deps.attempts.list('j', INVENTORY, 1));
     expect(attempts.map((a) => a.outcome)).toEqual(['SUCCEEDED']);
   });
 });

@@ -15,7 +15,7 @@ import { memoryIo } from '../../../cli/output.ts';
 import type { Target } from '../../../cli/target.ts';
 import { configHash } from '../../../core/jobs/config-hash.ts';
 import type { Attempt, Batch, ItemException, Job, Run } from '../../../core/model.ts';
-import { systemClock } from '../../../core/ports.ts';
+import { systemClock } from '../../../core/ports/index.ts';
 import { defaultRegistry } from '../../../core/processors/builtin.ts';
 
 /** The shapes docs/cli.md documents; strict, so that an undocumented field fails here first. */
@@ -179,18 +179,30 @@ function fakeTarget(): Target {
       throw new Error('unexpected command');
     },
   };
-  const inventory = {
-    getJob: async () => job,
-    getRun: async () => runRecord,
+  const jobs = { getJob: async () => job };
+  const runs = { getRun: async () => runRecord };
+  const attempts = {
     runAttempts: () => each([{ ...attempt, outcome: 'SUCCEEDED' }]),
+    list: () => each([attempt]),
+  };
+  const batches = {
     getBatch: async (_j: string, _s: unknown, start: number) =>
       start === 11 ? batch(11, 'FAILED') : undefined,
     batchContaining: async () => undefined,
-    attempts: () => each([attempt]),
-    batches: () => each([batch(1, 'SUCCEEDED', 'old-hash'), batch(11, 'FAILED')]),
+    list: () => each([batch(1, 'SUCCEEDED', 'old-hash'), batch(11, 'FAILED')]),
   };
+  const cuts = { pendingCuts: () => each([]) };
   const exceptions = { list: async () => ({ items: [exception] }) };
-  const deps = { inventory, exceptions, processors: defaultRegistry, clock: systemClock };
+  const deps = {
+    jobs,
+    runs,
+    attempts,
+    batches,
+    cuts,
+    exceptions,
+    processors: defaultRegistry,
+    clock: systemClock,
+  };
   return {
     kind: 'local',
     region: 'us-east-1',

@@ -1,0 +1,115 @@
+import { keys } from '../contracts/tables.ts';
+import {
+  COMMIT_EXCEPTIONS_MAX,
+  type CommitInput,
+  type CommitStore,
+  type FailInput,
+  type LeaseRef,
+  type NewException,
+} from '../ports/index.ts';
+import { attemptOf } from './dynamo-attempt-records.ts';
+import { publishItem } from './dynamo-publish-records.ts';
+import {
+  DynamoInventoryAdapter,
+  FENCE,
+  type InventoryCtx,
+  iso,
+  leaseLost,
+  transact,
+} from './dynamo-support.ts';
+import { toExceptionItem } from './exception-record.ts';
+import { toAttemptItem } from './inventory-records.ts';
+
+function exceptionPuts(
+  ctx: InventoryCtx,
+  l: LeaseRef & { runId: string },
+  list: readonly NewException[],
+  at: string,
+) {
+  return list.map((x) => ({
+    Put: { TableName: ctx.exceptionsTable, Item: toExceptionItem(l.jobId, l.runId, l.start, x, at) },
+  }));
+}
+
+/** CommitStore on DynamoDB (layout in core/contracts/tables.ts). */
+export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitStore {
+  async commit(c: CommitInput): Promise<void> {
+    if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
+      throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
+    const now = this.ctx.clock.now();
+    const attempt = attemptOf(c, 'SUCCEEDED', now, {
+      itemsSucceeded: c.itemsSucceeded,
+      itemsExcepted: c.itemsExcepted,
+    });
+    const out = await transact(this.ctx, [
+      {
+        Update: {
+          TableName: this.ctx.table,
+          Key: keys.batch(c.jobId, c.scope, c.start),
+          UpdateExpression:
+            'SET #status = :succeeded, completedAt = :at, completedRunId = :run, configHash = :hash,' +
+            ` itemsSucceeded = :ok, itemsExcepted = :ex${c.outputKey ? ', outputKey = :out' : ''}` +
+            ` REMOVE leaseOwner, leaseRunId, leaseExpiresAt, openPk, openSk, #error, reservedBy, reservedUntil${c.outputKey ? '' : ', outputKey'}`,
+          ConditionExpression: FENCE,
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':succeeded': 'SUCCEEDED',
+            ':at': iso(now),
+            ':run': c.runId,
+            ':hash': c.configHash,
+            ':ok': c.itemsSucceeded,
+            ':ex': c.itemsExcepted,
+            ':out': c.outputKey,
+            ':token': c.token,
+            ':owner': c.owner,
+            ':now': now,
+          },
+        },
+      },
+      {
+        Put: {
+          TableName: this.ctx.table,
+          Item: toAttemptItem(attempt),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...exceptionPuts(this.ctx, c, c.exceptions, iso(now)),
+      ...(c.staged ? [{ Put: { TableName: this.ctx.table, Item: publishItem(c, c.staged) } }] : []),
+    ]);
+    if (!out.ok) throw leaseLost(c, 'commit');
+  }
+
+  /** Fail (or give back for a retry): fenced like commit; the attempt is logged with its error. */
+  async fail(f: FailInput): Promise<void> {
+    const now = this.ctx.clock.now();
+    const attempt = attemptOf(f, f.outcome, now, { error: f.error });
+    const out = await transact(this.ctx, [
+      {
+        Update: {
+          TableName: this.ctx.table,
+          Key: keys.batch(f.jobId, f.scope, f.start),
+          UpdateExpression:
+            'SET #status = :failed, #error = :msg, failedAt = :at REMOVE leaseOwner, leaseRunId, leaseExpiresAt',
+          ConditionExpression: FENCE,
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':failed': 'FAILED',
+            ':msg': `${f.error.name}: ${f.error.message}`.slice(0, 2000),
+            ':at': iso(now),
+            ':token': f.token,
+            ':owner': f.owner,
+            ':now': now,
+          },
+        },
+      },
+      {
+        Put: {
+          TableName: this.ctx.table,
+          Item: toAttemptItem(attempt),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+    ]);
+    if (!out.ok) throw leaseLost(f, f.outcome === 'RETRY' ? 'release for retry' : 'fail');
+  }
+}

@@ -1,0 +1,43 @@
+import type { LeaseRef } from './lease-store.ts';
+import type { StagedExceptions } from './publish-store.ts';
+
+export interface CommitInput extends LeaseRef {
+  readonly owner: string;
+  readonly runId: string;
+  readonly configHash: string;
+  readonly itemsSucceeded: number;
+  readonly itemsExcepted: number;
+  readonly outputKey?: string;
+  readonly diagnostics?: Record<string, unknown>;
+  /** Written in the commit transaction: at most COMMIT_EXCEPTIONS_MAX. */
+  readonly exceptions: readonly NewException[];
+  /** More exceptions than a commit carries, staged in S3 and published once the commit is in. */
+  readonly staged?: StagedExceptions;
+}
+
+/** Exceptions a commit transaction carries beside the batch and the attempt (DynamoDB: 100 items). */
+export const COMMIT_EXCEPTIONS_MAX = 98;
+
+export interface FailInput extends LeaseRef {
+  readonly owner: string;
+  readonly runId: string;
+  readonly configHash: string;
+  readonly error: { name: string; message: string };
+  readonly diagnostics?: Record<string, unknown>;
+  /** RETRY releases the lease and leaves the batch to be acquired again; FAILED marks it failed. */
+  readonly outcome: 'FAILED' | 'RETRY';
+}
+
+export interface NewException {
+  readonly itemId: number;
+  readonly kind: string;
+  readonly details: Record<string, unknown>;
+}
+
+/** The fenced end of an attempt: only the current token's owner, before its lease expires. */
+export interface CommitStore {
+  /** Records the attempt, the batch's end and its exceptions, in one transaction. */
+  commit(input: CommitInput): Promise<void>;
+  /** Fenced like commit. */
+  fail(input: FailInput): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type { Batch, BatchScope } from '../model.ts';
+
+export interface LeaseGrant {
+  readonly token: number;
+  readonly attempt: number;
+  /** Epoch ms when this lease was taken: the attempt's start. */
+  readonly startedAt: number;
+  readonly batch: Batch;
+  /** Set when an expired lease of another owner was taken over (its attempt is then logged LEASE_EXPIRED). */
+  readonly tookOverFrom?: string;
+}
+
+/** How acquire treats a batch already SUCCEEDED. */
+export type AcquirePolicy =
+  /** incremental, retry-failed, sample: a SUCCEEDED batch is done, skip it */
+  | 'skip-succeeded'
+  /** backfill: process again unless this very run already completed it */
+  | 'redo-unless-same-run';
+
+export type AcquireResult =
+  | ({ outcome: 'ACQUIRED' } & LeaseGrant)
+  | { outcome: 'ALREADY_DONE'; batch: Batch }
+  | { outcome: 'BUSY'; batch: Batch }
+  /** No record of the batch: the planner's business (a cut left to the workers), not the store's. */
+  | { outcome: 'MISSING' };
+
+/** What identifies one lease: the fencing token of an attempt. */
+export interface LeaseRef {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly end: number;
+  readonly token: number;
+  readonly attempt: number;
+  readonly startedAt: number;
+}
+
+/** What a worker asks to take a lease. */
+export interface AcquireInput {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly owner: string;
+  readonly runId: string;
+  readonly leaseMs: number;
+  readonly policy: AcquirePolicy;
+}
+
+/** Leases with fencing tokens: one live owner per batch. */
+export interface LeaseStore {
+  /** Take the lease when no live lease holds the batch; a dead owner's lease is taken over. */
+  acquire(input: AcquireInput): Promise<AcquireResult>;
+  /** Extend the lease, fenced by the token. */
+  heartbeat(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    token: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<void>;
+}
