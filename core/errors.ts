@@ -138,9 +138,18 @@ export class ItemRejectedError extends BatchkeeperError {
 }
 
 /** A preflight question answered no: the batch cannot be processed as it stands. */
+/** Preflight answers by question (core/processing/preflight.ts). */
+export type PreflightAnswers = { readonly [question: string]: { ok: boolean; detail: string } | undefined };
+
 export class PreflightFailedError extends BatchkeeperError {
-  constructor(ctx: { jobId: string; batchStart: number; question: string; detail: string }) {
+  /** Every answer given up to the failed question, as the attempt records them. */
+  readonly answers: PreflightAnswers;
+  constructor(
+    ctx: { jobId: string; batchStart: number; question: string; detail: string },
+    answers: PreflightAnswers = {},
+  ) {
     super(`preflight ${ctx.question} failed for batch ${ctx.batchStart}: ${ctx.detail}`, ctx);
+    this.answers = answers;
   }
 }
 

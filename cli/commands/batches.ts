@@ -3,7 +3,7 @@ import { BatchNotFoundError } from '../../core/errors.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
 import { effectiveHash, listBatches } from '../../core/jobs/stats.ts';
 import type { Attempt, Batch } from '../../core/model.ts';
-import type { Answer } from '../../core/processing/load-batch.ts';
+import type { Answer } from '../../core/processing/preflight.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatDuration, table } from '../output.ts';
 import type { Target } from '../target.ts';

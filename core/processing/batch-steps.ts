@@ -1,9 +1,10 @@
 import type { Deps } from '../deps.ts';
-import { ItemRejectedError, PreflightFailedError, RetryableError, SecretAccessError } from '../errors.ts';
+import { ItemRejectedError, RetryableError, SecretAccessError } from '../errors.ts';
 import type { BatchScope, Dataset } from '../model.ts';
 import type { LeaseGrant, NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
-import type { LoadedItem, Preflight } from './load-batch.ts';
+import type { LoadedItem } from './load-batch.ts';
+import { type Answer, type Preflight, preflightFailed } from './preflight.ts';
 
 /**
  * The steps of ProcessBatch under a lease (core/processing/process-batch.ts): the secret, the item loop with its
@@ -48,33 +49,21 @@ export function phases(deps: Deps) {
   };
 }
 
+/** The data set's secret, if it names one, and the answer to "is it safe to access". */
 export async function resolveSecret(
   deps: Deps,
   dataset: Dataset,
   lease: Lease,
-  preflight: Preflight,
-): Promise<string | undefined> {
-  if (!dataset.secretArn) {
-    preflight.safe = { ok: true, detail: 'no secret needed' };
-    return undefined;
-  }
+): Promise<{ secret?: string; safe: Answer }> {
+  if (!dataset.secretArn) return { safe: { ok: true, detail: 'no secret needed' } };
   try {
     if (!deps.secrets)
       throw new SecretAccessError({ secretArn: dataset.secretArn, reason: 'no secret resolver configured' });
-    const value = await deps.secrets.resolve(dataset.secretArn);
-    preflight.safe = { ok: true, detail: 'secret resolved' };
-    return value;
+    const secret = await deps.secrets.resolve(dataset.secretArn);
+    return { secret, safe: { ok: true, detail: 'secret resolved' } };
   } catch (e) {
-    preflight.safe = {
-      ok: false,
-      detail: e instanceof SecretAccessError ? e.message : 'secret could not be resolved',
-    };
-    throw new PreflightFailedError({
-      jobId: lease.jobId,
-      batchStart: lease.start,
-      question: 'safe',
-      detail: preflight.safe.detail,
-    });
+    const detail = e instanceof SecretAccessError ? e.message : 'secret could not be resolved';
+    throw preflightFailed(lease, 'safe', { safe: { ok: false, detail } });
   }
 }
 
@@ -125,7 +114,11 @@ export async function runItems(
       exceptions.push({ itemId: id, kind: e.kind, details: { ...e.details } });
     }
   }
-  return { lines, exceptions, invalid };
+  const valid = {
+    ok: true,
+    detail: `${items.length - invalid} of ${items.length} items parse against the schema`,
+  };
+  return { lines, exceptions, valid };
 }
 
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>

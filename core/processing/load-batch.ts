@@ -1,24 +1,9 @@
 import { createHash } from 'node:crypto';
 import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
 import type { Deps } from '../deps.ts';
-import { PreflightFailedError } from '../errors.ts';
 import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
 import type { Source } from '../ports/index.ts';
-
-/** One answer of the preflight: yes or no, with what was seen. */
-export interface Answer {
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-/** The five questions, answered before a batch is processed and recorded with its attempt. */
-export interface Preflight {
-  ready?: Answer;
-  right?: Answer;
-  where?: Answer;
-  safe?: Answer;
-  valid?: Answer;
-}
+import { type Preflight, preflightFailed } from './preflight.ts';
 
 /** An item with its raw record, ready for the processor's schema. */
 export interface LoadedItem {
@@ -34,33 +19,45 @@ export function parseLocation(location: string): { bucket: string; key: string }
 
 export const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 
+/** A batch's records, with the preflight's answers so far. */
+export interface LoadedBatch {
+  readonly items: LoadedItem[];
+  readonly answers: Preflight;
+}
+
 /**
  * Answer ready, where and right for a batch, and load its records. Each object is fetched once per batch; a
- * requeued item (ref) is loaded from its original data set. Throws PreflightFailedError on the first no.
+ * requeued item (ref) is loaded from its original data set. Throws PreflightFailedError on the first no, with
+ * the answers given so far (`answered`, the questions asked before, and its own).
  */
 export async function loadBatch(
   deps: Deps,
   dataset: Dataset,
   batch: Batch,
-  preflight: Preflight,
-  /** The catalog's items of the batch's range, when they were read already or came with the manifest. */
-  listed?: readonly ItemLocation[],
-): Promise<LoadedItem[]> {
-  const items = listed ?? (await listItems(sourceOfDataset(deps, dataset), batch));
+  options: {
+    /** Answers given before this step; they come back with its own. */
+    readonly answered?: Preflight;
+    /** The catalog's items of the batch's range, when they were read already or came with the manifest. */
+    readonly listed?: readonly ItemLocation[];
+  } = {},
+): Promise<LoadedBatch> {
+  const items = options.listed ?? (await listItems(sourceOfDataset(deps, dataset), batch));
   const notReady = items.filter((i) => !i.ready).length;
   const missingIds = batch.count - items.length;
-  preflight.ready = {
+  const ready = {
     ok: missingIds === 0 && notReady === 0,
     detail: `${items.length}/${batch.count} ids registered, ${notReady} not marked READY`,
   };
-  if (!preflight.ready.ok) throw failed(batch, 'ready', preflight.ready.detail);
-  const originals = await resolveRefs(deps, items);
+  const answered = { ...options.answered, ready };
+  if (!ready.ok) throw preflightFailed(batch, 'ready', answered);
+  const originals = await resolveRefs(deps, items, answered);
   const sources = originals ? items.map((item, k) => originals[k] ?? item) : items;
-  const objects = await fetchObjects(deps, batch, sources, preflight);
-  return items.map((item, k) => {
+  const { bodies, answers } = await fetchObjects(deps, batch, sources, answered);
+  const loaded = items.map((item, k) => {
     const source = sources[k] as ItemLocation;
-    return { id: item.id, raw: recordOf(objects.get(source.location) as string | string[], source) };
+    return { id: item.id, raw: recordOf(bodies.get(source.location) as string | string[], source) };
   });
+  return { items: loaded, answers };
 }
 
 /** The catalog's items of a range, in id order. */
@@ -80,6 +77,7 @@ export async function listItems(
 async function resolveRefs(
   deps: Deps,
   items: readonly ItemLocation[],
+  answered: Preflight,
 ): Promise<(Item | undefined)[] | undefined> {
   if (!items.some((item) => item.ref)) return undefined;
   const out: (Item | undefined)[] = [];
@@ -92,41 +90,44 @@ async function resolveRefs(
     let found: Item | undefined;
     for await (const o of original.items(item.ref.id, item.ref.id)) found = o;
     if (!found)
-      throw new PreflightFailedError({
-        jobId: '',
-        batchStart: item.id,
-        question: 'ready',
-        detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone`,
+      throw preflightFailed({ jobId: '', start: item.id }, 'ready', {
+        ...answered,
+        ready: { ok: false, detail: `original item ${item.ref.datasetId}/${item.ref.id} is gone` },
       });
     out.push(found);
   }
   return out;
 }
 
-async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocation[], preflight: Preflight) {
+async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocation[], answered: Preflight) {
   const bodies = new Map<string, string | string[]>();
   const mismatches: string[] = [];
   for (const item of items) {
     if (bodies.has(item.location)) continue;
     const where = parseLocation(item.location);
     const body = where ? await deps.objects.get(where.bucket, where.key) : undefined;
-    if (!body) {
-      preflight.where = { ok: false, detail: `${item.location} does not exist` };
-      throw failed(batch, 'where', preflight.where.detail);
-    }
+    if (!body)
+      throw preflightFailed(batch, 'where', {
+        ...answered,
+        where: { ok: false, detail: `${item.location} does not exist` },
+      });
     if (item.size !== undefined && item.size !== body.byteLength)
       mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
     if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum)
       mismatches.push(`${item.location}: checksum differs`);
     bodies.set(item.location, decode(body, item.format));
   }
-  preflight.where = { ok: true, detail: `${bodies.size} object(s) found` };
-  preflight.right = {
-    ok: mismatches.length === 0,
-    detail: mismatches.length === 0 ? 'sizes and checksums as registered' : mismatches.slice(0, 5).join('; '),
+  const answers = {
+    ...answered,
+    where: { ok: true, detail: `${bodies.size} object(s) found` },
+    right: {
+      ok: mismatches.length === 0,
+      detail:
+        mismatches.length === 0 ? 'sizes and checksums as registered' : mismatches.slice(0, 5).join('; '),
+    },
   };
-  if (!preflight.right.ok) throw failed(batch, 'right', preflight.right.detail);
-  return bodies;
+  if (!answers.right.ok) throw preflightFailed(batch, 'right', answers);
+  return { bodies, answers };
 }
 
 /** An object decoded once: JSON Lines objects are split once, not once per item. */
@@ -144,6 +145,3 @@ function recordOf(decoded: string | string[], item: ItemLocation): unknown {
     return raw;
   }
 }
-
-const failed = (batch: Batch, question: string, detail: string) =>
-  new PreflightFailedError({ jobId: batch.jobId, batchStart: batch.start, question, detail });

@@ -1,12 +1,10 @@
-import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import { DatasetNotFoundError, InjectedFaultError, JobDeletingError, LeaseLostError } from '../errors.ts';
+import { DatasetNotFoundError, InjectedFaultError, JobDeletingError } from '../errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
-import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
 import { getJob } from '../jobs/jobs.ts';
 import { effectiveHash } from '../jobs/stats.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
-import { type AcquirePolicy, COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
+import type { AcquirePolicy } from '../ports/index.ts';
 import type { BatchContext, BatchLog } from '../processors/define-processor.ts';
 import { type Acquired, acquireBatch } from './acquire-batch.ts';
 import {
@@ -18,16 +16,10 @@ import {
   knownJob,
   rememberJob,
 } from './batch-inputs.ts';
-import {
-  dropIfBatchGone,
-  heartbeater,
-  type Lease,
-  phases,
-  recordFailure,
-  resolveSecret,
-  runItems,
-} from './batch-steps.ts';
-import { loadBatch, type Preflight } from './load-batch.ts';
+import { heartbeater, type Lease, phases, recordFailure, resolveSecret, runItems } from './batch-steps.ts';
+import { finishBatch, type Processed } from './finish-batch.ts';
+import { type LoadedBatch, loadBatch } from './load-batch.ts';
+import { answersOf, type Preflight } from './preflight.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
 export interface WorkerContext {
@@ -96,17 +88,25 @@ async function processOne(
     runId: event.runId,
     configHash: effectiveHash(deps, job),
   };
-  const preflight: Preflight = {};
+  // The preflight's answers as they come in; a failure records those given before it.
+  let answers: Preflight = {};
   try {
     // A job marked for deletion while the lease was being taken gets its batch back, with the reason.
     if (job.state === 'DELETING') throw new JobDeletingError({ jobId: job.jobId });
     await deps.faults('process.afterAcquire');
     const reads = { range: event.batch, early: early?.datasetId === job.datasetId ? early : undefined };
-    const report = await runLeased(deps, job, lease, preflight, worker, leaseMs, reads);
+    const clock = phases(deps);
+    const inputs = await loadInputs(deps, job, lease, reads);
+    answers = inputs.answers;
+    clock.lap('loadMs');
+    const done = await runProcessor(deps, job, lease, inputs, worker, leaseMs);
+    answers = { ...answers, valid: done.valid };
+    clock.lap('processMs');
+    const report = await finishBatch(deps, job, lease, done, answers, clock);
     return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
   } catch (e) {
     // A simulated crash records nothing, as a real one would not.
-    if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, preflight, e);
+    if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, answersOf(e, answers), e);
     throw e;
   }
 }
@@ -156,58 +156,24 @@ interface BatchReads {
   readonly early: EarlyReads | undefined;
 }
 
-/** The data set's secret and the batch's items, the preflight questions answered on the way. */
+/** What a batch works from: the data set's secret and the batch's items. */
+interface BatchInputs extends LoadedBatch {
+  readonly secret?: string;
+}
+
+/** The data set's secret and the batch's items, with the preflight's answers to safe, ready, where and right. */
 async function loadInputs(
   deps: Deps,
   job: Job,
   lease: Lease,
-  preflight: Preflight,
   { range, early }: BatchReads,
-) {
+): Promise<BatchInputs> {
   const dataset = early ? await early.dataset : await datasetOf(deps, job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
-  const secret = await resolveSecret(deps, dataset, lease, preflight);
+  const { secret, safe } = await resolveSecret(deps, dataset, lease);
   const listed = await knownItems(range, lease.batch, early);
-  const items = await loadBatch(deps, dataset, lease.batch, preflight, listed);
-  return { secret, items };
-}
-
-/**
- * Commit the batch, fenced by the lease: up to COMMIT_EXCEPTIONS_MAX exceptions in the commit's transaction,
- * more staged in S3 before it and written after it (core/exceptions/exception-staging.ts).
- */
-async function commitBatch(
-  deps: Deps,
-  lease: Lease,
-  done: {
-    lines: number;
-    exceptions: NewException[];
-    outputKey: string;
-    preflight: Preflight;
-    laps: Record<string, number>;
-  },
-): Promise<void> {
-  const { exceptions, outputKey } = done;
-  const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
-  const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
-  if (staged) await deps.faults('process.afterExceptionsStaged');
-  await deps.faults('process.beforeCommit');
-  await deps.commits
-    .commit({
-      ...lease,
-      itemsSucceeded: done.lines,
-      itemsExcepted: exceptions.length,
-      outputKey,
-      diagnostics: { preflight: done.preflight, timings: done.laps },
-      exceptions: inline ? exceptions : [],
-      staged,
-    })
-    .catch(async (e: unknown) => {
-      if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
-      throw e;
-    });
-  await deps.faults('process.afterCommit');
-  if (staged) await publishStaged(deps, { ...lease, ...staged });
+  const loaded = await loadBatch(deps, dataset, lease.batch, { answered: { safe }, listed });
+  return { ...loaded, secret };
 }
 
 function leaseFor(leaseSeconds: number, worker: WorkerContext): number {
@@ -226,56 +192,28 @@ const skipped = (outcome: 'ALREADY_DONE' | 'BUSY', b: Batch, durationMs: number)
   durationMs,
 });
 
-async function runLeased(
+/** Run the processor over the batch's items under the lease, heartbeating as it goes. */
+async function runProcessor(
   deps: Deps,
   job: Job,
   lease: Lease,
-  preflight: Preflight,
+  inputs: BatchInputs,
   worker: WorkerContext,
   leaseMs: number,
-  reads: BatchReads,
-) {
+): Promise<Processed> {
   const processor = deps.processors.get(job.processor.name);
-  const clock = phases(deps);
-  const { secret, items } = await loadInputs(deps, job, lease, preflight, reads);
-  clock.lap('loadMs');
   const ctx: BatchContext<unknown, unknown> = {
     jobId: job.jobId,
     runId: lease.runId,
     batch: { start: lease.start, end: lease.end },
     config: processor.parseConfig(job.config),
     state: undefined,
-    secret: async () => secret,
+    secret: async () => inputs.secret,
     log: worker.log,
   };
   const state = await processor.beforeBatch(ctx as BatchContext<unknown, undefined>);
   const withState = { ...ctx, state };
   const beat = heartbeater(deps, lease, leaseMs);
-  const { lines, exceptions, invalid } = await runItems(processor, items, withState, beat);
-  preflight.valid = {
-    ok: true,
-    detail: `${items.length - invalid} of ${items.length} items parse against the schema`,
-  };
-  clock.lap('processMs');
-  // Every committed batch has its one object, empty when every item was set aside: it replaces whatever an
-  // earlier attempt or an earlier life of this range left at the key.
-  const outputKey = outputKeyOf(job.jobId, lease.scope, lease);
-  await deps.objects.put(deps.buckets.work, outputKey, jsonLines(lines), 'application/x-ndjson');
-  await deps.faults('process.afterOutputs');
-  clock.lap('writeMs');
-  const summary = {
-    itemsSucceeded: lines.length,
-    itemsExcepted: exceptions.length,
-    durationMs: deps.clock.now() - lease.startedAt,
-    outputKey,
-  };
-  await processor.afterBatch(withState, summary);
-  await commitBatch(deps, lease, { lines: lines.length, exceptions, outputKey, preflight, laps: clock.laps });
-  return {
-    outcome: 'SUCCEEDED' as const,
-    start: lease.start,
-    end: lease.end,
-    itemsSucceeded: lines.length,
-    itemsExcepted: exceptions.length,
-  };
+  const { lines, exceptions, valid } = await runItems(processor, inputs.items, withState, beat);
+  return { processor, withState, lines, exceptions, valid };
 }

@@ -1,0 +1,89 @@
+import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
+import type { Deps } from '../deps.ts';
+import { LeaseLostError } from '../errors.ts';
+import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
+import type { Job } from '../model.ts';
+import { COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
+import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
+import { dropIfBatchGone, type Lease, type phases } from './batch-steps.ts';
+import type { Answer, Preflight } from './preflight.ts';
+
+/** What the processor made of a batch's items. */
+export interface Processed {
+  readonly processor: AnyProcessor;
+  readonly withState: BatchContext<unknown, unknown>;
+  readonly lines: string[];
+  readonly exceptions: NewException[];
+  readonly valid: Answer;
+}
+
+/** Write the batch's one output object, let the processor publish, and commit under the fence. */
+export async function finishBatch(
+  deps: Deps,
+  job: Job,
+  lease: Lease,
+  done: Processed,
+  answers: Preflight,
+  clock: ReturnType<typeof phases>,
+) {
+  const { lines, exceptions } = done;
+  // Every committed batch has its one object, empty when every item was set aside: it replaces whatever an
+  // earlier attempt or an earlier life of this range left at the key.
+  const outputKey = outputKeyOf(job.jobId, lease.scope, lease);
+  await deps.objects.put(deps.buckets.work, outputKey, jsonLines(lines), 'application/x-ndjson');
+  await deps.faults('process.afterOutputs');
+  clock.lap('writeMs');
+  const summary = {
+    itemsSucceeded: lines.length,
+    itemsExcepted: exceptions.length,
+    durationMs: deps.clock.now() - lease.startedAt,
+    outputKey,
+  };
+  await done.processor.afterBatch(done.withState, summary);
+  await commitBatch(deps, lease, { lines: lines.length, exceptions, outputKey, answers, laps: clock.laps });
+  return {
+    outcome: 'SUCCEEDED' as const,
+    start: lease.start,
+    end: lease.end,
+    itemsSucceeded: lines.length,
+    itemsExcepted: exceptions.length,
+  };
+}
+
+/**
+ * Commit the batch, fenced by the lease: up to COMMIT_EXCEPTIONS_MAX exceptions in the commit's transaction,
+ * more staged in S3 before it and written after it (core/exceptions/exception-staging.ts).
+ */
+async function commitBatch(
+  deps: Deps,
+  lease: Lease,
+  done: {
+    lines: number;
+    exceptions: NewException[];
+    outputKey: string;
+    answers: Preflight;
+    laps: Record<string, number>;
+  },
+): Promise<void> {
+  const { exceptions, outputKey } = done;
+  const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
+  const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
+  if (staged) await deps.faults('process.afterExceptionsStaged');
+  await deps.faults('process.beforeCommit');
+  await deps.commits
+    .commit({
+      ...lease,
+      itemsSucceeded: done.lines,
+      itemsExcepted: exceptions.length,
+      outputKey,
+      diagnostics: { preflight: done.answers, timings: done.laps },
+      exceptions: inline ? exceptions : [],
+      staged,
+    })
+    .catch(async (e: unknown) => {
+      if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
+      throw e;
+    });
+  await deps.faults('process.afterCommit');
+  if (staged) await publishStaged(deps, { ...lease, ...staged });
+}
