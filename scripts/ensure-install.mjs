@@ -21,11 +21,12 @@ function installIfStale() {
   const stale =
     !existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs);
   if (!stale) return;
-  // `npm install` with the committed lock, not `npm ci`: the registry this project installs from serves only
-  // the Linux builds of Biome's optional platform packages, so the lock cannot list the others and `npm ci`
-  // refuses it as out of sync. The lock still pins every version that is installed.
-  console.log('ensure-install: node_modules missing or older than package-lock.json: running npm install');
-  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // A fresh clone installs exactly the committed lock (`npm ci`); a lock newer than node_modules is brought in
+  // with `npm install`, which leaves a lock in sync with package.json as it is.
+  const fresh = !existsSync(join(root, 'node_modules'));
+  const command = fresh ? 'ci' : 'install';
+  console.log(`ensure-install: node_modules missing or older than package-lock.json: running npm ${command}`);
+  const npm = spawnSync('npm', [command, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (npm.status !== 0) {
     console.error('ensure-install: npm install failed');
     process.exit(npm.status ?? 1);
