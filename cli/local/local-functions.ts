@@ -7,10 +7,10 @@ import {
   localize,
   RUN_JOB_ASL_FILE,
   runJobSubstitutions,
-} from './asl-local.ts';
-import type { ExecutionStore } from './execution-store.ts';
-import type { LocalFunction } from './lambda-local.ts';
-import { LocalStepFunctions } from './sfn-runner.ts';
+} from './engines/stepfunctions/asl-local.ts';
+import type { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
+import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
+import { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
 
 /**
  * The run-job handlers of functions/, as the local engine invokes them: with the local mode's dependencies and

@@ -1,6 +1,9 @@
 import type { TestProject } from 'vitest/node';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
-import { type Moto, startMoto } from '../../cli/local/moto.ts';
+import {
+  type DynamoDbLocal,
+  startDynamoDbLocal,
+} from '../../cli/local/engines/dynamodb-local/dynamodb-local.ts';
+import { type Moto, startMoto } from '../../cli/local/engines/moto.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

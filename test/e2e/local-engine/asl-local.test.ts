@@ -9,7 +9,7 @@ import {
   RUN_JOB_ASL_FILE,
   runJobSubstitutions,
   substitute,
-} from '../../../cli/local/asl-local.ts';
+} from '../../../cli/local/engines/stepfunctions/asl-local.ts';
 import { WORK_PREFIXES } from '../../../infra/pipeline-config.ts';
 
 const values = runJobSubstitutions({ region: 'us-east-1', workBucket: 'batchkeeper-local-work' });

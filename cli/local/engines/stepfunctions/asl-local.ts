@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { LocalServiceError } from './processes.ts';
+import { LocalServiceError } from '../processes.ts';
 
 /**
  * Loads an ASL file the way CDK deploys it (placeholders substituted, then validated) and rewrites it in memory
@@ -20,7 +20,7 @@ export interface AslDefinition {
 /** Account id of every local ARN (functions, state machine, executions). */
 export const LOCAL_ACCOUNT = '000000000000';
 export const RUN_JOB_ASL_FILE = fileURLToPath(
-  new URL('../../statemachines/run-job.asl.json', import.meta.url),
+  new URL('../../../../statemachines/run-job.asl.json', import.meta.url),
 );
 /** The work bucket prefix of Map results, as infra/pipeline-config.ts WORK_PREFIXES.mapResults has it. */
 export const MAP_RESULTS_PREFIX = 'map-results';

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ValidationError } from '../../core/errors.ts';
-import type { Json } from '../../core/validation.ts';
+import { ValidationError } from '../../../../core/errors.ts';
+import type { Json } from '../../../../core/validation.ts';
 import { type AslDefinition, LOCAL_ACCOUNT, type LocalMachine } from './asl-local.ts';
 import type { Closing, ExecutionRecord, ExecutionStore } from './execution-store.ts';
 import {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchkeeperError } from '../../core/errors.ts';
+import { BatchkeeperError } from '../../../../core/errors.ts';
 import type { ExecutionRecord } from './execution-store.ts';
 import type { LocalStepFunctions } from './sfn-runner.ts';
 

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LOCAL_CREDENTIALS } from '../../core/adapters/clients.ts';
-import { type ManagedProcess, spawnManaged, stopManaged, waitForOutput } from './processes.ts';
+import { LOCAL_CREDENTIALS } from '../../../../core/adapters/clients.ts';
+import { type ManagedProcess, spawnManaged, stopManaged, waitForOutput } from '../processes.ts';
 
 export interface S3LocalOptions {
   /** TCP port on 127.0.0.1. @default a free port chosen by the kernel */

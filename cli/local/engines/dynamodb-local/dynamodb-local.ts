@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../core/adapters/clients.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../../core/adapters/clients.ts';
 import {
   describeExit,
   findExecutable,
@@ -25,7 +25,7 @@ import {
   stopManaged,
   waitForOutput,
   within,
-} from './processes.ts';
+} from '../processes.ts';
 
 export interface DynamoDbLocalOptions {
   /** TCP port on 127.0.0.1. @default a free port chosen by the kernel (no race with other starters) */

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Json } from '../../core/validation.ts';
+import type { Json } from '../../../../core/validation.ts';
 import type { LocalMap } from './asl-local.ts';
 import { evaluate, stateError } from './interpreter.ts';
 import type { MapScope, MapSettings } from './map-run.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Json } from '../../core/validation.ts';
+import type { Json } from '../../../../core/validation.ts';
 import type { AslDefinition, LocalMap } from './asl-local.ts';
 import { abortedError, afterQueuedEvents, evaluate, stateError } from './interpreter.ts';
 import { readItems, readSettings } from './map-items.ts';
