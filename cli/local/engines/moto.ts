@@ -1,7 +1,7 @@
+import { LocalServiceError } from './errors.ts';
 import {
   findExecutable,
   freePort,
-  LocalServiceError,
   type ManagedProcess,
   sleep,
   spawnManaged,

@@ -2,13 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { BatchkeeperError } from '../../../core/errors.ts';
-
-/**
- * A local engine (DynamoDB Local, moto, a compiler) could not be started, reached or stopped. The context names
- * the `service`.
- */
-export class LocalServiceError extends BatchkeeperError {}
+import { LocalServiceError } from './errors.ts';
 
 export interface ExitInfo {
   readonly code: number | null;

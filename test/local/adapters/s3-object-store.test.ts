@@ -88,7 +88,7 @@ async function expectCreateIfAbsent(store: S3ObjectStore, bucket: string): Promi
 describe('S3ObjectStore.putIfAbsent', () => {
   let s3rver: S3Local | undefined;
   beforeAll(async () => {
-    s3rver = await startS3Local();
+    s3rver = await startS3Local({ credentials: LOCAL_CREDENTIALS });
   }, 60_000);
   afterAll(async () => {
     await s3rver?.stop();

@@ -13,11 +13,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../../core/adapters/clients.ts';
+import { LocalServiceError } from '../errors.ts';
 import {
   describeExit,
   findExecutable,
-  LocalServiceError,
   type ManagedProcess,
   sleep,
   spawnManaged,
@@ -258,8 +257,9 @@ function requireExecutable(name: string, what: string): string {
 async function waitForListTables(proc: ManagedProcess, endpoint: string, deadline: number): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
+    // With -sharedDb, DynamoDB Local keeps one database whatever the key and region: any will do here.
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
   try {

@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LOCAL_CREDENTIALS } from '../../../../core/adapters/clients.ts';
 import { type ManagedProcess, spawnManaged, stopManaged, waitForOutput } from '../processes.ts';
 
 export interface S3LocalOptions {
@@ -11,8 +10,8 @@ export interface S3LocalOptions {
   readonly port?: number;
   /** Keep buckets and objects in this directory (created if missing). @default a temporary one, removed on stop */
   readonly directory?: string;
-  /** The access key clients sign with. @default LOCAL_CREDENTIALS */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The access key the clients sign with: s3rver refuses keys it does not know (it checks no signature). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** @default 20_000 */
   readonly startTimeoutMs?: number;
 }
@@ -89,10 +88,11 @@ process.once('SIGINT', stop);
 
 /**
  * Start s3rver on 127.0.0.1 persisting to `directory`: objects survive a restart on the same directory. Local
- * clients need path-style addressing and checksums only where required (see core/adapters/clients.ts).
- * @example const s3 = await startS3Local({ directory: join(dataDir, 's3') }); ...; await s3.stop();
+ * clients need path-style addressing and checksums only where required (requestChecksumCalculation and
+ * responseChecksumValidation WHEN_REQUIRED): s3rver stores bodies sent with flexible checksums corrupted.
+ * @example const s3 = await startS3Local({ credentials, directory: join(dataDir, 's3') }); ...; await s3.stop();
  */
-export async function startS3Local(options: S3LocalOptions = {}): Promise<S3Local> {
+export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
   const started = Date.now();
   const temporary = options.directory === undefined;
   const directory = temporary
@@ -127,7 +127,7 @@ export async function startS3Local(options: S3LocalOptions = {}): Promise<S3Loca
 }
 
 function serverEnv(directory: string, options: S3LocalOptions): NodeJS.ProcessEnv {
-  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  const { credentials } = options;
   // The parent's NODE_OPTIONS (a test runner's loaders) have no business in the server.
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   return {
