@@ -1,8 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { type ManagedProcess, spawnManaged, stopManaged, waitForOutput } from '../processes.ts';
 
 export interface S3LocalOptions {
@@ -30,61 +29,10 @@ const HOST = '127.0.0.1';
 const READY_LINE = /BATCHKEEPER_S3_LISTENING (\d+)/;
 
 /*
- * s3rver in a Node process of its own: its listing tokens use a cipher that OpenSSL 3 keeps in the legacy
+ * s3rver runs in a Node process of its own: its listing tokens use a cipher that OpenSSL 3 keeps in the legacy
  * provider, which only a flag on the command line enables (not NODE_OPTIONS of a process already running).
- * It knows one access key (S3RVER) out of the box: the local mode's key is added to its account, and signatures
- * are not checked (s3rver does not compute SigV4).
  */
-const SERVER_SOURCE = `
-const { default: S3rver } = await import(process.env.BATCHKEEPER_S3RVER_URL);
-const { default: AWSAccount } = await import(process.env.BATCHKEEPER_S3RVER_ACCOUNT_URL);
-AWSAccount.DUMMY_ACCOUNT.createKeyPair(process.env.BATCHKEEPER_S3_KEY_ID, process.env.BATCHKEEPER_S3_SECRET);
-const server = new S3rver({
-  address: '${HOST}',
-  port: Number(process.env.BATCHKEEPER_S3_PORT),
-  directory: process.env.BATCHKEEPER_S3_DIR,
-  silent: true,
-  allowMismatchedSignatures: true,
-  vhostBuckets: false,
-});
-// Conditional writes as S3 has them (PUT with If-None-Match: *, atomic): every PUT of a key is serialized, and
-// a conditional one is refused with 412 PreconditionFailed when the key exists. s3rver itself ignores the header.
-const locks = new Map();
-server.middleware.unshift(async (ctx, next) => {
-  // Object PUTs only (the SDK adds ?x-id=PutObject): not parts, copies or sub-resources.
-  const sub = ['uploadId', 'partNumber', 'tagging', 'acl', 'retention', 'legal-hold'];
-  if (ctx.method !== 'PUT' || ctx.get('x-amz-copy-source') || sub.some((q) => q in ctx.query)) return next();
-  const [, bucket, ...rest] = decodeURIComponent(ctx.path).split('/');
-  const key = rest.join('/');
-  if (!bucket || !key) return next();
-  const id = bucket + '/' + key;
-  const before = locks.get(id) ?? Promise.resolve();
-  let release;
-  const mine = new Promise((r) => { release = r; });
-  const chained = before.then(() => mine);
-  locks.set(id, chained);
-  await before;
-  try {
-    if (ctx.get('if-none-match') === '*' && (await server.store.existsObject(bucket, key))) {
-      ctx.status = 412;
-      ctx.type = 'application/xml';
-      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
-        '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
-        '<Condition>If-None-Match</Condition></Error>';
-      return;
-    }
-    await next();
-  } finally {
-    release();
-    if (locks.get(id) === chained) locks.delete(id);
-  }
-});
-const address = await server.run();
-console.log('BATCHKEEPER_S3_LISTENING ' + address.port);
-const stop = () => server.close().finally(() => process.exit(0));
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
-`;
+const SERVER_FILE = fileURLToPath(new URL('./s3rver-server.mjs', import.meta.url));
 
 /**
  * Start s3rver on 127.0.0.1 persisting to `directory`: objects survive a restart on the same directory. Local
@@ -99,11 +47,10 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     ? mkdtempSync(join(tmpdir(), 'batchkeeper-s3-'))
     : resolve(options.directory as string);
   mkdirSync(directory, { recursive: true });
-  const proc = spawnManaged(
-    process.execPath,
-    ['--openssl-legacy-provider', '--input-type=module', '-e', SERVER_SOURCE],
-    { name: 's3rver', env: serverEnv(directory, options) },
-  );
+  const proc = spawnManaged(process.execPath, ['--openssl-legacy-provider', SERVER_FILE], {
+    name: 's3rver',
+    env: serverEnv(directory, options),
+  });
   const stop = async () => {
     await stopManaged(proc);
     if (temporary) rmSync(directory, { recursive: true, force: true });
@@ -132,14 +79,10 @@ function serverEnv(directory: string, options: S3LocalOptions): NodeJS.ProcessEn
   const { NODE_OPTIONS: _ignored, ...env } = process.env;
   return {
     ...env,
-    BATCHKEEPER_S3RVER_URL: moduleUrl('s3rver'),
-    BATCHKEEPER_S3RVER_ACCOUNT_URL: moduleUrl('s3rver/lib/models/account.js'),
+    BATCHKEEPER_S3_HOST: HOST,
     BATCHKEEPER_S3_KEY_ID: credentials.accessKeyId,
     BATCHKEEPER_S3_SECRET: credentials.secretAccessKey,
     BATCHKEEPER_S3_PORT: String(options.port ?? 0),
     BATCHKEEPER_S3_DIR: directory,
   };
 }
-
-const moduleUrl = (specifier: string) =>
-  pathToFileURL(createRequire(import.meta.url).resolve(specifier)).href;
