@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectOnce } from '../../../cli/local/engines/processes.ts';
+import { connectOnce } from '../../../cli/local/engines/tcp.ts';
 import { readLocalState } from '../../../cli/local/local-state.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect } from '../../support/core-env.ts';

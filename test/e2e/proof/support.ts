@@ -9,7 +9,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { connectOnce } from '../../../cli/local/engines/processes.ts';
+import { connectOnce } from '../../../cli/local/engines/tcp.ts';
 import type { LocalState } from '../../../cli/local/local-state.ts';
 import { type Clients, makeClients } from '../../../core/adapters/clients.ts';
 import { makeDeps } from '../../../core/adapters/make-deps.ts';

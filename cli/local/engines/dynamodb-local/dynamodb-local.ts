@@ -1,14 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import {
-  type ManagedProcess,
-  sleep,
-  spawnManaged,
-  startError,
-  stopManaged,
-  waitForOutput,
-} from '../processes.ts';
+import { type ManagedProcess, spawnManaged, startError, stopManaged, waitForOutput } from '../processes.ts';
+import { sleep } from '../timing.ts';
 import {
   type Distribution,
   ensureLauncher,

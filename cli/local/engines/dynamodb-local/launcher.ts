@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalServiceError } from '../errors.ts';
-import { describeExit, findExecutable, spawnManaged, startError, stopManaged, within } from '../processes.ts';
+import { describeExit, findExecutable, spawnManaged, startError, stopManaged } from '../processes.ts';
+import { within } from '../timing.ts';
 
 /**
  * The loopback launcher of DynamoDB Local (BatchkeeperDynamoDbLocal.java, beside this file) and the DynamoDB
