@@ -1,14 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
-// One run covers every tier; local services (DynamoDB Local, moto) start once in the global setup.
+/**
+ * Vitest runs a global setup once per project that names it: this one starts DynamoDB Local and moto once per
+ * run, however many of the tiers below run (see test/support/global-setup.ts).
+ */
+const LOCAL_ENGINES = ['test/support/global-setup.ts'];
+const TIERS_ON_ENGINES = ['local', 'infra', 'e2e'] as const;
+
+// One project per tier. `unit` starts no engine (`npm run test:unit`); `vitest run` runs every tier.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      ...TIERS_ON_ENGINES.map((tier) => ({
+        extends: true as const,
+        test: { name: tier, include: [`test/${tier}/**/*.test.ts`], globalSetup: LOCAL_ENGINES },
+      })),
+    ],
   },
 });

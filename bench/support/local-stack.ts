@@ -1,6 +1,6 @@
 import { createBucket, createTables, tableNamesFor } from '../../cli/local/create-resources.ts';
-import { startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
-import { startMoto } from '../../cli/local/moto.ts';
+import { startDynamoDbLocal } from '../../cli/local/engines/dynamodb-local/dynamodb-local.ts';
+import { startMoto } from '../../cli/local/engines/moto.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
 
 /** DynamoDB Local and moto for one benchmark, with fresh tables and buckets; stop() ends both. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BatchkeeperError } from '../../core/errors.ts';
+import { isAlive } from '../local/engines/processes.ts';
 import { envFor, type LocalState, localStatePath, readLocalState } from '../local/local-state.ts';
-import { isAlive } from '../local/processes.ts';
 import { fields, type Io, jsonLine } from '../output.ts';
 import { defineCommand, plainArgs } from './args.ts';
 

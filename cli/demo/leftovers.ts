@@ -1,8 +1,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../local/engines/processes.ts';
 import { readLocalState } from '../local/local-state.ts';
-import { isAlive } from '../local/processes.ts';
 
 export const DEMO_DIR_PREFIX = 'batchkeeper-demo-';
 

@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { TABLE_SPECS, type TableNames, type TableSpec } from '../../core/contracts/tables.ts';
 import { ValidationError } from '../../core/errors.ts';
-import { LocalServiceError, sleep } from './processes.ts';
+import { LocalServiceError } from './engines/errors.ts';
+import { sleep } from './engines/timing.ts';
 
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 

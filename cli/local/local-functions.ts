@@ -1,16 +1,6 @@
-import type { S3Client } from '@aws-sdk/client-s3';
-import { LOCAL_REGION } from '../../core/adapters/clients.ts';
 import type { Deps } from '../../core/deps.ts';
-import {
-  LOCAL_FUNCTIONS,
-  loadDefinition,
-  localize,
-  RUN_JOB_ASL_FILE,
-  runJobSubstitutions,
-} from './asl-local.ts';
-import type { ExecutionStore } from './execution-store.ts';
-import type { LocalFunction } from './lambda-local.ts';
-import { LocalStepFunctions } from './sfn-runner.ts';
+import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
+import { LOCAL_FUNCTIONS } from './run-job-engine.ts';
 
 /**
  * The run-job handlers of functions/, as the local engine invokes them: with the local mode's dependencies and
@@ -82,29 +72,4 @@ function setEnvDefaults(values: Record<string, string>): () => void {
   return () => {
     for (const key of added) delete process.env[key];
   };
-}
-
-/** The local engine for statemachines/run-job.asl.json, substituted with local names and validated. */
-export function runJobEngine(o: {
-  functions: Readonly<Record<string, LocalFunction>>;
-  s3: S3Client;
-  store: ExecutionStore;
-  stateMachineArn: string;
-  workBucket: string;
-  retryIntervalMs?: number;
-}): LocalStepFunctions {
-  const { text, definition } = loadDefinition(
-    RUN_JOB_ASL_FILE,
-    runJobSubstitutions({ region: LOCAL_REGION, workBucket: o.workBucket }),
-  );
-  return new LocalStepFunctions({
-    machine: localize(definition),
-    definitionText: text,
-    stateMachineArn: o.stateMachineArn,
-    region: LOCAL_REGION,
-    functions: o.functions,
-    s3: o.s3,
-    store: o.store,
-    retryIntervalMs: o.retryIntervalMs,
-  });
 }

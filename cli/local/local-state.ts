@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { ENDPOINT_ENV } from '../../core/adapters/clients.ts';
 import { ENV } from '../../core/contracts/tables.ts';
 import { parse } from '../../core/validation.ts';
-import { isAlive, LocalServiceError } from './processes.ts';
+import { LocalServiceError } from './engines/errors.ts';
+import { isAlive } from './engines/processes.ts';
 
 /**
  * The state file of a running local mode: where its engines listen and what its resources are called. The CLI

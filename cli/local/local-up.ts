@@ -9,11 +9,16 @@ import type { Deps } from '../../core/deps.ts';
 import type { FaultHook } from '../../core/ports/index.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
-import { LOCAL_ACCOUNT } from './asl-local.ts';
 import { createBucket, createTables, tableNamesFor } from './create-resources.ts';
-import { startDynamoDbLocal } from './dynamodb-local.ts';
-import { ExecutionStore } from './execution-store.ts';
-import { loadLocalFunctions, runJobEngine } from './local-functions.ts';
+import { startDynamoDbLocal } from './engines/dynamodb-local/dynamodb-local.ts';
+import { LocalServiceError } from './engines/errors.ts';
+import { startMoto } from './engines/moto.ts';
+import { startS3Local } from './engines/s3-local/s3-local.ts';
+import { LOCAL_ACCOUNT } from './engines/stepfunctions/asl-local.ts';
+import { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
+import { startSfnEndpoint } from './engines/stepfunctions/sfn-endpoint.ts';
+import type { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
+import { loadLocalFunctions } from './local-functions.ts';
 import { LocalSecrets } from './local-secrets.ts';
 import {
   claimDataDir,
@@ -22,11 +27,7 @@ import {
   removeLocalState,
   writeLocalState,
 } from './local-state.ts';
-import { startMoto } from './moto.ts';
-import { LocalServiceError } from './processes.ts';
-import { startS3Local } from './s3-local.ts';
-import { startSfnEndpoint } from './sfn-endpoint.ts';
-import type { LocalStepFunctions } from './sfn-runner.ts';
+import { runJobEngine } from './run-job-engine.ts';
 
 export { envFor, type LocalState, readLocalState } from './local-state.ts';
 
@@ -210,7 +211,7 @@ async function startEngines(
 ) {
   const [ddb, s3, moto] = await Promise.allSettled([
     startDynamoDbLocal({ port: ports.dynamodb, dataDir: at('dynamodb') }),
-    startS3Local({ port: ports.s3, directory: at('s3') }),
+    startS3Local({ port: ports.s3, directory: at('s3'), credentials: LOCAL_CREDENTIALS }),
     startMoto({ port: ports.moto }),
   ]);
   for (const result of [ddb, s3, moto])

@@ -19,9 +19,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, inject, it } from 'vitest';
 import { createTables, tableNamesFor } from '../../cli/local/create-resources.ts';
-import { startDynamoDbLocal } from '../../cli/local/dynamodb-local.ts';
-import { startMoto } from '../../cli/local/moto.ts';
-import { connectOnce, freePort, isAlive, waitForPort } from '../../cli/local/processes.ts';
+import { startDynamoDbLocal } from '../../cli/local/engines/dynamodb-local/dynamodb-local.ts';
+import { startMoto } from '../../cli/local/engines/moto.ts';
+import { isAlive } from '../../cli/local/engines/processes.ts';
+import { connectOnce, freePort, waitForPort } from '../../cli/local/engines/tcp.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
 import { TABLE_SPECS } from '../../core/contracts/tables.ts';
 import { ValidationError } from '../../core/errors.ts';
@@ -215,7 +216,7 @@ describe('moto', () => {
 
 /** A Node process that starts `sleep` through spawnManaged and prints its pid. */
 async function parentWithManagedSleep(): Promise<{ parent: ReturnType<typeof spawn>; childPid: number }> {
-  const code = `import { spawnManaged } from './cli/local/processes.ts';
+  const code = `import { spawnManaged } from './cli/local/engines/processes.ts';
     const p = spawnManaged('sleep', ['600'], { name: 'sleeper' });
     console.log('managed', p.pid); setInterval(() => {}, 1000);`;
   const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findExecutable } from '../../../cli/local/processes.ts';
+import { findExecutable } from '../../../cli/local/engines/processes.ts';
 import { type CliEnv, type RunDoc, recordsFolder, runProcess, startCliEnv } from './harness.ts';
 
 type Answer = { ok: boolean; detail: string } | null;

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../../cli/local/processes.ts';
+import { isAlive } from '../../../cli/local/engines/processes.ts';
 import { ROOT, runCli } from './harness.ts';
 
 type Ready = {

@@ -5,11 +5,13 @@ import {
   LOCAL_MAP_RESOURCE,
   loadDefinition,
   localize,
+  substitute,
+} from '../../../cli/local/engines/stepfunctions/asl-local.ts';
+import {
   MAP_RESULTS_PREFIX,
   RUN_JOB_ASL_FILE,
   runJobSubstitutions,
-  substitute,
-} from '../../../cli/local/asl-local.ts';
+} from '../../../cli/local/run-job-engine.ts';
 import { WORK_PREFIXES } from '../../../infra/pipeline-config.ts';
 
 const values = runJobSubstitutions({ region: 'us-east-1', workBucket: 'batchkeeper-local-work' });

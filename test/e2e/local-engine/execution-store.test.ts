@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExecutionStore } from '../../../cli/local/execution-store.ts';
-import { newLane } from '../../../cli/local/sfn-history.ts';
+import { ExecutionStore } from '../../../cli/local/engines/stepfunctions/execution-store.ts';
+import { newLane } from '../../../cli/local/engines/stepfunctions/sfn-history.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bk-executions-'));
 

@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectOnce } from '../../../cli/local/engines/tcp.ts';
 import { readLocalState } from '../../../cli/local/local-state.ts';
-import { connectOnce } from '../../../cli/local/processes.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect } from '../../support/core-env.ts';
 import { slowProcessor } from './fixtures/processors.ts';
 import { historyOf, keysUnder, startTestLocal, type TestLocal, waitForExecution } from './support.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const HOST = fileURLToPath(new URL('./fixtures/crash-host.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'bk-local-restart-'));
 let host: ChildProcess | undefined;

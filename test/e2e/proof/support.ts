@@ -9,8 +9,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { connectOnce } from '../../../cli/local/engines/tcp.ts';
 import type { LocalState } from '../../../cli/local/local-state.ts';
-import { connectOnce } from '../../../cli/local/processes.ts';
 import { type Clients, makeClients } from '../../../core/adapters/clients.ts';
 import { makeDeps } from '../../../core/adapters/make-deps.ts';
 import type { Deps } from '../../../core/deps.ts';
@@ -23,7 +23,7 @@ import { proofProcessors } from './fixtures/processors.ts';
 
 export { historyOf, waitForExecution } from '../local-engine/support.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const HOST = fileURLToPath(new URL('./fixtures/local-host.ts', import.meta.url));
 const READY_TIMEOUT_MS = 60_000;
 

@@ -1,6 +1,6 @@
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type S3Local, startS3Local } from '../../../cli/local/s3-local.ts';
+import { type S3Local, startS3Local } from '../../../cli/local/engines/s3-local/s3-local.ts';
 import { LOCAL_CREDENTIALS, makeClients } from '../../../core/adapters/clients.ts';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
 import { type LocalEnv, localEnv } from '../../support/local.ts';
@@ -88,7 +88,7 @@ async function expectCreateIfAbsent(store: S3ObjectStore, bucket: string): Promi
 describe('S3ObjectStore.putIfAbsent', () => {
   let s3rver: S3Local | undefined;
   beforeAll(async () => {
-    s3rver = await startS3Local();
+    s3rver = await startS3Local({ credentials: LOCAL_CREDENTIALS });
   }, 60_000);
   afterAll(async () => {
     await s3rver?.stop();

@@ -1,6 +1,6 @@
 import './polyfills.ts';
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { Json } from '../../core/validation.ts';
+import type { Json } from './json.ts';
 
 /**
  * The few things the local runner does with aws-local-stepfunctions besides running a definition: raising

@@ -1,13 +1,7 @@
-import {
-  findExecutable,
-  freePort,
-  LocalServiceError,
-  type ManagedProcess,
-  sleep,
-  spawnManaged,
-  startError,
-  stopManaged,
-} from './processes.ts';
+import { LocalServiceError } from './errors.ts';
+import { findExecutable, type ManagedProcess, spawnManaged, startError, stopManaged } from './processes.ts';
+import { freePort } from './tcp.ts';
+import { sleep } from './timing.ts';
 
 export interface MotoOptions {
   /** TCP port on 127.0.0.1. @default a free port */

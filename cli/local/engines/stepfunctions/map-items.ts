@@ -1,8 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Json } from '../../core/validation.ts';
 import type { LocalMap } from './asl-local.ts';
 import { evaluate, stateError } from './interpreter.ts';
-import type { MapScope, MapSettings } from './map-run.ts';
+import type { Json } from './json.ts';
+import type { MapScope, MapSettings } from './map-types.ts';
 
 /**
  * What a Map iterates over and how: items from its ItemReader (an S3 object of JSON or JSON Lines, or an S3

@@ -1,14 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { BatchkeeperError } from '../../core/errors.ts';
-
-/**
- * A local engine (DynamoDB Local, moto, a compiler) could not be started, reached or stopped. The context names
- * the `service`.
- */
-export class LocalServiceError extends BatchkeeperError {}
+import { LocalServiceError } from './errors.ts';
+import { within } from './timing.ts';
 
 export interface ExitInfo {
   readonly code: number | null;
@@ -191,68 +185,6 @@ function onSignal(signal: NodeJS.Signals): void {
 
 function unrefStream(stream: unknown): void {
   (stream as { unref?: () => void } | null)?.unref?.();
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The value of `promise`, or undefined after `ms`; the timer is cleared so it never holds the process open. */
-export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** A port that was free a moment ago on 127.0.0.1 (another process may still take it before you bind). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
-
-/** Resolves once a TCP connection to host:port succeeds; rejects with LocalServiceError after `timeoutMs`. */
-export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await connectOnce(host, port, Math.max(50, Math.min(1_000, deadline - Date.now())));
-      return;
-    } catch (error) {
-      last = error;
-      await sleep(50);
-    }
-  }
-  throw new LocalServiceError(
-    `nothing answered on ${host}:${port} within ${timeoutMs} ms`,
-    { service: `${host}:${port}`, timeoutMs },
-    { cause: last },
-  );
-}
-
-/** One TCP connection attempt: resolves when connected, rejects on refusal or after `timeoutMs`. */
-export function connectOnce(host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host, port });
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`connect to ${host}:${port} timed out`)));
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', reject);
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchkeeperError } from '../../core/errors.ts';
+import { SfnApiError } from '../errors.ts';
 import type { ExecutionRecord } from './execution-store.ts';
 import type { LocalStepFunctions } from './sfn-runner.ts';
 
@@ -7,15 +7,6 @@ import type { LocalStepFunctions } from './sfn-runner.ts';
  * The operations of the Step Functions API that the local engine serves, with AWS's validation, error types
  * and messages. Timestamps are epoch seconds, as the AWS JSON protocol carries them.
  */
-
-/** An API error as AWS reports it: `type` is the `__type` the SDK maps to an exception class. */
-export class SfnApiError extends BatchkeeperError {
-  readonly type: string;
-  constructor(type: string, message: string) {
-    super(message, { type });
-    this.type = type;
-  }
-}
 
 export type Body = Record<string, unknown>;
 type Operation = (sfn: LocalStepFunctions, body: Body) => Body | Promise<Body>;

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { LocalServiceError } from './processes.ts';
+import { LocalServiceError } from '../errors.ts';
 
 /**
  * Loads an ASL file the way CDK deploys it (placeholders substituted, then validated) and rewrites it in memory
- * into what the local interpreter can run with AWS semantics. The file on disk is never changed: the local mode
+ * into what the local interpreter can run with AWS semantics. The file on disk is never changed: a local engine
  * runs the same definition as AWS.
  */
 
@@ -19,39 +18,9 @@ export interface AslDefinition {
 
 /** Account id of every local ARN (functions, state machine, executions). */
 export const LOCAL_ACCOUNT = '000000000000';
-export const RUN_JOB_ASL_FILE = fileURLToPath(
-  new URL('../../statemachines/run-job.asl.json', import.meta.url),
-);
-/** The work bucket prefix of Map results, as infra/pipeline-config.ts WORK_PREFIXES.mapResults has it. */
-export const MAP_RESULTS_PREFIX = 'map-results';
-
-/** Local Lambda function names, by the placeholder that carries each function's ARN in run-job.asl.json. */
-export const LOCAL_FUNCTIONS = {
-  PlanRunFunctionArn: 'batchkeeper-plan-run',
-  ProcessBatchFunctionArn: 'batchkeeper-process-batch',
-  RecordFailureFunctionArn: 'batchkeeper-record-failure',
-  FinalizeRunFunctionArn: 'batchkeeper-finalize-run',
-} as const;
 
 export const localFunctionArn = (region: string, name: string): string =>
   `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
-
-/** What the local mode substitutes where CDK substitutes deployed ARNs and names. */
-export function runJobSubstitutions(o: { region: string; workBucket: string }): Record<string, string> {
-  const functions = Object.fromEntries(
-    Object.entries(LOCAL_FUNCTIONS).map(([placeholder, name]) => [
-      placeholder,
-      localFunctionArn(o.region, name),
-    ]),
-  );
-  return {
-    ...functions,
-    // Children run in-process either way; EXPRESS is what a small worker deploys with.
-    ChildExecutionType: 'EXPRESS',
-    WorkBucketName: o.workBucket,
-    MapResultsPrefix: MAP_RESULTS_PREFIX,
-  };
-}
 
 /** Fill every `${Name}` of an ASL text; a placeholder without a value is an error, never left in place. */
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { Json } from '../../core/validation.ts';
-import type { AslDefinition, LocalMap } from './asl-local.ts';
+import type { LocalMap } from './asl-local.ts';
 import { abortedError, afterQueuedEvents, evaluate, stateError } from './interpreter.ts';
+import type { Json } from './json.ts';
 import { readItems, readSettings } from './map-items.ts';
 import { writeMapResults } from './map-results.ts';
-import { type ExecutionHistory, type Lane, newLane } from './sfn-history.ts';
+import type { ChildResult, ChildRun, MapRunIds, MapScope, MapSettings } from './map-types.ts';
+import { newLane } from './sfn-history.ts';
 
 /**
  * The local Map runner: what the interpreter does not do for a Map state (ItemReader, ResultWriter, paths for
@@ -13,58 +13,6 @@ import { type ExecutionHistory, type Lane, newLane } from './sfn-history.ts';
  * failed child does not stop its siblings unless the tolerated failures are exceeded, and then the Map fails
  * with States.ExceedToleratedFailureThreshold (a Distributed Map) or the child's own error (an inline one).
  */
-
-export type ChildOutcome =
-  | { readonly status: 'SUCCEEDED'; readonly output: Json }
-  | { readonly status: 'FAILED'; readonly error: string; readonly cause: string }
-  | { readonly status: 'ABORTED' };
-
-export interface ChildRun {
-  readonly outcome: Promise<ChildOutcome>;
-  abort(): void;
-}
-
-/** What the Map runner needs from the run that reached the Map state. */
-export interface MapScope {
-  readonly s3: S3Client;
-  readonly region: string;
-  readonly account: string;
-  readonly stateMachineName: string;
-  readonly history: ExecutionHistory;
-  readonly lane: Lane;
-  readonly signal: AbortSignal;
-  /** The context object ($$) of the run, for paths in ItemReader, ItemSelector and the settings. */
-  readonly context: Record<string, unknown>;
-  runChild(
-    processor: AslDefinition,
-    input: Json,
-    child: { lane: Lane; context: Record<string, unknown> },
-  ): ChildRun;
-}
-
-/** One iteration, kept for ResultWriter. */
-export interface ChildResult {
-  readonly index: number;
-  readonly name: string;
-  readonly arn: string;
-  readonly input: Json;
-  readonly outcome: ChildOutcome;
-  readonly startDate: number;
-  readonly stopDate: number;
-}
-
-export interface MapRunIds {
-  readonly arn: string;
-  readonly id: string;
-  readonly childPrefix: string;
-}
-
-/** How many iterations run at once, and how many may fail. */
-export interface MapSettings {
-  readonly concurrency: number;
-  readonly toleratedPercentage?: number;
-  readonly toleratedCount?: number;
-}
 
 /** Run one Map state over its items; resolves with the Map's result (before ResultSelector and ResultPath). */
 export async function runMap(map: LocalMap, input: Json, scope: MapScope): Promise<Json> {

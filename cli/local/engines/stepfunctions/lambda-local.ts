@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { Json } from '../../core/validation.ts';
 import { localFunctionArn, type TaskTarget } from './asl-local.ts';
 import { abortedError, afterQueuedEvents, stateError } from './interpreter.ts';
+import type { Json } from './json.ts';
 import { type ExecutionHistory, jsonText, type Lane } from './sfn-history.ts';
 
 /**

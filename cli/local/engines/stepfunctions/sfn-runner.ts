@@ -1,6 +1,4 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ValidationError } from '../../core/errors.ts';
-import type { Json } from '../../core/validation.ts';
 import { type AslDefinition, LOCAL_ACCOUNT, type LocalMachine } from './asl-local.ts';
 import type { Closing, ExecutionRecord, ExecutionStore } from './execution-store.ts';
 import {
@@ -10,8 +8,10 @@ import {
   NO_VALIDATE,
   StateMachine,
 } from './interpreter.ts';
+import type { Json } from './json.ts';
 import { type LocalFunction, runLambdaTask } from './lambda-local.ts';
-import { type ChildOutcome, type ChildRun, type MapScope, runMap } from './map-run.ts';
+import { runMap } from './map-run.ts';
+import type { ChildOutcome, ChildRun, MapScope } from './map-types.ts';
 import {
   type ExecutionHistory,
   jsonText,
@@ -223,14 +223,16 @@ export class LocalStepFunctions {
   }
 }
 
+/**
+ * Input that is not JSON fails the execution with a ValidationError whose cause has the shape a Lambda failure's
+ * cause has (`{"errorType","errorMessage"}`), so that readers parse one format.
+ */
 function parseInput(input: string): { value: Json } | { cause: string } {
   try {
     return { value: JSON.parse(input) as Json };
   } catch (error) {
-    const rule = `must be a JSON document (${(error as Error).message})`;
-    const invalid = new ValidationError([{ field: '(root)', rule }], { what: 'execution input' });
-    // The shape a Lambda failure's cause has, so that readers parse one format.
-    return { cause: JSON.stringify({ errorType: invalid.name, errorMessage: invalid.message }) };
+    const errorMessage = `invalid execution input: (root): must be a JSON document (${(error as Error).message})`;
+    return { cause: JSON.stringify({ errorType: 'ValidationError', errorMessage }) };
   }
 }
 

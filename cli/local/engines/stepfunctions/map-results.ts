@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Json } from '../../core/validation.ts';
 import type { LocalMap } from './asl-local.ts';
 import { evaluate, stateError } from './interpreter.ts';
-import type { ChildResult, MapRunIds, MapScope } from './map-run.ts';
+import type { Json } from './json.ts';
+import type { ChildResult, MapRunIds, MapScope } from './map-types.ts';
 
 /**
  * A Map's ResultWriter, as a Distributed Map writes it: `<Prefix>/<map run id>/` holds SUCCEEDED_0.json and

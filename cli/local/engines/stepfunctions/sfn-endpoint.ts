@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LocalServiceError } from './processes.ts';
-import { type Body, OPERATIONS, SfnApiError } from './sfn-api.ts';
+import { LocalServiceError, SfnApiError } from '../errors.ts';
+import { type Body, OPERATIONS } from './sfn-api.ts';
 import type { LocalStepFunctions } from './sfn-runner.ts';
 
 /**

@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_REGION } from '../../core/adapters/clients.ts';
+import { loadDefinition, localFunctionArn, localize } from './engines/stepfunctions/asl-local.ts';
+import type { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
+import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
+import { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
+
+/**
+ * statemachines/run-job.asl.json on the local Step Functions engine: the names and ARNs the local mode
+ * substitutes where CDK substitutes deployed ones, and the engine that runs it with the local handlers.
+ */
+
+export const RUN_JOB_ASL_FILE = fileURLToPath(
+  new URL('../../statemachines/run-job.asl.json', import.meta.url),
+);
+/** The work bucket prefix of Map results, as infra/pipeline-config.ts WORK_PREFIXES.mapResults has it. */
+export const MAP_RESULTS_PREFIX = 'map-results';
+
+/** Local Lambda function names, by the placeholder that carries each function's ARN in run-job.asl.json. */
+export const LOCAL_FUNCTIONS = {
+  PlanRunFunctionArn: 'batchkeeper-plan-run',
+  ProcessBatchFunctionArn: 'batchkeeper-process-batch',
+  RecordFailureFunctionArn: 'batchkeeper-record-failure',
+  FinalizeRunFunctionArn: 'batchkeeper-finalize-run',
+} as const;
+
+/** What the local mode substitutes where CDK substitutes deployed ARNs and names. */
+export function runJobSubstitutions(o: { region: string; workBucket: string }): Record<string, string> {
+  const functions = Object.fromEntries(
+    Object.entries(LOCAL_FUNCTIONS).map(([placeholder, name]) => [
+      placeholder,
+      localFunctionArn(o.region, name),
+    ]),
+  );
+  return {
+    ...functions,
+    // Children run in-process either way; EXPRESS is what a small worker deploys with.
+    ChildExecutionType: 'EXPRESS',
+    WorkBucketName: o.workBucket,
+    MapResultsPrefix: MAP_RESULTS_PREFIX,
+  };
+}
+
+/**
+ * The local engine for statemachines/run-job.asl.json, substituted with local names and validated; `functions`
+ * are the handlers Tasks call, by function name (see local-functions.ts).
+ */
+export function runJobEngine(o: {
+  functions: Readonly<Record<string, LocalFunction>>;
+  s3: S3Client;
+  store: ExecutionStore;
+  stateMachineArn: string;
+  workBucket: string;
+  retryIntervalMs?: number;
+}): LocalStepFunctions {
+  const { text, definition } = loadDefinition(
+    RUN_JOB_ASL_FILE,
+    runJobSubstitutions({ region: LOCAL_REGION, workBucket: o.workBucket }),
+  );
+  return new LocalStepFunctions({
+    machine: localize(definition),
+    definitionText: text,
+    stateMachineArn: o.stateMachineArn,
+    region: LOCAL_REGION,
+    functions: o.functions,
+    s3: o.s3,
+    store: o.store,
+    retryIntervalMs: o.retryIntervalMs,
+  });
+}
