@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { BatchNotFoundError } from '../../core/errors.ts';
+import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
-import { effectiveHash, listBatches } from '../../core/jobs/stats.ts';
+import { listBatches } from '../../core/jobs/stats.ts';
 import type { Attempt, Batch } from '../../core/model.ts';
 import type { Answer } from '../../core/processing/load-batch.ts';
 import { Name } from '../../core/validation.ts';

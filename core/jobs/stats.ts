@@ -1,8 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
 import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from '../model.ts';
-import type { Json } from '../validation.ts';
-import { configHash } from './config-hash.ts';
+import { effectiveHash } from './config-hash.ts';
 import { getJob } from './jobs.ts';
 
 export interface JobSummary {
@@ -16,14 +15,6 @@ export interface JobSummary {
   readonly drifted: number;
   readonly exceptions: Record<ExceptionStatus, number>;
   readonly lastRun?: Run;
-}
-
-/** The hash a batch completes with now: the job's config under the processor version that is deployed. */
-export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
-  const version = deps.processors.has(job.processor.name)
-    ? deps.processors.get(job.processor.name).version
-    : job.processor.version;
-  return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError, InjectedFaultError, JobDeletingError, LeaseLostError } from '../errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
 import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
+import { effectiveHash } from '../jobs/config-hash.ts';
 import { getJob } from '../jobs/jobs.ts';
-import { effectiveHash } from '../jobs/stats.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
 import {
   type AcquirePolicy,
