@@ -1,7 +1,7 @@
+import { sha256 } from '../checksum.ts';
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError } from '../errors.ts';
 import type { NewEntry } from '../ports.ts';
-import { sha256 } from '../processing/load-batch.ts';
 import { Name, parse } from '../validation.ts';
 
 /** An object that landed in S3. */

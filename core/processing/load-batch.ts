@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
+import { isSha256, sha256 } from '../checksum.ts';
 import type { Deps } from '../deps.ts';
 import { PreflightFailedError } from '../errors.ts';
 import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
@@ -31,8 +31,6 @@ export function parseLocation(location: string): { bucket: string; key: string }
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
   return m ? { bucket: m[1] as string, key: m[2] as string } : undefined;
 }
-
-export const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 
 /**
  * Answer ready, where and right for a batch, and load its records. Each object is fetched once per batch; a
@@ -116,7 +114,7 @@ async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocati
     }
     if (item.size !== undefined && item.size !== body.byteLength)
       mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
-    if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum)
+    if (isSha256(item.checksum) && sha256(body) !== item.checksum)
       mismatches.push(`${item.location}: checksum differs`);
     bodies.set(item.location, decode(body, item.format));
   }
