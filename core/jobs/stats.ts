@@ -1,6 +1,13 @@
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
-import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from '../model.ts';
+import {
+  BATCH_STATUSES,
+  type Batch,
+  type BatchStatus,
+  type ExceptionStatus,
+  type Job,
+  type Run,
+} from '../model.ts';
 import { effectiveHash } from './config-hash.ts';
 import { getJob } from './jobs.ts';
 
@@ -25,7 +32,7 @@ export interface JobSummary {
 export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary> {
   const job = await getJob(deps, jobId);
   const current = effectiveHash(deps, job);
-  const batches: Record<BatchStatus, number> = { PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
+  const batches = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;
   let itemsDone = 0;
   let itemsExcepted = 0;
   let drifted = 0;
@@ -52,8 +59,6 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
   };
 }
 
-const STATUSES: readonly BatchStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
-
 /**
  * A job's batches in id order, optionally by status, or only those that drifted: completed with another
  * configHash than the one batches complete with now.
@@ -64,8 +69,8 @@ export async function* listBatches(
   filter: { status?: unknown; drift?: boolean } = {},
 ): AsyncGenerator<Batch> {
   const job = await getJob(deps, jobId);
-  if (filter.status !== undefined && !STATUSES.includes(filter.status as BatchStatus)) {
-    throw new ValidationError([{ field: 'status', rule: `must be one of ${STATUSES.join(', ')}` }]);
+  if (filter.status !== undefined && !BATCH_STATUSES.includes(filter.status as BatchStatus)) {
+    throw new ValidationError([{ field: 'status', rule: `must be one of ${BATCH_STATUSES.join(', ')}` }]);
   }
   const current = effectiveHash(deps, job);
   for await (const b of deps.inventory.batches(job.jobId, { kind: 'inventory' })) {
