@@ -5,6 +5,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DATASETS_PREFIX } from '../core/contracts/s3-keys.ts';
 import type { DataStores } from './data-stores.ts';
 import { DatasetSecrets } from './dataset-secrets.ts';
 import { PipelineFunctions } from './functions.ts';
@@ -14,7 +15,6 @@ import { OperatorPolicy } from './operator-policy.ts';
 import { grantPipelineAccess } from './pipeline-access.ts';
 import {
   childExecutionType,
-  DATASETS_PREFIX,
   type DatasetConfig,
   largestWorker,
   type ProcessorConfig,

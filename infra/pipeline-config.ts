@@ -35,20 +35,6 @@ export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpe
   );
 }
 
-/** Key prefixes of the work bucket: the grants and the lifecycle rules are scoped by them. */
-export const WORK_PREFIXES = {
-  manifests: 'manifests/',
-  outputs: 'outputs/',
-  /** Outputs of sample runs, apart from the inventory's. */
-  samples: 'samples/',
-  mapResults: 'map-results/',
-  /** Exceptions of a batch beyond what its commit carries, staged until the commit is in. */
-  staging: 'staging/',
-} as const;
-
-/** Key prefix of the data bucket under which new objects are registered (`datasets/<datasetId>/...`). */
-export const DATASETS_PREFIX = 'datasets/';
-
 /** The Powertools metrics the handlers emit (namespace and the default `service` dimension). */
 export const METRICS = {
   namespace: 'batchkeeper',

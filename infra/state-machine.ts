@@ -7,8 +7,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
+import { MAP_RESULTS_WRITER_PREFIX, WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
-import { WORK_PREFIXES } from './pipeline-config.ts';
 import { keyViaStatement, objectArn, objectStatement } from './policy-statements.ts';
 import { distributedMapLabels, RUN_JOB_ASL_PATH } from './run-job-definition.ts';
 
@@ -60,8 +60,7 @@ export class RunJobStateMachine extends Construct {
       FinalizeRunFunctionArn: props.finalizeRun.functionArn,
       ChildExecutionType: props.childExecutionType,
       WorkBucketName: props.workBucket.bucketName,
-      // Step Functions adds `/<Map Run id>/` itself.
-      MapResultsPrefix: WORK_PREFIXES.mapResults.replace(/\/$/, ''),
+      MapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
     };
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps Step Functions' log delivery clear of the resource policy size limit.

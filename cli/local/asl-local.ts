@@ -22,8 +22,6 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const RUN_JOB_ASL_FILE = fileURLToPath(
   new URL('../../statemachines/run-job.asl.json', import.meta.url),
 );
-/** The work bucket prefix of Map results, as infra/pipeline-config.ts WORK_PREFIXES.mapResults has it. */
-export const MAP_RESULTS_PREFIX = 'map-results';
 
 /** Local Lambda function names, by the placeholder that carries each function's ARN in run-job.asl.json. */
 export const LOCAL_FUNCTIONS = {
@@ -36,8 +34,15 @@ export const LOCAL_FUNCTIONS = {
 export const localFunctionArn = (region: string, name: string): string =>
   `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${name}`;
 
-/** What the local mode substitutes where CDK substitutes deployed ARNs and names. */
-export function runJobSubstitutions(o: { region: string; workBucket: string }): Record<string, string> {
+/**
+ * What the local mode substitutes where CDK substitutes deployed ARNs and names. The Map results prefix is the
+ * caller's: the key layout is not the engine's to know.
+ */
+export function runJobSubstitutions(o: {
+  region: string;
+  workBucket: string;
+  mapResultsPrefix: string;
+}): Record<string, string> {
   const functions = Object.fromEntries(
     Object.entries(LOCAL_FUNCTIONS).map(([placeholder, name]) => [
       placeholder,
@@ -49,7 +54,7 @@ export function runJobSubstitutions(o: { region: string; workBucket: string }): 
     // Children run in-process either way; EXPRESS is what a small worker deploys with.
     ChildExecutionType: 'EXPRESS',
     WorkBucketName: o.workBucket,
-    MapResultsPrefix: MAP_RESULTS_PREFIX,
+    MapResultsPrefix: o.mapResultsPrefix,
   };
 }
 

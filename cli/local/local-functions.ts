@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_REGION } from '../../core/adapters/clients.ts';
+import { MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import type { Deps } from '../../core/deps.ts';
 import {
   LOCAL_FUNCTIONS,
@@ -95,7 +96,11 @@ export function runJobEngine(o: {
 }): LocalStepFunctions {
   const { text, definition } = loadDefinition(
     RUN_JOB_ASL_FILE,
-    runJobSubstitutions({ region: LOCAL_REGION, workBucket: o.workBucket }),
+    runJobSubstitutions({
+      region: LOCAL_REGION,
+      workBucket: o.workBucket,
+      mapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
+    }),
   );
   return new LocalStepFunctions({
     machine: localize(definition),

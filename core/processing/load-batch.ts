@@ -1,5 +1,6 @@
 import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
 import { isSha256, sha256 } from '../checksum.ts';
+import { parseLocation } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { PreflightFailedError } from '../errors.ts';
 import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
@@ -24,12 +25,6 @@ export interface Preflight {
 export interface LoadedItem {
   readonly id: number;
   readonly raw: unknown;
-}
-
-/** `s3://bucket/key` into its parts. */
-export function parseLocation(location: string): { bucket: string; key: string } | undefined {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  return m ? { bucket: m[1] as string, key: m[2] as string } : undefined;
 }
 
 /**

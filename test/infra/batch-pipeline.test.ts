@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { DATASETS_PREFIX, MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import { ENV } from '../../core/contracts/tables.ts';
-import { childExecutionType, DATASETS_PREFIX, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { childExecutionType, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
@@ -78,7 +79,7 @@ describe('RunJobStateMachine', () => {
     );
     expect(definition.States.ProcessBatches.ResultWriter.Parameters).toEqual({
       Bucket: `<WorkBucketName:{'Ref':'${logicalId(stack, stack.stores.workBucket)}'}>`,
-      Prefix: "<MapResultsPrefix:'map-results'>",
+      Prefix: `<MapResultsPrefix:'${MAP_RESULTS_WRITER_PREFIX}'>`,
     });
     // Same states as the file: the local mode runs what AWS runs.
     expect(Object.keys(definition.States)).toEqual(Object.keys(JSON.parse(file).States));
