@@ -12,8 +12,8 @@ import {
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/contracts/metrics.ts';
 import { acknowledge } from './nag.ts';
-import { METRICS } from './pipeline-config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -91,8 +91,8 @@ export class HandlerFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel,
       },
       bundling: HANDLER_BUNDLING,

@@ -35,14 +35,6 @@ export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpe
   );
 }
 
-/** The Powertools metrics the handlers emit (namespace and the default `service` dimension). */
-export const METRICS = {
-  namespace: 'batchkeeper',
-  service: 'batchkeeper',
-  batchesFailed: 'BatchesFailed',
-  leasesExpired: 'LeasesExpired',
-} as const;
-
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
   error: 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',
 });

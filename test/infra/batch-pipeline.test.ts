@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import {
+  METRIC_DIMENSIONS,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../../core/contracts/metrics.ts';
 import { DATASETS_PREFIX, MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import { ENV } from '../../core/contracts/tables.ts';
-import { childExecutionType, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { childExecutionType, WORKER_SIZES } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
@@ -40,8 +46,8 @@ describe('PipelineFunctions', () => {
       // On AWS the SDK uses the real endpoints: no local override may leak into a function.
       expect(Object.keys(env).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
       expect(env).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
@@ -177,11 +183,11 @@ describe('PipelineMonitoring', () => {
         { Name: 'StateMachineArn', Value: { Ref: logicalId(stack, pipeline.runJob.stateMachine) } },
       ],
     });
-    for (const metricName of [METRICS.batchesFailed, METRICS.leasesExpired]) {
+    for (const metricName of [METRIC_NAMES.batchesFailed, METRIC_NAMES.leasesExpired]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: METRICS.namespace,
+        Namespace: METRICS_NAMESPACE,
         MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: METRICS.service }],
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
         Statistic: 'Sum',
         Threshold: 1,
         TreatMissingData: 'notBreaching',
@@ -194,5 +200,30 @@ describe('PipelineMonitoring', () => {
       Endpoint: TEST_CONFIG.alarmEmail,
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms on and graphs only metrics the handlers emit, by the names of core/contracts/metrics.ts', () => {
+    // Each custom metric as [name, dimension name, dimension value, ...].
+    const custom: string[][] = [];
+    for (const [, alarm] of ofType('AWS::CloudWatch::Alarm')) {
+      const { Namespace, MetricName, Dimensions } = alarm.Properties;
+      const pairs = (Dimensions ?? []) as { Name: string; Value: string }[];
+      if (Namespace === METRICS_NAMESPACE)
+        custom.push([MetricName, ...pairs.flatMap((d) => [d.Name, d.Value])]);
+    }
+    for (const [, dashboard] of ofType('AWS::CloudWatch::Dashboard')) {
+      const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+      const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'token')).join(''));
+      for (const widget of body.widgets as { properties: { metrics?: unknown[][] } }[]) {
+        for (const [namespace, ...rest] of widget.properties.metrics ?? []) {
+          if (namespace === METRICS_NAMESPACE) custom.push(rest.filter((d) => typeof d === 'string'));
+        }
+      }
+    }
+    expect(custom.length).toBeGreaterThan(0);
+    for (const [name, ...dimensions] of custom) {
+      expect(Object.values(METRIC_NAMES)).toContain(name);
+      expect(dimensions).toEqual(Object.entries(METRIC_DIMENSIONS).flat());
+    }
   });
 });
