@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -37,8 +38,8 @@ export const HANDLER_BUNDLING = {
 } as const satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {
-  /** File name under functions/, without extension, e.g. `plan-run`. */
-  readonly handler: string;
+  /** The handler's file, relative to the repository root (`entry` of core/contracts/functions.ts). */
+  readonly entry: string;
   readonly description: string;
   /** @default 512 */
   readonly memorySize?: number;
@@ -67,14 +68,14 @@ export class HandlerFunction extends Construct {
     const logLevel = props.logLevel ?? 'INFO';
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `batchkeeper ${props.handler}`,
+      description: `batchkeeper ${basename(props.entry, '.ts')}`,
     });
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${REPO_ROOT}functions/${props.handler}.ts`,
+      entry: `${REPO_ROOT}${props.entry}`,
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,

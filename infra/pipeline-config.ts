@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { builtinProcessors } from '../core/processors/builtin.ts';
-import { WORKER_SIZES, type WorkerLimits } from '../core/processors/define-processor.ts';
 
 /**
  * The deployment's shape: which processors run (and how big their workers are), which data sets have secrets,
  * which jobs run on a schedule. Read from the CDK context key `batchkeeper` (cdk.json or `-c`), validated here.
  */
-
-/** Worker presets are the processors' own (core/processors/define-processor.ts): one table for code and infra. */
-export { WORKER_SIZES };
-export type WorkerSpec = WorkerLimits;
 
 /** An Express execution is stopped after 5 minutes. */
 export const EXPRESS_LIMIT_SECONDS = 300;
@@ -24,15 +19,6 @@ export const CHILD_OVERHEAD_SECONDS = 75;
 export function childExecutionType(workerTimeoutSeconds: number): 'EXPRESS' | 'STANDARD' {
   const worstCase = workerTimeoutSeconds * CHILD_ATTEMPTS + CHILD_OVERHEAD_SECONDS;
   return worstCase <= EXPRESS_LIMIT_SECONDS ? 'EXPRESS' : 'STANDARD';
-}
-
-/** The one ProcessBatch function serves every processor, so it is sized for the largest worker. */
-export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpec {
-  const specs = processors.map((p) => WORKER_SIZES[p.size]);
-  return specs.reduce<WorkerSpec>(
-    (a, b) => (b.timeoutSeconds > a.timeoutSeconds ? b : a),
-    WORKER_SIZES.small,
-  );
 }
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {

@@ -2,6 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
+  FUNCTIONS,
+  largestWorker,
+  limitsOf,
+  WORKER_SIZES,
+  type WorkerSize,
+} from '../../core/contracts/functions.ts';
+import {
   METRIC_DIMENSIONS,
   METRIC_NAMES,
   METRICS_NAMESPACE,
@@ -9,7 +16,7 @@ import {
 } from '../../core/contracts/metrics.ts';
 import { DATASETS_PREFIX, MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import { ENV } from '../../core/contracts/tables.ts';
-import { childExecutionType, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { childExecutionType } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
@@ -56,6 +63,25 @@ describe('PipelineFunctions', () => {
   it('sizes ProcessBatch for the largest worker', () => {
     const fn = resources[logicalId(stack, pipeline.functions.processBatch.fn)];
     expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 60 });
+  });
+
+  it('deploys each row of the function table (core/contracts/functions.ts) with its timeout and memory', () => {
+    const worker = largestWorker(TEST_CONFIG.processors.map((p) => WORKER_SIZES[p.size as WorkerSize]));
+    const deployed = pipeline.functions.all();
+    expect(deployed.map((f) => f.node.id).sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((s) => s.id)
+        .sort(),
+    );
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      const construct = pipeline.functions[key as keyof typeof FUNCTIONS];
+      expect(construct.node.id).toBe(spec.id);
+      const { memoryMb, timeoutSeconds } = limitsOf(spec, worker);
+      expect(resources[logicalId(stack, construct.fn)]?.Properties, spec.id).toMatchObject({
+        MemorySize: memoryMb,
+        Timeout: timeoutSeconds,
+      });
+    }
   });
 });
 
