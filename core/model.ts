@@ -58,7 +58,9 @@ export interface Job extends Omit<JobSpec, 'processor'> {
   readonly lastRunId?: string;
 }
 
-export type BatchStatus = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** A batch's statuses, in the order counts and listings show them: the one list the CLI and records use. */
+export const BATCH_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 /** Where a batch lives: the job's real inventory, or a sample run's own. */
 export type BatchScope = { kind: 'inventory' } | { kind: 'sample'; runId: string };

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRIC_NAMES } from '../core/contracts/metrics.ts';
 import { ProcessBatchEvent } from '../core/events.ts';
 import { processBatch } from '../core/processing/process-batch.ts';
 import { parse } from '../core/validation.ts';
@@ -25,12 +26,12 @@ export const handler = handle(
         remainingMs: () => context.getRemainingTimeInMillis(),
         log: batchLog,
       });
-      if (out.tookOverFrom) metrics.addMetric('LeasesExpired', MetricUnit.Count, 1);
+      if (out.tookOverFrom) metrics.addMetric(METRIC_NAMES.leasesExpired, MetricUnit.Count, 1);
       if (out.outcome === 'SUCCEEDED') {
-        metrics.addMetric('BatchesSucceeded', MetricUnit.Count, 1);
-        metrics.addMetric('ItemsProcessed', MetricUnit.Count, out.itemsSucceeded);
-        metrics.addMetric('ItemsExcepted', MetricUnit.Count, out.itemsExcepted);
-        metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, out.durationMs);
+        metrics.addMetric(METRIC_NAMES.batchesSucceeded, MetricUnit.Count, 1);
+        metrics.addMetric(METRIC_NAMES.itemsProcessed, MetricUnit.Count, out.itemsSucceeded);
+        metrics.addMetric(METRIC_NAMES.itemsExcepted, MetricUnit.Count, out.itemsExcepted);
+        metrics.addMetric(METRIC_NAMES.batchDuration, MetricUnit.Milliseconds, out.durationMs);
       }
       log.info('batch done', {
         outcome: out.outcome,
@@ -40,7 +41,7 @@ export const handler = handle(
       });
       return out;
     } catch (error) {
-      metrics.addMetric('BatchesFailed', MetricUnit.Count, 1);
+      metrics.addMetric(METRIC_NAMES.batchesFailed, MetricUnit.Count, 1);
       log.error('batch failed', {
         error: { name: (error as Error).name, message: (error as Error).message },
       });

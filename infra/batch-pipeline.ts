@@ -5,6 +5,8 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { largestWorker, WORKER_SIZES } from '../core/contracts/functions.ts';
+import { DATASETS_PREFIX } from '../core/contracts/s3-keys.ts';
 import type { DataStores } from './data-stores.ts';
 import { DatasetSecrets } from './dataset-secrets.ts';
 import { PipelineFunctions } from './functions.ts';
@@ -14,9 +16,7 @@ import { OperatorPolicy } from './operator-policy.ts';
 import { grantPipelineAccess } from './pipeline-access.ts';
 import {
   childExecutionType,
-  DATASETS_PREFIX,
   type DatasetConfig,
-  largestWorker,
   type ProcessorConfig,
   type ScheduleConfig,
 } from './pipeline-config.ts';
@@ -61,7 +61,7 @@ export class BatchPipeline extends Construct {
     super(scope, id);
     const { stores } = props;
     if (props.processors.length === 0) throw new Error('BatchPipeline needs at least one processor');
-    const worker = largestWorker(props.processors);
+    const worker = largestWorker(props.processors.map((p) => WORKER_SIZES[p.size]));
     this.childExecutionType = childExecutionType(worker.timeoutSeconds);
     const stateMachineName = props.stateMachineName ?? `${Stack.of(this).stackName}-run-job`;
     const arns = stateMachineArns(this, stateMachineName);

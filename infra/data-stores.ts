@@ -9,8 +9,8 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
 import { TABLE_SPECS, type TableNames } from '../core/contracts/tables.ts';
-import { WORK_PREFIXES } from './pipeline-config.ts';
 
 export interface DataStoresProps {
   /**

@@ -1,15 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTIONS, type FunctionSpec, limitsOf, type WorkerLimits } from '../core/contracts/functions.ts';
 import { ENV } from '../core/contracts/tables.ts';
 import type { DataStores } from './data-stores.ts';
 import { HandlerFunction } from './handler-function.ts';
-import type { WorkerSpec } from './pipeline-config.ts';
 
 export interface PipelineFunctionsProps {
   readonly stores: DataStores;
   /** Size of ProcessBatch: the largest worker among the processors. */
-  readonly worker: WorkerSpec;
+  readonly worker: WorkerLimits;
   /** ARN of the run state machine (built from its name, so no dependency cycle). */
   readonly stateMachineArn: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -17,8 +17,9 @@ export interface PipelineFunctionsProps {
 }
 
 /**
- * The five handlers of functions/. Each gets the resource names through ENV and nothing else: permissions are
- * granted by PipelineAccess, one statement at a time.
+ * The five handlers of functions/, as the function table of core/contracts/functions.ts has them (entry,
+ * timeout, memory). Each gets the resource names through ENV and nothing else: permissions are granted by
+ * PipelineAccess, one statement at a time.
  */
 export class PipelineFunctions extends Construct {
   readonly planRun: HandlerFunction;
@@ -38,41 +39,38 @@ export class PipelineFunctions extends Construct {
       [ENV.workBucket]: stores.workBucket.bucketName,
       [ENV.stateMachineArn]: props.stateMachineArn,
     };
-    const common = { environment, logRetention: props.logRetention };
+    const fn = (spec: FunctionSpec, description: string) => {
+      const limits = limitsOf(spec, props.worker);
+      return new HandlerFunction(this, spec.id, {
+        environment,
+        logRetention: props.logRetention,
+        entry: spec.entry,
+        description,
+        memorySize: limits.memoryMb,
+        timeout: Duration.seconds(limits.timeoutSeconds),
+      });
+    };
 
-    this.planRun = new HandlerFunction(this, 'PlanRun', {
-      ...common,
-      handler: 'plan-run',
-      description: 'batchkeeper Plan: validate the input, reserve batch ranges, write the manifest',
-      memorySize: 1024,
-      timeout: Duration.seconds(300),
-    });
-    this.processBatch = new HandlerFunction(this, 'ProcessBatch', {
-      ...common,
-      handler: 'process-batch',
-      description: 'batchkeeper ProcessBatch: lease, preflight, process and commit one batch',
-      memorySize: props.worker.memoryMb,
-      timeout: Duration.seconds(props.worker.timeoutSeconds),
-    });
-    this.recordFailure = new HandlerFunction(this, 'RecordFailure', {
-      ...common,
-      handler: 'record-failure',
-      description: 'batchkeeper RecordFailure: log the failed attempt and mark the batch FAILED',
-      timeout: Duration.seconds(30),
-    });
-    this.finalizeRun = new HandlerFunction(this, 'FinalizeRun', {
-      ...common,
-      handler: 'finalize-run',
-      description: 'batchkeeper Finalize: aggregate counts and timings into the run and job records',
-      memorySize: 1024,
-      timeout: Duration.seconds(300),
-    });
-    this.registerObjects = new HandlerFunction(this, 'RegisterObjects', {
-      ...common,
-      handler: 'register-objects',
-      description: 'batchkeeper RegisterObjects: add new objects of the data bucket to the catalog',
-      timeout: Duration.seconds(60),
-    });
+    this.planRun = fn(
+      FUNCTIONS.planRun,
+      'batchkeeper Plan: validate the input, reserve batch ranges, write the manifest',
+    );
+    this.processBatch = fn(
+      FUNCTIONS.processBatch,
+      'batchkeeper ProcessBatch: lease, preflight, process and commit one batch',
+    );
+    this.recordFailure = fn(
+      FUNCTIONS.recordFailure,
+      'batchkeeper RecordFailure: log the failed attempt and mark the batch FAILED',
+    );
+    this.finalizeRun = fn(
+      FUNCTIONS.finalizeRun,
+      'batchkeeper Finalize: aggregate counts and timings into the run and job records',
+    );
+    this.registerObjects = fn(
+      FUNCTIONS.registerObjects,
+      'batchkeeper RegisterObjects: add new objects of the data bucket to the catalog',
+    );
   }
 
   /** Every handler, for alarms and dashboards. */

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -12,8 +13,8 @@ import {
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/contracts/metrics.ts';
 import { acknowledge } from './nag.ts';
-import { METRICS } from './pipeline-config.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -37,8 +38,8 @@ export const HANDLER_BUNDLING = {
 } as const satisfies BundlingOptions;
 
 export interface HandlerFunctionProps {
-  /** File name under functions/, without extension, e.g. `plan-run`. */
-  readonly handler: string;
+  /** The handler's file, relative to the repository root (`entry` of core/contracts/functions.ts). */
+  readonly entry: string;
   readonly description: string;
   /** @default 512 */
   readonly memorySize?: number;
@@ -67,14 +68,14 @@ export class HandlerFunction extends Construct {
     const logLevel = props.logLevel ?? 'INFO';
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `batchkeeper ${props.handler}`,
+      description: `batchkeeper ${basename(props.entry, '.ts')}`,
     });
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${REPO_ROOT}functions/${props.handler}.ts`,
+      entry: `${REPO_ROOT}${props.entry}`,
       handler: 'handler',
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
@@ -91,8 +92,8 @@ export class HandlerFunction extends Construct {
       tracing: Tracing.ACTIVE,
       environment: {
         ...props.environment,
-        POWERTOOLS_SERVICE_NAME: METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: logLevel,
       },
       bundling: HANDLER_BUNDLING,

@@ -16,8 +16,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { METRIC_DIMENSIONS, METRIC_NAMES, METRICS_NAMESPACE } from '../core/contracts/metrics.ts';
 import type { HandlerFunction } from './handler-function.ts';
-import { METRICS } from './pipeline-config.ts';
 
 export interface PipelineMonitoringProps {
   readonly stateMachine: IStateMachine;
@@ -51,14 +51,14 @@ export class PipelineMonitoring extends Construct {
 
     const custom = (metricName: string) =>
       new Metric({
-        namespace: METRICS.namespace,
+        namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: METRICS.service },
+        dimensionsMap: { ...METRIC_DIMENSIONS },
         statistic: 'Sum',
         period: Duration.minutes(5),
       });
-    const batchesFailed = custom(METRICS.batchesFailed);
-    const leasesExpired = custom(METRICS.leasesExpired);
+    const batchesFailed = custom(METRIC_NAMES.batchesFailed);
+    const leasesExpired = custom(METRIC_NAMES.leasesExpired);
     const sm = props.stateMachine;
     const fiveMinutes = { period: Duration.minutes(5), statistic: 'Sum' };
 

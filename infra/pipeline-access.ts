@@ -1,11 +1,11 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { DATASETS_PREFIX, WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
 import { TABLE_SPECS } from '../core/contracts/tables.ts';
 import type { DataStores, TableRole } from './data-stores.ts';
 import type { PipelineFunctions } from './functions.ts';
 import type { HandlerFunction } from './handler-function.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
-import { DATASETS_PREFIX, WORK_PREFIXES } from './pipeline-config.ts';
 import {
   itemDeleteStatement,
   keyViaStatement,

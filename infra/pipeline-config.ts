@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { builtinProcessors } from '../core/processors/builtin.ts';
-import { WORKER_SIZES, type WorkerLimits } from '../core/processors/define-processor.ts';
 
 /**
  * The deployment's shape: which processors run (and how big their workers are), which data sets have secrets,
  * which jobs run on a schedule. Read from the CDK context key `batchkeeper` (cdk.json or `-c`), validated here.
  */
-
-/** Worker presets are the processors' own (core/processors/define-processor.ts): one table for code and infra. */
-export { WORKER_SIZES };
-export type WorkerSpec = WorkerLimits;
 
 /** An Express execution is stopped after 5 minutes. */
 export const EXPRESS_LIMIT_SECONDS = 300;
@@ -25,37 +20,6 @@ export function childExecutionType(workerTimeoutSeconds: number): 'EXPRESS' | 'S
   const worstCase = workerTimeoutSeconds * CHILD_ATTEMPTS + CHILD_OVERHEAD_SECONDS;
   return worstCase <= EXPRESS_LIMIT_SECONDS ? 'EXPRESS' : 'STANDARD';
 }
-
-/** The one ProcessBatch function serves every processor, so it is sized for the largest worker. */
-export function largestWorker(processors: readonly ProcessorConfig[]): WorkerSpec {
-  const specs = processors.map((p) => WORKER_SIZES[p.size]);
-  return specs.reduce<WorkerSpec>(
-    (a, b) => (b.timeoutSeconds > a.timeoutSeconds ? b : a),
-    WORKER_SIZES.small,
-  );
-}
-
-/** Key prefixes of the work bucket: the grants and the lifecycle rules are scoped by them. */
-export const WORK_PREFIXES = {
-  manifests: 'manifests/',
-  outputs: 'outputs/',
-  /** Outputs of sample runs, apart from the inventory's. */
-  samples: 'samples/',
-  mapResults: 'map-results/',
-  /** Exceptions of a batch beyond what its commit carries, staged until the commit is in. */
-  staging: 'staging/',
-} as const;
-
-/** Key prefix of the data bucket under which new objects are registered (`datasets/<datasetId>/...`). */
-export const DATASETS_PREFIX = 'datasets/';
-
-/** The Powertools metrics the handlers emit (namespace and the default `service` dimension). */
-export const METRICS = {
-  namespace: 'batchkeeper',
-  service: 'batchkeeper',
-  batchesFailed: 'BatchesFailed',
-  leasesExpired: 'LeasesExpired',
-} as const;
 
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
   error: 'must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit',

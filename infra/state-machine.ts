@@ -7,8 +7,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
+import { FUNCTIONS } from '../core/contracts/functions.ts';
+import { MAP_RESULTS_WRITER_PREFIX, WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
-import { WORK_PREFIXES } from './pipeline-config.ts';
 import { keyViaStatement, objectArn, objectStatement } from './policy-statements.ts';
 import { distributedMapLabels, RUN_JOB_ASL_PATH } from './run-job-definition.ts';
 
@@ -54,14 +55,13 @@ export class RunJobStateMachine extends Construct {
     const definition = readFileSync(RUN_JOB_ASL_PATH, 'utf8');
     const arns = stateMachineArns(this, props.stateMachineName);
     this.definitionSubstitutions = {
-      PlanRunFunctionArn: props.planRun.functionArn,
-      ProcessBatchFunctionArn: props.processBatch.functionArn,
-      RecordFailureFunctionArn: props.recordFailure.functionArn,
-      FinalizeRunFunctionArn: props.finalizeRun.functionArn,
+      [FUNCTIONS.planRun.placeholder]: props.planRun.functionArn,
+      [FUNCTIONS.processBatch.placeholder]: props.processBatch.functionArn,
+      [FUNCTIONS.recordFailure.placeholder]: props.recordFailure.functionArn,
+      [FUNCTIONS.finalizeRun.placeholder]: props.finalizeRun.functionArn,
       ChildExecutionType: props.childExecutionType,
       WorkBucketName: props.workBucket.bucketName,
-      // Step Functions adds `/<Map Run id>/` itself.
-      MapResultsPrefix: WORK_PREFIXES.mapResults.replace(/\/$/, ''),
+      MapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
     };
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps Step Functions' log delivery clear of the resource policy size limit.

@@ -5,7 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type BenchLocal, inParallel } from './local-run.ts';
+import { type BenchLocal, inParallel, partKeyOf } from './local-run.ts';
 import { cpuBetween, cpuSeconds, rssSampler } from './machine.ts';
 import { diffTallies, isDdbWrite, type Tallies, type Tally } from './request-log.ts';
 
@@ -83,7 +83,7 @@ export async function timedFloor(local: BenchLocal, work: () => Promise<void>): 
 export async function batchObjects(local: BenchLocal, k: number, prefix: string): Promise<void> {
   const { buckets } = local.mode.state;
   const { s3 } = local.mode.clients;
-  const key = `datasets/e2e/part-${String(k).padStart(6, '0')}.jsonl`;
+  const key = partKeyOf('e2e', k);
   const got = await s3.send(new GetObjectCommand({ Bucket: buckets.data, Key: key }));
   const lines = (await got.Body?.transformToString('utf8'))?.split('\n').filter((l) => l !== '').length ?? 0;
   const first = k * lines + 1;

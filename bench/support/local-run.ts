@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { type LocalMode, startLocal } from '../../cli/local/local-up.ts';
 import { registerObjects } from '../../core/catalog/register-objects.ts';
+import { datasetKeyOf } from '../../core/contracts/s3-keys.ts';
 import { RequestLog } from './request-log.ts';
 import { WriteUnits } from './write-units.ts';
 
@@ -39,6 +40,10 @@ export async function startBenchLocal(options: { units?: boolean } = {}): Promis
 /** Record `i` (1-based id) of a data set: a small JSON object whose length varies a little, as real rows do. */
 export const benchRecord = (i: number) => JSON.stringify({ id: i, name: `item-${i}`, score: i % 97 });
 
+/** Object `k` of a data set seeded by seedJsonl. */
+export const partKeyOf = (datasetId: string, k: number): string =>
+  datasetKeyOf(datasetId, `part-${String(k).padStart(6, '0')}.jsonl`);
+
 /**
  * Put `objects` JSON Lines objects of `perObject` records under `datasets/<id>/` of the data bucket and register
  * them (ids 1..objects*perObject in order, so object k holds exactly batch k when batches are `perObject` long).
@@ -53,7 +58,7 @@ export async function seedJsonl(
   const at = new Date().toISOString();
   if (!(await mode.deps.catalog.getDataset(datasetId)))
     await mode.deps.catalog.createDataset({ datasetId }, at);
-  const keyOf = (k: number) => `datasets/${datasetId}/part-${String(k).padStart(6, '0')}.jsonl`;
+  const keyOf = (k: number) => partKeyOf(datasetId, k);
   await inParallel(objects, 8, async (k) => {
     const first = k * perObject + 1;
     const lines = Array.from({ length: perObject }, (_, n) => benchRecord(first + n));

@@ -6,6 +6,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { WORK_PREFIXES } from '../../core/contracts/s3-keys.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
 import { batchObjects, type Floor, timedFloor } from './floor.ts';
 import { type BenchLocal, inParallel } from './local-run.ts';
@@ -45,7 +46,8 @@ export function replayOf(recorded: readonly Recorded[], names: { dataBucket: str
   for (const r of recorded) {
     if (r.service === 's3') {
       const own =
-        (r.command === 'GetObject' && r.bucket === names.dataBucket) || r.key.startsWith('outputs/');
+        (r.command === 'GetObject' && r.bucket === names.dataBucket) ||
+        r.key.startsWith(WORK_PREFIXES.outputs);
       if (!own) pending.push(r);
       continue;
     }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { BatchNotFoundError } from '../../core/errors.ts';
+import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
-import { effectiveHash, listBatches } from '../../core/jobs/stats.ts';
-import type { Attempt, Batch } from '../../core/model.ts';
+import { listBatches } from '../../core/jobs/stats.ts';
+import { type Attempt, BATCH_STATUSES, type Batch } from '../../core/model.ts';
 import type { Answer } from '../../core/processing/preflight.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatDuration, table } from '../output.ts';
@@ -13,7 +14,7 @@ import { shortHash } from './support.ts';
 
 export const batches = defineCommand({
   words: ['batches'],
-  usage: '<jobId> [--status PENDING|RUNNING|SUCCEEDED|FAILED] [--drift]',
+  usage: `<jobId> [--status ${BATCH_STATUSES.join('|')}] [--drift]`,
   summary:
     "list a job's batches in id order; --drift lists those done with another config than the current one",
   positionals: ['jobId'],
@@ -23,7 +24,7 @@ export const batches = defineCommand({
   },
   schema: targetArgs({
     jobId: Name,
-    status: OneOf(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'] as const).optional(),
+    status: OneOf(BATCH_STATUSES).optional(),
     drift: z.boolean().optional(),
   }),
   needsTarget: true,

@@ -8,6 +8,7 @@ import {
   registerObjects,
   registerPrefix,
 } from '../../core/catalog/register-objects.ts';
+import { datasetKeyOf, datasetPrefixOf, locationOf } from '../../core/contracts/s3-keys.ts';
 import { DatasetNotFoundError } from '../../core/errors.ts';
 import type { Dataset } from '../../core/model.ts';
 import { DatasetSpec } from '../../core/model.ts';
@@ -89,8 +90,8 @@ async function uploadFiles(target: Target, datasetId: string, files: readonly st
   const uploaded: RegisterDatasetResult['uploaded'] = [];
   const skipped: RegisterReport['skipped'] = [];
   for (const file of files) {
-    const key = `datasets/${datasetId}/${basename(file)}`;
-    if ((await deps.catalog.findLocation(datasetId, `s3://${buckets.data}/${key}`)) !== undefined) {
+    const key = datasetKeyOf(datasetId, basename(file));
+    if ((await deps.catalog.findLocation(datasetId, locationOf(buckets.data, key))) !== undefined) {
       skipped.push({ key, reason: 'already registered (not uploaded again)' });
       continue;
     }
@@ -107,7 +108,7 @@ function registerText(r: RegisterDatasetResult, target: Target): string {
   return (
     `data set ${r.datasetId}${r.created ? ' (created)' : ''}\n` +
     (r.uploaded.length > 0
-      ? `uploaded ${r.uploaded.length} file(s) to s3://${target.buckets.data}/datasets/${r.datasetId}/\n`
+      ? `uploaded ${r.uploaded.length} file(s) to ${locationOf(target.buckets.data, datasetPrefixOf(r.datasetId))}\n`
       : '') +
     `registered ${formatCount(r.registered)} object(s), ${formatCount(r.items)} item(s); ids now 1..${formatCount(r.highId)}\n${skipped}`
   );

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { outputPrefixOf } from '../../core/contracts/s3-keys.ts';
 import { BatchkeeperError } from '../../core/errors.ts';
 import type { RunInput } from '../../core/events.ts';
 import { main } from '../commands/main.ts';
@@ -164,7 +165,7 @@ export async function closing(ctx: DemoContext): Promise<void> {
   ctx.say.step('summary');
   ctx.say.io.out(indent(ctx.say.summary()));
   const { deps, buckets } = ctx.target;
-  const prefix = `outputs/${JOB}/`;
+  const prefix = outputPrefixOf(JOB, { kind: 'inventory' });
   const first = (await deps.objects.list(buckets.work, prefix, { limit: 1 })).items[0];
   ctx.say.say(`outputs: s3://${buckets.work}/${prefix} (one JSON Lines object per batch)`);
   if (!first) return;

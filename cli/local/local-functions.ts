@@ -1,10 +1,11 @@
+import { largestWorker, limitsOf, RUN_JOB_FUNCTIONS } from '../../core/contracts/functions.ts';
 import type { Deps } from '../../core/deps.ts';
-import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
+import type { LambdaHandler, LocalFunction } from './engines/stepfunctions/lambda-local.ts';
 import { LOCAL_FUNCTIONS } from './run-job-engine.ts';
 
 /**
  * The run-job handlers of functions/, as the local engine invokes them: with the local mode's dependencies and
- * the timeouts and memory infra/functions.ts deploys them with.
+ * the timeouts and memory they are deployed with, from the function table (core/contracts/functions.ts).
  */
 export interface LocalFunctions {
   readonly byName: Readonly<Record<string, LocalFunction>>;
@@ -13,8 +14,9 @@ export interface LocalFunctions {
 }
 
 /**
- * Import the handlers and inject `deps`. The imports happen here, not at module load, so that the Powertools
- * settings below are in place when the handlers' logger and metrics are built; the environment is then put back.
+ * Import the handlers (each from its table entry) and inject `deps`. The imports happen here, not at module
+ * load, so that the Powertools settings below are in place when the handlers' logger and metrics are built;
+ * the environment is then put back.
  */
 export async function loadLocalFunctions(deps: Deps, logLevel: string): Promise<LocalFunctions> {
   const restore = setEnvDefaults({
@@ -23,46 +25,30 @@ export async function loadLocalFunctions(deps: Deps, logLevel: string): Promise<
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   try {
-    const [runtime, plan, processBatch, recordFailure, finalize] = await Promise.all([
+    const [runtime, loaded] = await Promise.all([
       import('../../functions/support/runtime.ts'),
-      import('../../functions/plan-run.ts'),
-      import('../../functions/process-batch.ts'),
-      import('../../functions/record-failure.ts'),
-      import('../../functions/finalize-run.ts'),
+      Promise.all(RUN_JOB_FUNCTIONS.map(async (spec) => ({ spec, handler: await handlerOf(spec.entry) }))),
     ]);
     runtime.useDeps(deps);
-    const worker = largestWorker(deps);
-    const byName: Record<string, LocalFunction> = {
-      [LOCAL_FUNCTIONS.PlanRunFunctionArn]: { handler: plan.handler, timeoutSeconds: 300, memoryMb: 1024 },
-      [LOCAL_FUNCTIONS.ProcessBatchFunctionArn]: {
-        handler: processBatch.handler,
-        timeoutSeconds: worker.timeoutSeconds,
-        memoryMb: worker.memoryMb,
-      },
-      [LOCAL_FUNCTIONS.RecordFailureFunctionArn]: { handler: recordFailure.handler, timeoutSeconds: 30 },
-      [LOCAL_FUNCTIONS.FinalizeRunFunctionArn]: {
-        handler: finalize.handler,
-        timeoutSeconds: 300,
-        memoryMb: 1024,
-      },
-    };
+    // ProcessBatch serves every processor, so it gets the largest worker's limits, as deployed.
+    const worker = largestWorker(deps.processors.names().map((name) => deps.processors.get(name).limits));
+    const byName: Record<string, LocalFunction> = Object.fromEntries(
+      loaded.map(({ spec, handler }) => [
+        LOCAL_FUNCTIONS[spec.placeholder],
+        { handler, ...limitsOf(spec, worker) },
+      ]),
+    );
     return { byName, release: () => runtime.useDeps(undefined) };
   } finally {
     restore();
   }
 }
 
-/** ProcessBatch serves every processor, so it gets the largest worker's timeout, as the deployed function does. */
-function largestWorker(deps: Deps): { timeoutSeconds: number; memoryMb: number } {
-  const limits = deps.processors.names().map((name) => deps.processors.get(name).limits);
-  return limits.reduce(
-    (a, b) =>
-      b.timeoutSeconds > a.timeoutSeconds ? { timeoutSeconds: b.timeoutSeconds, memoryMb: b.memoryMb } : a,
-    {
-      timeoutSeconds: 60,
-      memoryMb: 512,
-    },
-  );
+/** The `handler` export of a file of functions/, by its path from the repository root. */
+async function handlerOf(entry: string): Promise<LambdaHandler> {
+  const module = (await import(`../../${entry}`)) as { handler?: unknown };
+  if (typeof module.handler !== 'function') throw new Error(`${entry} exports no handler function`);
+  return module.handler as LambdaHandler;
 }
 
 /** Set variables that are unset; returns the function that unsets them again. */

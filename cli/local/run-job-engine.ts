@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_REGION } from '../../core/adapters/clients.ts';
+import { MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import { loadDefinition, localFunctionArn, localize } from './engines/stepfunctions/asl-local.ts';
 import type { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
 import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
@@ -14,8 +15,6 @@ import { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
 export const RUN_JOB_ASL_FILE = fileURLToPath(
   new URL('../../statemachines/run-job.asl.json', import.meta.url),
 );
-/** The work bucket prefix of Map results, as infra/pipeline-config.ts WORK_PREFIXES.mapResults has it. */
-export const MAP_RESULTS_PREFIX = 'map-results';
 
 /** Local Lambda function names, by the placeholder that carries each function's ARN in run-job.asl.json. */
 export const LOCAL_FUNCTIONS = {
@@ -38,7 +37,7 @@ export function runJobSubstitutions(o: { region: string; workBucket: string }): 
     // Children run in-process either way; EXPRESS is what a small worker deploys with.
     ChildExecutionType: 'EXPRESS',
     WorkBucketName: o.workBucket,
-    MapResultsPrefix: MAP_RESULTS_PREFIX,
+    MapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
   };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { keys, pad } from '../contracts/tables.ts';
 import type { Attempt, Batch, BatchScope, Job, Run } from '../model.ts';
-import { Batching, ProcessorRef, RUN_MODES } from '../model.ts';
+import { BATCH_STATUSES, Batching, ProcessorRef, RUN_MODES } from '../model.ts';
 import { JsonObject, parse } from '../validation.ts';
 
 /**
@@ -45,7 +45,7 @@ const BatchItem = z.object({
   stride: z.number().int(),
   count: z.number().int(),
   weight: z.number(),
-  status: z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED']),
+  status: z.enum(BATCH_STATUSES),
   attempt: z.number().int(),
   token: z.number().int(),
   plannedAt: z.string(),

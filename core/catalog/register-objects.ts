@@ -1,7 +1,8 @@
+import { sha256 } from '../checksum.ts';
+import { datasetIdOfKey, locationOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError } from '../errors.ts';
 import type { NewEntry } from '../ports/index.ts';
-import { sha256 } from '../processing/load-batch.ts';
 import { Name, parse } from '../validation.ts';
 
 /** An object that landed in S3. */
@@ -19,8 +20,8 @@ export interface RegisterReport {
 
 /** Objects under `datasets/<datasetId>/` belong to that data set; others are not ours to register. */
 export function datasetOfKey(key: string): string | undefined {
-  const m = /^datasets\/([^/]+)\/.+/.exec(key);
-  return m && Name.safeParse(m[1]).success ? m[1] : undefined;
+  const datasetId = datasetIdOfKey(key);
+  return datasetId !== undefined && Name.safeParse(datasetId).success ? datasetId : undefined;
 }
 
 /**
@@ -65,7 +66,7 @@ export async function registerObjects(
 }
 
 async function entryFor(deps: Deps, o: LandedObject): Promise<NewEntry | undefined> {
-  const location = `s3://${o.bucket}/${o.key}`;
+  const location = locationOf(o.bucket, o.key);
   if (!o.key.endsWith('.jsonl')) {
     const size = o.size ?? (await deps.objects.head(o.bucket, o.key))?.size;
     if (!size) return undefined;

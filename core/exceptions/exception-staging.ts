@@ -1,5 +1,4 @@
-import { jsonLines, linesOf } from '../contracts/s3-keys.ts';
-import { pad } from '../contracts/tables.ts';
+import { jsonLines, linesOf, stagedKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import type { BatchScope } from '../model.ts';
 import type { ExceptionPublish, NewException, StagedExceptions } from '../ports/index.ts';
@@ -8,14 +7,11 @@ import type { ExceptionPublish, NewException, StagedExceptions } from '../ports/
 const PUBLISH_PAGE = 100;
 
 /**
- * A batch with more exceptions than its commit transaction carries stages them: one S3 object per attempt,
- * written before the commit, named in the commit's transaction, and written to the exceptions table only once
- * the commit is in. Exceptions of an attempt that never committed are therefore never seen; a crash after the
- * commit leaves the publish record, and the next plan of the job (or the same worker) finishes it.
+ * A batch with more exceptions than its commit transaction carries stages them: one S3 object per attempt
+ * (stagedKeyOf), written before the commit, named in the commit's transaction, and written to the exceptions
+ * table only once the commit is in. Exceptions of an attempt that never committed are therefore never seen; a
+ * crash after the commit leaves the publish record, and the next plan of the job (or the same worker) finishes it.
  */
-export const stagedKeyOf = (jobId: string, scope: BatchScope, start: number, token: number): string =>
-  `staging/${jobId}/${scope.kind === 'inventory' ? 'inventory' : `sample-${scope.runId}`}/${pad(start)}.${token}.jsonl`;
-
 export async function stageExceptions(
   deps: Deps,
   lease: { jobId: string; scope: BatchScope; start: number; token: number },

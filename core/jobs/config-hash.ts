@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import type { Job } from '../model.ts';
 import type { Json } from '../validation.ts';
 
 /** JSON with object keys sorted at every depth: equal data gives equal text, whatever the key order. */
@@ -23,4 +25,12 @@ export function configHash(
 ): string {
   const text = canonicalJson({ processor: processor.name, version: processor.version, config });
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** The hash a batch completes with now: the job's config under the processor version that is deployed. */
+export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
+  const version = deps.processors.has(job.processor.name)
+    ? deps.processors.get(job.processor.name).version
+    : job.processor.version;
+  return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
 }

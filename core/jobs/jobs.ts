@@ -1,3 +1,4 @@
+import { jobPrefixes } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import {
   DatasetNotFoundError,
@@ -146,14 +147,6 @@ export async function deleteJob(
   await deps.jobs.deleteJobRecord(id);
   return { existed: true, inventoryItems, exceptions, objects };
 }
-
-/** S3 prefixes that hold a job's data in the work bucket. */
-export const jobPrefixes = (jobId: string) => [
-  `outputs/${jobId}/`,
-  `samples/${jobId}/`,
-  `manifests/${jobId}/`,
-  `staging/${jobId}/`,
-];
 
 async function drain(page: () => Promise<number>, between: () => unknown): Promise<number> {
   let total = 0;

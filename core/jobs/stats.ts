@@ -1,8 +1,14 @@
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
-import type { Batch, BatchStatus, ExceptionStatus, Job, Run } from '../model.ts';
-import type { Json } from '../validation.ts';
-import { configHash } from './config-hash.ts';
+import {
+  BATCH_STATUSES,
+  type Batch,
+  type BatchStatus,
+  type ExceptionStatus,
+  type Job,
+  type Run,
+} from '../model.ts';
+import { effectiveHash } from './config-hash.ts';
 import { getJob } from './jobs.ts';
 
 export interface JobSummary {
@@ -18,14 +24,6 @@ export interface JobSummary {
   readonly lastRun?: Run;
 }
 
-/** The hash a batch completes with now: the job's config under the processor version that is deployed. */
-export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
-  const version = deps.processors.has(job.processor.name)
-    ? deps.processors.get(job.processor.name).version
-    : job.processor.version;
-  return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
-}
-
 /**
  * A job's statistics: batches by status (with those of cuts not yet created as PENDING), items done, drift,
  * open exceptions, last run. Reads every batch of the inventory once (ranges, not items: a million items at
@@ -34,7 +32,7 @@ export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string 
 export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary> {
   const job = await getJob(deps, jobId);
   const current = effectiveHash(deps, job);
-  const batches: Record<BatchStatus, number> = { PENDING: 0, RUNNING: 0, SUCCEEDED: 0, FAILED: 0 };
+  const batches = Object.fromEntries(BATCH_STATUSES.map((s) => [s, 0])) as Record<BatchStatus, number>;
   let itemsDone = 0;
   let itemsExcepted = 0;
   let drifted = 0;
@@ -61,8 +59,6 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
   };
 }
 
-const STATUSES: readonly BatchStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED'];
-
 /**
  * A job's batches in id order, optionally by status, or only those that drifted: completed with another
  * configHash than the one batches complete with now.
@@ -73,8 +69,8 @@ export async function* listBatches(
   filter: { status?: unknown; drift?: boolean } = {},
 ): AsyncGenerator<Batch> {
   const job = await getJob(deps, jobId);
-  if (filter.status !== undefined && !STATUSES.includes(filter.status as BatchStatus)) {
-    throw new ValidationError([{ field: 'status', rule: `must be one of ${STATUSES.join(', ')}` }]);
+  if (filter.status !== undefined && !BATCH_STATUSES.includes(filter.status as BatchStatus)) {
+    throw new ValidationError([{ field: 'status', rule: `must be one of ${BATCH_STATUSES.join(', ')}` }]);
   }
   const current = effectiveHash(deps, job);
   for await (const b of deps.batches.list(job.jobId, { kind: 'inventory' })) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sourceFor } from '../catalog/sources.ts';
+import { manifestKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { DEFAULT_RESERVATION_MS } from '../deps.ts';
 import { JobDeletingError, JobNotFoundError } from '../errors.ts';
@@ -52,7 +53,7 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
 
 async function finish(ctx: PlanContext): Promise<PlanOutput> {
   const { deps, job, input, runId } = ctx;
-  const manifestKey = `manifests/${job.jobId}/${runId}.json`;
+  const manifestKey = manifestKeyOf(job.jobId, runId);
   const manifest = await withEntries(deps, job.datasetId, ctx.manifest);
   await deps.objects.put(deps.buckets.work, manifestKey, JSON.stringify(manifest), 'application/json');
   await deps.faults('plan.afterManifest');

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
+import { isSha256, sha256 } from '../checksum.ts';
+import { parseLocation } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
 import type { Source } from '../ports/index.ts';
@@ -10,14 +11,6 @@ export interface LoadedItem {
   readonly id: number;
   readonly raw: unknown;
 }
-
-/** `s3://bucket/key` into its parts. */
-export function parseLocation(location: string): { bucket: string; key: string } | undefined {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(location);
-  return m ? { bucket: m[1] as string, key: m[2] as string } : undefined;
-}
-
-export const sha256 = (body: Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
 
 /** A batch's records, with the preflight's answers so far. */
 export interface LoadedBatch {
@@ -113,7 +106,7 @@ async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocati
       });
     if (item.size !== undefined && item.size !== body.byteLength)
       mismatches.push(`${item.location}: size ${body.byteLength}, registered ${item.size}`);
-    if (item.checksum?.startsWith('sha256:') && sha256(body) !== item.checksum)
+    if (isSha256(item.checksum) && sha256(body) !== item.checksum)
       mismatches.push(`${item.location}: checksum differs`);
     bodies.set(item.location, decode(body, item.format));
   }

@@ -1,8 +1,8 @@
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError, InjectedFaultError, JobDeletingError } from '../errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
+import { effectiveHash } from '../jobs/config-hash.ts';
 import { getJob } from '../jobs/jobs.ts';
-import { effectiveHash } from '../jobs/stats.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
 import type { AcquirePolicy } from '../ports/index.ts';
 import type { BatchContext, BatchLog } from '../processors/define-processor.ts';

@@ -1,26 +1,12 @@
 import { z } from 'zod';
+import { WORKER_SIZES, type WorkerLimits, type WorkerSize } from '../contracts/functions.ts';
 import type { Violation } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import { ProcessorRef } from '../model.ts';
 import { JsonObject, parse, toViolations } from '../validation.ts';
 
-/**
- * Lambda presets a processor picks by name. The construct sizes the ProcessBatch function from them, and a
- * timeout over Express's five minutes makes it choose Standard children.
- */
-export const WORKER_SIZES = {
-  small: { memoryMb: 512, timeoutSeconds: 60 },
-  medium: { memoryMb: 1769, timeoutSeconds: 300 },
-  large: { memoryMb: 3008, timeoutSeconds: 900 },
-} as const satisfies Record<string, WorkerLimits>;
-
-/** Memory and timeout of one worker. */
-export interface WorkerLimits {
-  readonly memoryMb: number;
-  readonly timeoutSeconds: number;
-}
-
-export type WorkerSize = keyof typeof WORKER_SIZES;
+/** The worker presets a processor picks from live with the function table (core/contracts/functions.ts). */
+export { WORKER_SIZES, type WorkerLimits, type WorkerSize };
 
 /** Structured log lines of a batch; never pass secret values in `data`. */
 export interface BatchLog {

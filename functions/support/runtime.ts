@@ -6,14 +6,15 @@ import type { Context } from 'aws-lambda';
 import { makeClients } from '../../core/adapters/clients.ts';
 import { makeDeps, namesFromEnv } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../core/contracts/metrics.ts';
 import { ENV } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
 
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper' });
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
 export const metrics = new Metrics({
-  namespace: 'batchkeeper',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'batchkeeper',
+  namespace: METRICS_NAMESPACE,
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
 });
 
 let cached: Deps | undefined;

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { WORKER_SIZES } from '../../core/contracts/functions.ts';
 import * as errors from '../../core/errors.ts';
-import { CHILD_ATTEMPTS, CHILD_OVERHEAD_SECONDS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { CHILD_ATTEMPTS, CHILD_OVERHEAD_SECONDS } from '../../infra/pipeline-config.ts';
 import { distributedMapLabels, placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 
 type Validator = (definition: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };

@@ -1,8 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import {
+  FUNCTIONS,
+  largestWorker,
+  limitsOf,
+  WORKER_SIZES,
+  type WorkerSize,
+} from '../../core/contracts/functions.ts';
+import {
+  METRIC_DIMENSIONS,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../../core/contracts/metrics.ts';
+import { DATASETS_PREFIX, MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
 import { ENV } from '../../core/contracts/tables.ts';
-import { childExecutionType, DATASETS_PREFIX, METRICS, WORKER_SIZES } from '../../infra/pipeline-config.ts';
+import { childExecutionType } from '../../infra/pipeline-config.ts';
 import { placeholdersOf, RUN_JOB_ASL_PATH } from '../../infra/run-job-definition.ts';
 import { build, logicalId, TEST_CONFIG, type TemplateResources } from './support.ts';
 
@@ -39,8 +53,8 @@ describe('PipelineFunctions', () => {
       // On AWS the SDK uses the real endpoints: no local override may leak into a function.
       expect(Object.keys(env).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
       expect(env).toMatchObject({
-        POWERTOOLS_SERVICE_NAME: METRICS.service,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS.namespace,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
@@ -49,6 +63,25 @@ describe('PipelineFunctions', () => {
   it('sizes ProcessBatch for the largest worker', () => {
     const fn = resources[logicalId(stack, pipeline.functions.processBatch.fn)];
     expect(fn?.Properties).toMatchObject({ MemorySize: 512, Timeout: 60 });
+  });
+
+  it('deploys each row of the function table (core/contracts/functions.ts) with its timeout and memory', () => {
+    const worker = largestWorker(TEST_CONFIG.processors.map((p) => WORKER_SIZES[p.size as WorkerSize]));
+    const deployed = pipeline.functions.all();
+    expect(deployed.map((f) => f.node.id).sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((s) => s.id)
+        .sort(),
+    );
+    for (const [key, spec] of Object.entries(FUNCTIONS)) {
+      const construct = pipeline.functions[key as keyof typeof FUNCTIONS];
+      expect(construct.node.id).toBe(spec.id);
+      const { memoryMb, timeoutSeconds } = limitsOf(spec, worker);
+      expect(resources[logicalId(stack, construct.fn)]?.Properties, spec.id).toMatchObject({
+        MemorySize: memoryMb,
+        Timeout: timeoutSeconds,
+      });
+    }
   });
 });
 
@@ -78,7 +111,7 @@ describe('RunJobStateMachine', () => {
     );
     expect(definition.States.ProcessBatches.ResultWriter.Parameters).toEqual({
       Bucket: `<WorkBucketName:{'Ref':'${logicalId(stack, stack.stores.workBucket)}'}>`,
-      Prefix: "<MapResultsPrefix:'map-results'>",
+      Prefix: `<MapResultsPrefix:'${MAP_RESULTS_WRITER_PREFIX}'>`,
     });
     // Same states as the file: the local mode runs what AWS runs.
     expect(Object.keys(definition.States)).toEqual(Object.keys(JSON.parse(file).States));
@@ -176,11 +209,11 @@ describe('PipelineMonitoring', () => {
         { Name: 'StateMachineArn', Value: { Ref: logicalId(stack, pipeline.runJob.stateMachine) } },
       ],
     });
-    for (const metricName of [METRICS.batchesFailed, METRICS.leasesExpired]) {
+    for (const metricName of [METRIC_NAMES.batchesFailed, METRIC_NAMES.leasesExpired]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: METRICS.namespace,
+        Namespace: METRICS_NAMESPACE,
         MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: METRICS.service }],
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
         Statistic: 'Sum',
         Threshold: 1,
         TreatMissingData: 'notBreaching',
@@ -193,5 +226,30 @@ describe('PipelineMonitoring', () => {
       Endpoint: TEST_CONFIG.alarmEmail,
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms on and graphs only metrics the handlers emit, by the names of core/contracts/metrics.ts', () => {
+    // Each custom metric as [name, dimension name, dimension value, ...].
+    const custom: string[][] = [];
+    for (const [, alarm] of ofType('AWS::CloudWatch::Alarm')) {
+      const { Namespace, MetricName, Dimensions } = alarm.Properties;
+      const pairs = (Dimensions ?? []) as { Name: string; Value: string }[];
+      if (Namespace === METRICS_NAMESPACE)
+        custom.push([MetricName, ...pairs.flatMap((d) => [d.Name, d.Value])]);
+    }
+    for (const [, dashboard] of ofType('AWS::CloudWatch::Dashboard')) {
+      const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+      const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'token')).join(''));
+      for (const widget of body.widgets as { properties: { metrics?: unknown[][] } }[]) {
+        for (const [namespace, ...rest] of widget.properties.metrics ?? []) {
+          if (namespace === METRICS_NAMESPACE) custom.push(rest.filter((d) => typeof d === 'string'));
+        }
+      }
+    }
+    expect(custom.length).toBeGreaterThan(0);
+    for (const [name, ...dimensions] of custom) {
+      expect(Object.values(METRIC_NAMES)).toContain(name);
+      expect(dimensions).toEqual(Object.entries(METRIC_DIMENSIONS).flat());
+    }
   });
 });

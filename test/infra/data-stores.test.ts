@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { WORK_PREFIXES } from '../../core/contracts/s3-keys.ts';
 import { TABLE_SPECS } from '../../core/contracts/tables.ts';
-import { WORK_PREFIXES } from '../../infra/pipeline-config.ts';
 import { build, logicalId } from './support.ts';
 
 const { stack, template } = build();

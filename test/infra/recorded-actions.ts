@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clients } from '../../core/adapters/clients.ts';
+import type { FUNCTIONS } from '../../core/contracts/functions.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
 import type { BatchkeeperStack } from '../../infra/batchkeeper-stack.ts';
 import { allows, grants, logicalId, resourcesOf, type Statement, type TemplateResources } from './support.ts';
@@ -10,8 +11,8 @@ import { allows, grants, logicalId, resourcesOf, type Statement, type TemplateRe
  * check each against the Allow statements of that function's role in the synthesized template.
  */
 
-/** The pipeline's functions, named as on PipelineFunctions. */
-export type FunctionName = 'planRun' | 'processBatch' | 'recordFailure' | 'finalizeRun' | 'registerObjects';
+/** The pipeline's functions, named as in the function table (and on PipelineFunctions). */
+export type FunctionName = keyof typeof FUNCTIONS;
 
 const SHOWN: Record<FunctionName, string> = {
   planRun: 'Plan',

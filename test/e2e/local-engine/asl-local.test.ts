@@ -7,12 +7,8 @@ import {
   localize,
   substitute,
 } from '../../../cli/local/engines/stepfunctions/asl-local.ts';
-import {
-  MAP_RESULTS_PREFIX,
-  RUN_JOB_ASL_FILE,
-  runJobSubstitutions,
-} from '../../../cli/local/run-job-engine.ts';
-import { WORK_PREFIXES } from '../../../infra/pipeline-config.ts';
+import { RUN_JOB_ASL_FILE, runJobSubstitutions } from '../../../cli/local/run-job-engine.ts';
+import { MAP_RESULTS_WRITER_PREFIX } from '../../../core/contracts/s3-keys.ts';
 
 const values = runJobSubstitutions({ region: 'us-east-1', workBucket: 'batchkeeper-local-work' });
 
@@ -23,8 +19,6 @@ describe('the local form of statemachines/run-job.asl.json', () => {
     );
     expect(placeholders.filter((name) => values[name as string] === undefined)).toEqual([]);
     expect(() => loadDefinition(RUN_JOB_ASL_FILE, values)).not.toThrow();
-    // The local mode cannot import infra/: its copy of the deployed value is checked here.
-    expect(`${MAP_RESULTS_PREFIX}/`).toBe(WORK_PREFIXES.mapResults);
   });
 
   it('serves the Distributed Map locally and keeps the Map as written for the runner', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, configHash } from '../../../core/jobs/config-hash.ts';
+import { canonicalJson, configHash, effectiveHash } from '../../../core/jobs/config-hash.ts';
+import type { Job } from '../../../core/model.ts';
+import { defaultRegistry } from '../../../core/processors/builtin.ts';
 
 describe('configHash', () => {
   it('ignores key order at every depth', () => {
@@ -21,5 +23,22 @@ describe('configHash', () => {
       '{"config":{"a":1,"b":2},"processor":"p","version":"1"}',
     );
     expect(configHash({ name: 'p', version: '1' }, {})).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('effectiveHash', () => {
+  const job = (name: string, version: string) =>
+    ({ processor: { name, version }, config: { a: 1 } }) as unknown as Job;
+  const deps = { processors: defaultRegistry };
+
+  it('hashes the config under the deployed version of the processor, not the version the job recorded', () => {
+    const deployed = defaultRegistry.get('noop').version;
+    expect(effectiveHash(deps, job('noop', 'an-old-version'))).toBe(
+      configHash({ name: 'noop', version: deployed }, { a: 1 }),
+    );
+  });
+
+  it("keeps the job's version when the processor is not deployed", () => {
+    expect(effectiveHash(deps, job('gone', '7'))).toBe(configHash({ name: 'gone', version: '7' }, { a: 1 }));
   });
 });
