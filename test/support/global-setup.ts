@@ -9,13 +9,20 @@ declare module 'vitest' {
   }
 }
 
+/** How long an engine may take to answer after its spawn before the start is taken as failed. */
+export const ENGINE_START_WITHIN_MS = 300_000;
+
 /**
  * One DynamoDB Local and one moto for the whole `vitest run`; every test makes its own tables and buckets.
  * Importing processes.ts (through the starters) installs the exit and signal hooks that kill both if the run
  * is interrupted before the teardown.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [ddb, moto] = await Promise.allSettled([startDynamoDbLocal(), startMoto()]);
+  // The engines' start limits only stop a start that went wrong: a loaded machine starts them slowly.
+  const [ddb, moto] = await Promise.allSettled([
+    startDynamoDbLocal({ startTimeoutMs: ENGINE_START_WITHIN_MS }),
+    startMoto({ startTimeoutMs: ENGINE_START_WITHIN_MS }),
+  ]);
   const started = [ddb, moto].flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stopAll = async () => {
     await Promise.allSettled(started.map((engine) => engine.stop()));
