@@ -26,6 +26,7 @@ import { connectOnce, freePort, waitForPort } from '../../cli/local/engines/tcp.
 import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
 import { TABLE_SPECS } from '../../core/contracts/tables.ts';
 import { ValidationError } from '../../core/errors.ts';
+import { ENGINE_START_WITHIN_MS } from '../support/global-setup.ts';
 import { countItems, localEnv } from '../support/local.ts';
 
 const portOf = (endpoint: string) => Number(new URL(endpoint).port);
@@ -71,7 +72,7 @@ describe('startDynamoDbLocal', () => {
     const { port } = server.address() as AddressInfo;
     try {
       for (const address of otherAddresses().filter((a) => a !== '::1' || hasIpv6Loopback())) {
-        await expect(connectOnce(address, port, 1_000), `unreachable on ${address}`).resolves.toBeUndefined();
+        await expect(connectOnce(address, port, 5_000), `unreachable on ${address}`).resolves.toBeUndefined();
       }
     } finally {
       server.close();
@@ -79,7 +80,7 @@ describe('startDynamoDbLocal', () => {
   });
 
   it('starts and stops a second instance, leaving no process behind', async () => {
-    const second = await startDynamoDbLocal();
+    const second = await startDynamoDbLocal({ startTimeoutMs: ENGINE_START_WITHIN_MS });
     console.log(`second DynamoDB Local ready in ${second.startedInMs} ms`);
     expect(second.endpoint).not.toBe(inject('localEndpoints').dynamodb);
     await expect(ddbClient(second.endpoint).send(new ListTablesCommand({}))).resolves.toBeDefined();
@@ -92,10 +93,10 @@ describe('startDynamoDbLocal', () => {
   it('keeps tables across restarts when given a data directory', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'bk-ddb-'));
     try {
-      const first = await startDynamoDbLocal({ dataDir });
+      const first = await startDynamoDbLocal({ dataDir, startTimeoutMs: ENGINE_START_WITHIN_MS });
       await createTables(ddbClient(first.endpoint), tableNamesFor('persisted'));
       await first.stop();
-      const again = await startDynamoDbLocal({ dataDir });
+      const again = await startDynamoDbLocal({ dataDir, startTimeoutMs: ENGINE_START_WITHIN_MS });
       const { TableNames } = await ddbClient(again.endpoint).send(new ListTablesCommand({}));
       await again.stop();
       expect(TableNames).toEqual(['persisted-catalog', 'persisted-exceptions', 'persisted-inventory']);
@@ -205,7 +206,7 @@ describe('moto', () => {
 
   it('starts on a given port, resets, and stop() kills the process', async () => {
     const port = await freePort();
-    const moto = await startMoto({ port });
+    const moto = await startMoto({ port, startTimeoutMs: ENGINE_START_WITHIN_MS });
     expect(moto.endpoint).toBe(`http://127.0.0.1:${port}`);
     await moto.reset();
     await moto.stop();
@@ -235,7 +236,8 @@ async function parentWithManagedSleep(): Promise<{ parent: ReturnType<typeof spa
   return { parent, childPid };
 }
 
-async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+/** Polls `check` until it holds; the deadline only stops a test that went wrong, however loaded the machine. */
+async function eventually(check: () => boolean, timeoutMs = 60_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return check();

@@ -12,6 +12,9 @@ declare module 'vitest' {
   }
 }
 
+/** How long an engine may take to answer after its spawn before the start is taken as failed. */
+export const ENGINE_START_WITHIN_MS = 300_000;
+
 interface Engines {
   readonly ddb: DynamoDbLocal;
   readonly moto: Moto;
@@ -48,7 +51,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 }
 
 async function startEngines(): Promise<Engines> {
-  const [ddb, moto] = await Promise.allSettled([startDynamoDbLocal(), startMoto()]);
+  // The engines' start limits only stop a start that went wrong: a loaded machine starts them slowly.
+  const [ddb, moto] = await Promise.allSettled([
+    startDynamoDbLocal({ startTimeoutMs: ENGINE_START_WITHIN_MS }),
+    startMoto({ startTimeoutMs: ENGINE_START_WITHIN_MS }),
+  ]);
   if (ddb.status === 'rejected' || moto.status === 'rejected') {
     const started = [ddb, moto].flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     await Promise.allSettled(started.map((engine) => engine.stop()));

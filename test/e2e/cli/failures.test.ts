@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../../cli/local/engines/processes.ts';
+import { sfnClientFor, waitForExecution } from '../local-engine/support.ts';
 import { type CliEnv, type RunDoc, recordsFolder, runProcess, startCliEnv } from './harness.ts';
 
 type Answer = { ok: boolean; detail: string } | null;
@@ -38,7 +39,7 @@ describe('batchkeeper CLI on the local mode: failures, diagnosis and exceptions'
     await env.mode.clients.s3.send(
       new DeleteObjectCommand({ Bucket: env.mode.state.buckets.data, Key: missing.key }),
     );
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await env?.stop();
@@ -162,13 +163,11 @@ describe('batchkeeper CLI on the local mode: failures, diagnosis and exceptions'
     );
     expect(started.code, started.stderr).toBe(0);
     const { executionArn } = JSON.parse(started.stdout) as { executionArn: string };
-    let described: { status: string; output?: string } = { status: 'RUNNING' };
-    for (let i = 0; i < 120 && described.status === 'RUNNING'; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      const out = await sfn('describe-execution', '--execution-arn', executionArn);
-      expect(out.code, out.stderr).toBe(0);
-      described = JSON.parse(out.stdout) as typeof described;
-    }
+    // The execution's end, then what the AWS CLI describes of it.
+    await waitForExecution(sfnClientFor(env.mode), executionArn);
+    const out = await sfn('describe-execution', '--execution-arn', executionArn);
+    expect(out.code, out.stderr).toBe(0);
+    const described = JSON.parse(out.stdout) as { status: string; output?: string };
     expect(described.status).toBe('SUCCEEDED');
     expect(JSON.parse(described.output as string)).toMatchObject({
       jobId: job,

@@ -57,7 +57,7 @@ describe('batchkeeper local up / local down', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGTERM');
     }
-  }, 120_000);
+  });
 });
 
 /** The first line a stream prints (the local mode's ready document). */

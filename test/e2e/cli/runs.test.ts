@@ -10,7 +10,7 @@ describe('batchkeeper CLI on the local mode: runs', () => {
 
   beforeAll(async () => {
     env = await startCliEnv('runs');
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await env?.stop();

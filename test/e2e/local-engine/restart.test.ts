@@ -11,12 +11,16 @@ import { connectOnce } from '../../../cli/local/engines/tcp.ts';
 import { readLocalState } from '../../../cli/local/local-state.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect } from '../../support/core-env.ts';
-import { slowProcessor } from './fixtures/processors.ts';
+import { Gate } from '../../support/gate.ts';
+import { heldProcessor } from './fixtures/processors.ts';
 import { historyOf, keysUnder, startTestLocal, type TestLocal, waitForExecution } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const HOST = fileURLToPath(new URL('./fixtures/crash-host.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'bk-local-restart-'));
+/** Limits that only stop a test that went wrong; a machine under load waits on them for the events. */
+const READY_WITHIN_MS = 180_000;
+const GONE_WITHIN_MS = 60_000;
 let host: ChildProcess | undefined;
 let local: TestLocal | undefined;
 
@@ -35,8 +39,8 @@ async function startHost(stateFile: string): Promise<{ secretArn: string; done: 
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`crash host not READY in 45 s:\n${output.slice(-3000)}`)),
-      45_000,
+      () => reject(new Error(`crash host not READY in ${READY_WITHIN_MS} ms:\n${output.slice(-3000)}`)),
+      READY_WITHIN_MS,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -63,7 +67,7 @@ async function untilGone(endpoints: readonly string[]): Promise<void> {
             () => 'listening',
             () => 'gone',
           ),
-        { timeout: 15_000, interval: 100 },
+        { timeout: GONE_WITHIN_MS, interval: 100 },
       )
       .toBe('gone');
   }
@@ -78,7 +82,8 @@ describe('a restart of the local mode on the same data directory', () => {
     await once(host as ChildProcess, 'exit');
     await untilGone(endpoints);
 
-    local = await startTestLocal([slowProcessor], { dataDir });
+    // The same processor, its gate open: the killed execution's batches run through here.
+    local = await startTestLocal([heldProcessor(Gate.opened()).processor], { dataDir });
     const { mode, sfn } = local;
 
     const killed = await sfn.send(new DescribeExecutionCommand({ executionArn: before.killed }));
@@ -95,7 +100,8 @@ describe('a restart of the local mode on the same data directory', () => {
     expect(secret.SecretString).toBe('hunter2');
 
     // The same input again finishes what the killed execution left (a batch whose lease has not expired yet is
-    // skipped as BUSY and done by the next run), and a new job reads the kept data set and its secret.
+    // skipped as BUSY and done by the next run, once that lease has expired), and a new job reads the kept data
+    // set and its secret.
     await createJob(mode.deps, {
       jobId: 'after-restart',
       datasetId: 'kept',
@@ -110,7 +116,10 @@ describe('a restart of the local mode on the same data directory', () => {
   });
 });
 
-/** Run the job incrementally until none of its batches is left undone (at most 3 runs); the runs' statuses. */
+/**
+ * Run the job incrementally until none of its batches is left undone (at most 3 runs), each next run once the
+ * leases of the batches left open have expired; the runs' statuses.
+ */
 async function runToEnd({ mode, sfn }: TestLocal, jobId: string): Promise<string[]> {
   const statuses: string[] = [];
   for (let run = 0; run < 3; run += 1) {
@@ -122,7 +131,14 @@ async function runToEnd({ mode, sfn }: TestLocal, jobId: string): Promise<string
     statuses.push(out.status === 'SUCCEEDED' ? out.status : `${out.status}: ${out.error}: ${out.cause}`);
     const summary = JSON.parse(out.output ?? '{}') as { batchesNotDone?: number };
     if (out.status !== 'SUCCEEDED' || summary.batchesNotDone === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await leasesExpired(mode, jobId);
   }
   return statuses;
+}
+
+/** Resolves once every lease of the job's batches has expired (the killed host's expire leaseSeconds after). */
+async function leasesExpired(mode: TestLocal['mode'], jobId: string): Promise<void> {
+  const batches = await collect(mode.deps.batches.list(jobId, { kind: 'inventory' }));
+  const until = Math.max(0, ...batches.map((b) => b.leaseExpiresAt ?? 0));
+  while (Date.now() <= until) await new Promise((resolve) => setTimeout(resolve, until - Date.now() + 1));
 }

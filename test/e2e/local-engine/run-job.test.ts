@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outputKeyOf } from '../../../core/contracts/s3-keys.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
-import { slowProcessor } from './fixtures/processors.ts';
+import { Arrivals } from '../../support/gate.ts';
+import { heldProcessor } from './fixtures/processors.ts';
 import {
   entered,
   historyOf,
@@ -27,9 +28,16 @@ import {
 } from './support.ts';
 
 let local: TestLocal;
+const held = heldProcessor();
+/** Every commit a worker of this local mode saw through (the core's fault point right after it). */
+const commits = new Arrivals();
 
 beforeAll(async () => {
-  local = await startTestLocal([slowProcessor]);
+  local = await startTestLocal([held.processor], {
+    faults: (point) => {
+      if (point === 'process.afterCommit') commits.add();
+    },
+  });
 });
 
 afterAll(async () => {
@@ -155,14 +163,11 @@ describe('the local Step Functions engine, through its endpoint and the AWS SDK'
   });
 
   it('aborts an execution on StopExecution: ABORTED, ExecutionAborted last, no more states entered', async () => {
-    const jobId = await jobOver(40, 10, 'test-slow');
+    const jobId = await jobOver(40, 10, 'test-held', { maxConcurrency: 4 });
+    const committedBefore = commits.count;
     const executionArn = await start(JSON.stringify({ jobId, mode: 'incremental' }), uniqueId('stop-me'));
-    await expect
-      .poll(
-        async () => (await historyOf(local.sfn, executionArn)).some((e) => e.type === 'MapIterationStarted'),
-        { timeout: 15_000 },
-      )
-      .toBe(true);
+    // Every batch of the Map is inside its worker, held there, when the execution is stopped.
+    await held.gate.arrived(4);
 
     await local.sfn.send(
       new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by the test' }),
@@ -172,9 +177,13 @@ describe('the local Step Functions engine, through its endpoint and the AWS SDK'
     expect(out).toMatchObject({ status: 'ABORTED', error: 'Operator', cause: 'stopped by the test' });
     const events = await historyOf(local.sfn, executionArn);
     expect(events.at(-1)?.type).toBe('ExecutionAborted');
-    // In-flight batches finish on their own; nothing is appended after the abort.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(await historyOf(local.sfn, executionArn)).toHaveLength(events.length);
+    // In-flight batches finish on their own; nothing is appended after the abort. Let the four workers go and
+    // wait until each has committed: what is left of their handlers runs on before the next request is served.
+    held.gate.open();
+    await commits.reached(committedBefore + 4);
+    const batches = await collect(local.mode.deps.batches.list(jobId, { kind: 'inventory' }));
+    expect(batches.map((b) => b.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(await historyOf(local.sfn, executionArn)).toEqual(events);
     expect(entered(events, 'TaskStateEntered')).not.toContain('Finalize');
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type S3Local, startS3Local } from '../../../cli/local/engines/s3-local/s3-local.ts';
 import { LOCAL_CREDENTIALS, makeClients } from '../../../core/adapters/clients.ts';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
+import { ENGINE_START_WITHIN_MS } from '../../support/global-setup.ts';
 import { type LocalEnv, localEnv } from '../../support/local.ts';
 
 let env: LocalEnv;
@@ -88,8 +89,8 @@ async function expectCreateIfAbsent(store: S3ObjectStore, bucket: string): Promi
 describe('S3ObjectStore.putIfAbsent', () => {
   let s3rver: S3Local | undefined;
   beforeAll(async () => {
-    s3rver = await startS3Local({ credentials: LOCAL_CREDENTIALS });
-  }, 60_000);
+    s3rver = await startS3Local({ credentials: LOCAL_CREDENTIALS, startTimeoutMs: ENGINE_START_WITHIN_MS });
+  });
   afterAll(async () => {
     await s3rver?.stop();
   });

@@ -7,17 +7,17 @@ import { JsonObject } from '../../../core/validation.ts';
 import { handler } from '../../../functions/process-batch.ts';
 import { useDeps } from '../../../functions/support/runtime.ts';
 import { coreEnv, seedDataset } from '../../support/core-env.ts';
+import { barrier } from '../../support/gate.ts';
 
-/** Takes its time per item, so that two invocations overlap. */
-const slow = defineProcessor({
-  name: 'slow',
+/** Two invocations overlap: each waits before its first item until the other has started its batch too. */
+const bothInside = barrier(2);
+const overlapping = defineProcessor({
+  name: 'overlapping',
   version: '1',
   configSchema: JsonObject,
   itemSchema: z.unknown(),
-  processItem: async () => {
-    await new Promise((r) => setTimeout(r, 20));
-    return { ok: true };
-  },
+  beforeBatch: () => bothInside(),
+  processItem: () => ({ ok: true }),
 });
 
 const contextOf = (requestId: string) => ({
@@ -34,13 +34,13 @@ describe('the process-batch handler in one process', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("keeps each invocation's keys on its own log lines when invocations overlap", async () => {
-    const e = await coreEnv('fn-logs', [slow]);
+    const e = await coreEnv('fn-logs', [overlapping]);
     useDeps(e.deps);
     await seedDataset(e.deps, 'ds', 20);
     await createJob(e.deps, {
       jobId: 'j',
       datasetId: 'ds',
-      processor: { name: 'slow' },
+      processor: { name: 'overlapping' },
       batching: { by: 'count', size: 10 },
     });
     await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
