@@ -59,8 +59,9 @@ export class FakeObjectStore implements ObjectStore {
     return found && new Uint8Array(found.body);
   }
 
+  /** HEAD has no body to say NoSuchBucket in: a missing bucket reads as a missing object, as on S3. */
   async head(bucket: string, key: string): Promise<{ size: number; etag?: string } | undefined> {
-    const found = this.#bucket(bucket).get(key);
+    const found = this.#buckets.get(bucket)?.get(key);
     if (!found) return undefined;
     return { size: found.body.byteLength, etag: `"${createHash('md5').update(found.body).digest('hex')}"` };
   }
