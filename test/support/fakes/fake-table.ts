@@ -11,6 +11,8 @@ export interface Key {
  */
 export class FakeTable<T> {
   readonly #partitions = new Map<string, Map<string, T>>();
+  /** Sort keys of a partition in order, kept until a key is added or deleted. */
+  readonly #sorted = new Map<string, string[]>();
 
   get(key: Key): T | undefined {
     return this.#partitions.get(key.pk)?.get(key.sk);
@@ -26,21 +28,28 @@ export class FakeTable<T> {
       partition = new Map();
       this.#partitions.set(key.pk, partition);
     }
+    if (!partition.has(key.sk)) this.#sorted.delete(key.pk);
     partition.set(key.sk, value);
   }
 
   delete(key: Key): boolean {
     const partition = this.#partitions.get(key.pk);
     const deleted = partition?.delete(key.sk) ?? false;
+    if (deleted) this.#sorted.delete(key.pk);
     if (partition?.size === 0) this.#partitions.delete(key.pk);
     return deleted;
   }
 
   /** Every record of a partition, in sort key order. */
   partition(pk: string): [string, T][] {
-    return [...(this.#partitions.get(pk) ?? new Map<string, T>()).entries()].sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
+    const partition = this.#partitions.get(pk);
+    if (!partition) return [];
+    let sorted = this.#sorted.get(pk);
+    if (!sorted) {
+      sorted = [...partition.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.#sorted.set(pk, sorted);
+    }
+    return sorted.map((sk) => [sk, partition.get(sk) as T]);
   }
 
   /** Records whose sort key starts with `prefix`, in sort key order. */
