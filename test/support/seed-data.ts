@@ -1,6 +1,6 @@
 import type { Deps } from '../../core/deps.ts';
 import { createJob } from '../../core/jobs/jobs.ts';
-import type { AcquirePolicy } from '../../core/ports/index.ts';
+import type { AcquirePolicy, AcquireResult } from '../../core/ports/index.ts';
 import { acquireBatch } from '../../core/processing/acquire-batch.ts';
 
 /**
@@ -90,6 +90,24 @@ export const takeBatch = (
     },
     o.cut,
   );
+
+/** What the worker holding `got` passes to a fenced write (commit, fail, heartbeat): its lease as granted. */
+export function heldLease(got: AcquireResult, configHash = 'h') {
+  if (got.outcome !== 'ACQUIRED') throw new Error(`expected ACQUIRED, got ${got.outcome}`);
+  const b = got.batch;
+  return {
+    jobId: b.jobId,
+    scope: b.scope,
+    start: b.start,
+    end: b.end,
+    token: got.token,
+    attempt: got.attempt,
+    startedAt: got.startedAt,
+    owner: b.leaseOwner as string,
+    runId: b.leaseRunId as string,
+    configHash,
+  };
+}
 
 /** A worker context for core calls whose log nobody reads. */
 export const quietWorker = (invocationId: string) => ({ invocationId, log: { info() {}, warn() {} } });
