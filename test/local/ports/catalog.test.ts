@@ -1,0 +1,4 @@
+import { describeCatalogContract } from '../../support/contracts/catalog-contract.ts';
+import { adaptersEnv } from './adapters-env.ts';
+
+describeCatalogContract('DynamoDB Local', adaptersEnv);

@@ -1,0 +1,4 @@
+import { describeExceptionContract } from '../../support/contracts/exception-contract.ts';
+import { adaptersEnv } from './adapters-env.ts';
+
+describeExceptionContract('DynamoDB Local', adaptersEnv);

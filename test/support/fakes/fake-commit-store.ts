@@ -1,0 +1,103 @@
+import { keys } from '../../../core/contracts/tables.ts';
+import type { Attempt } from '../../../core/model.ts';
+import {
+  COMMIT_EXCEPTIONS_MAX,
+  type CommitInput,
+  type CommitStore,
+  type FailInput,
+} from '../../../core/ports/index.ts';
+import { exceptionRecord, recordKey } from './fake-exception-store.ts';
+import { leaseLost } from './fake-lease-store.ts';
+import {
+  batchOf,
+  type FakeContext,
+  fenced,
+  hasAttempt,
+  LEASE_ATTRIBUTES,
+  putAttempt,
+  putBatch,
+} from './fake-records.ts';
+import { compact, copy, iso, omit } from './fake-table.ts';
+
+/** The attempt a commit or a fail logs: what the lease held, and how it ended (attemptOf in the adapter). */
+function attemptOf(
+  l: CommitInput | FailInput,
+  outcome: Attempt['outcome'],
+  now: number,
+  extra: Partial<Attempt>,
+) {
+  return compact<Attempt>({
+    jobId: l.jobId,
+    scope: l.scope,
+    start: l.start,
+    end: l.end,
+    attempt: l.attempt,
+    runId: l.runId,
+    owner: l.owner,
+    token: l.token,
+    startedAt: iso(l.startedAt),
+    endedAt: iso(now),
+    outcome,
+    configHash: l.configHash,
+    itemsSucceeded: 0,
+    itemsExcepted: 0,
+    durationMs: now - l.startedAt,
+    diagnostics: l.diagnostics,
+    ...extra,
+  });
+}
+
+/**
+ * CommitStore in memory, with DynamoCommitStore's rules: only the current token's owner, before its lease
+ * expires, ends an attempt, and only once (an attempt record is written once); the batch, the attempt, the
+ * exceptions and a staged publish go together or not at all.
+ */
+export class FakeCommitStore implements CommitStore {
+  constructor(private readonly ctx: FakeContext) {}
+
+  async commit(c: CommitInput): Promise<void> {
+    if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
+      throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
+    const t = this.ctx.tables;
+    const now = this.ctx.clock.now();
+    const attempt = attemptOf(c, 'SUCCEEDED', now, {
+      itemsSucceeded: c.itemsSucceeded,
+      itemsExcepted: c.itemsExcepted,
+    });
+    const exceptions = c.exceptions.map((x) => exceptionRecord(c.jobId, c.runId, c.start, x, iso(now)));
+    const b = batchOf(t, c.jobId, c.scope, c.start);
+    if (!fenced(b, c, now) || hasAttempt(t, attempt)) throw leaseLost(c, 'commit');
+    const ended = omit(b, ...LEASE_ATTRIBUTES, 'error', 'reservedBy', 'reservedUntil', 'outputKey');
+    putBatch(t, {
+      ...ended,
+      status: 'SUCCEEDED',
+      completedAt: iso(now),
+      completedRunId: c.runId,
+      configHash: c.configHash,
+      itemsSucceeded: c.itemsSucceeded,
+      itemsExcepted: c.itemsExcepted,
+      outputKey: c.outputKey,
+    });
+    putAttempt(t, attempt);
+    // Written as they are: one record per item and run, so a retried commit overwrites, never duplicates.
+    for (const x of exceptions) t.exceptions.put(recordKey(x), x);
+    if (c.staged) {
+      const { jobId, scope, start, runId, token } = c;
+      const publish = copy({ jobId, scope, start, runId, token, key: c.staged.key, at: c.staged.at });
+      t.inventory.put(keys.publish(jobId, scope, start, token), { kind: 'publish', publish });
+    }
+  }
+
+  async fail(f: FailInput): Promise<void> {
+    const t = this.ctx.tables;
+    const now = this.ctx.clock.now();
+    const attempt = attemptOf(f, f.outcome, now, { error: f.error });
+    const b = batchOf(t, f.jobId, f.scope, f.start);
+    if (!fenced(b, f, now) || hasAttempt(t, attempt))
+      throw leaseLost(f, f.outcome === 'RETRY' ? 'release for retry' : 'fail');
+    // RETRY too leaves the batch FAILED: released, to be acquired again.
+    const error = `${f.error.name}: ${f.error.message}`.slice(0, 2000);
+    putBatch(t, { ...omit(b, ...LEASE_ATTRIBUTES), status: 'FAILED', error });
+    putAttempt(t, attempt);
+  }
+}

@@ -1,0 +1,131 @@
+import { LeaseLostError } from '../../../core/errors.ts';
+import type { Batch, BatchScope } from '../../../core/model.ts';
+import type { AcquireInput, AcquirePolicy, AcquireResult, LeaseStore } from '../../../core/ports/index.ts';
+import {
+  batchOf,
+  type FakeContext,
+  fenced,
+  hasAttempt,
+  leaseLive,
+  putAttempt,
+  putBatch,
+} from './fake-records.ts';
+import { copy, iso } from './fake-table.ts';
+
+/** Whether the policy lets the batch be taken again (POLICY_CLAUSE in dynamo-lease-records.ts). */
+const POLICY: Record<AcquirePolicy, (b: Batch, runId: string) => boolean> = {
+  'skip-succeeded': (b) => b.status !== 'SUCCEEDED',
+  'redo-unless-same-run': (b, runId) => !(b.status === 'SUCCEEDED' && b.completedRunId === runId),
+};
+
+/** Races lost to other workers taking over the same dead lease before acquire answers BUSY. */
+const TAKEOVER_TRIES = 3;
+
+/** The lease granted: the token and the attempt number grow by one. */
+const granted = (b: Batch, input: AcquireInput, now: number): Batch => ({
+  ...b,
+  status: 'RUNNING',
+  leaseOwner: input.owner,
+  leaseRunId: input.runId,
+  leaseExpiresAt: now + input.leaseMs,
+  startedAt: iso(now),
+  token: b.token + 1,
+  attempt: b.attempt + 1,
+});
+
+/** A fenced write that found the token or the lease changed. */
+export const leaseLost = (l: { jobId: string; start: number; token: number }, operation: string) =>
+  new LeaseLostError({ jobId: l.jobId, batchStart: l.start, token: l.token, operation });
+
+/**
+ * LeaseStore in memory, with DynamoLeaseStore's rules: a lease is granted only when no lease is live, the batch
+ * is not RUNNING, no output move is pending and the policy allows; a RUNNING batch whose lease is dead is taken
+ * over together with its dead attempt's LEASE_EXPIRED record, or not at all; a heartbeat is fenced.
+ */
+export class FakeLeaseStore implements LeaseStore {
+  constructor(private readonly ctx: FakeContext) {}
+
+  async acquire(input: AcquireInput): Promise<AcquireResult> {
+    for (let tries = 1; ; tries++) {
+      const now = this.ctx.clock.now();
+      const b = batchOf(this.ctx.tables, input.jobId, input.scope, input.start);
+      if (!b) return { outcome: 'MISSING' };
+      const free = !leaseLive(b, now) && b.status !== 'RUNNING' && b.moveFrom === undefined;
+      if (free && POLICY[input.policy](b, input.runId)) {
+        const batch = granted(b, input, now);
+        putBatch(this.ctx.tables, batch);
+        return {
+          outcome: 'ACQUIRED',
+          token: batch.token,
+          attempt: batch.attempt,
+          startedAt: now,
+          batch: copy(batch),
+        };
+      }
+      if (leaseLive(b, now) || b.moveFrom !== undefined) return { outcome: 'BUSY', batch: copy(b) };
+      if (b.status !== 'RUNNING') return { outcome: 'ALREADY_DONE', batch: copy(b) };
+      const taken = this.#takeOver(input, b, now);
+      if (taken) return taken;
+      if (tries >= TAKEOVER_TRIES) return { outcome: 'BUSY', batch: copy(b) };
+    }
+  }
+
+  async heartbeat(input: {
+    jobId: string;
+    scope: BatchScope;
+    start: number;
+    token: number;
+    owner: string;
+    leaseMs: number;
+  }): Promise<void> {
+    const now = this.ctx.clock.now();
+    const b = batchOf(this.ctx.tables, input.jobId, input.scope, input.start);
+    if (!fenced(b, input, now)) throw leaseLost(input, 'heartbeat');
+    putBatch(this.ctx.tables, { ...b, leaseExpiresAt: now + input.leaseMs });
+  }
+
+  /** The dead worker's batch as it was read, and its attempt's record, together; undefined when refused. */
+  #takeOver(input: AcquireInput, dead: Batch, now: number): AcquireResult | undefined {
+    const t = this.ctx.tables;
+    const stored = batchOf(t, input.jobId, input.scope, input.start);
+    const same =
+      stored?.token === dead.token &&
+      stored.status === 'RUNNING' &&
+      stored.moveFrom === undefined &&
+      !leaseLive(stored, now);
+    const ref = {
+      jobId: input.jobId,
+      scope: input.scope,
+      start: dead.start,
+      end: dead.end,
+      attempt: dead.attempt,
+    };
+    if (!same || hasAttempt(t, ref)) return undefined;
+    const prevOwner = dead.leaseOwner ?? '';
+    const startedAt = dead.startedAt ?? iso(now);
+    putAttempt(t, {
+      ...ref,
+      runId: dead.leaseRunId ?? '',
+      owner: prevOwner,
+      token: dead.token,
+      startedAt,
+      endedAt: iso(now),
+      outcome: 'LEASE_EXPIRED',
+      configHash: dead.configHash ?? 'unknown',
+      itemsSucceeded: 0,
+      itemsExcepted: 0,
+      durationMs: Math.max(0, now - Date.parse(startedAt)),
+      error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
+    });
+    const batch = granted(stored, input, now);
+    putBatch(t, batch);
+    return {
+      outcome: 'ACQUIRED',
+      token: batch.token,
+      attempt: batch.attempt,
+      startedAt: now,
+      batch: copy(batch),
+      tookOverFrom: prevOwner,
+    };
+  }
+}
