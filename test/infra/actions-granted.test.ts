@@ -14,7 +14,7 @@ import { createRegistry } from '../../core/processors/registry.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
 import { JsonObject } from '../../core/validation.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedJob } from '../support/core-env.ts';
-import { manifestOf } from '../support/invariants.ts';
+import { manifestOf } from '../support/inventory-checks.ts';
 import { gatedProcessor, refuseAll } from '../support/processors.ts';
 import { grantCheck, type Recorder, recordActions } from './recorded-actions.ts';
 import { build } from './support.ts';

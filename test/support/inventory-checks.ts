@@ -4,7 +4,7 @@ import type { ManifestItem } from '../../core/events.ts';
 import type { Batch } from '../../core/model.ts';
 import { collect } from './seed-data.ts';
 
-// The checks of test/support/invariants.ts for any Deps, importing nothing that starts a local engine.
+// Inventory checks for any Deps (on DynamoDB Local or on the fakes); nothing here starts a local engine.
 
 /** Tiling: the job's batches, with the cuts recorded and not yet created, cover [firstId, watermark) with no gap and no overlap. */
 export async function expectTiling(deps: Deps, jobId: string): Promise<Batch[]> {

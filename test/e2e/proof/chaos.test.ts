@@ -5,7 +5,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
-import { expectTiling } from '../../support/invariants.ts';
+import { expectTiling } from '../../support/inventory-checks.ts';
 import {
   AFTER_LEASE_POINTS,
   caughtFaults,

@@ -4,7 +4,7 @@ import type { ManifestItem } from '../../../core/events.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { collect, seedDataset } from '../../support/core-env.ts';
 import { barrier } from '../../support/gate.ts';
-import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
+import { expectTiling, idCounts, manifestOf } from '../../support/inventory-checks.ts';
 import { startTestLocal, type TestLocal } from '../local-engine/support.ts';
 import { type Connection, listKeys, outputObjects, startRun, waitForExecution } from './support.ts';
 

@@ -11,7 +11,7 @@ import {
 } from '../../../core/errors.ts';
 import type { NewBatch, NewCut } from '../../../core/ports/index.ts';
 import { acquireBatch, type CoreEnv, collect, coreEnv, seedJob } from '../../support/core-env.ts';
-import { expectTiling } from '../../support/invariants.ts';
+import { expectTiling } from '../../support/inventory-checks.ts';
 import { countRequests } from '../../support/local.ts';
 
 const AT = '2026-01-01T00:00:00.000Z';

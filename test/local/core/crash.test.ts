@@ -4,7 +4,7 @@ import { createJob, deleteJob } from '../../../core/jobs/jobs.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
-import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
+import { expectTiling, idCounts, manifestOf } from '../../support/inventory-checks.ts';
 import { countItems } from '../../support/local.ts';
 
 /** Run `op` once with a recording hook to learn every fault point it passes, with how often. */

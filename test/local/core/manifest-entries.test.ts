@@ -7,7 +7,7 @@ import { itemsOfManifest, withEntries } from '../../../core/planning/manifest-en
 import { planRun } from '../../../core/planning/plan-run.ts';
 import type { CatalogStore, NewEntry } from '../../../core/ports/index.ts';
 import { coreEnv, seedDataset } from '../../support/core-env.ts';
-import { manifestOf } from '../../support/invariants.ts';
+import { manifestOf } from '../../support/inventory-checks.ts';
 
 /**
  * The planner attaches each batch's catalog entries to its manifest item when they are few, all ready and

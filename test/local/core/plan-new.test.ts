@@ -16,7 +16,7 @@ import {
   quietWorker,
   seedJob,
 } from '../../support/core-env.ts';
-import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
+import { expectTiling, idCounts, manifestOf } from '../../support/inventory-checks.ts';
 
 /** 100 ids in batches of 10, and run-1's Plan killed between recording its cut and creating its batches. */
 async function diedAfterCut(label: string): Promise<CoreEnv> {

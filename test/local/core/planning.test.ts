@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
 import { appendRecords, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
-import { expectTiling, idCounts, manifestOf } from '../../support/invariants.ts';
+import { expectTiling, idCounts, manifestOf } from '../../support/inventory-checks.ts';
 
 const spec = (jobId: string, datasetId: string, batching: unknown = { by: 'count', size: 100 }) => ({
   jobId,

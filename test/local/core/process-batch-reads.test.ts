@@ -9,7 +9,7 @@ import type { CatalogStore, JobStore, LeaseStore } from '../../../core/ports/ind
 import { JOB_FRESH_MS } from '../../../core/processing/batch-inputs.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
-import { manifestOf } from '../../support/invariants.ts';
+import { manifestOf } from '../../support/inventory-checks.ts';
 
 /**
  * What ProcessBatch reads, and when: a container that has seen a job sends the job read, the lease and the

@@ -12,7 +12,7 @@ import { recordFailure } from '../../../core/processing/record-failure.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { finalizeRun } from '../../../core/runs/finalize-run.ts';
 import { collect, coreEnv, seedDataset } from '../../support/core-env.ts';
-import { manifestOf } from '../../support/invariants.ts';
+import { manifestOf } from '../../support/inventory-checks.ts';
 
 const lines: string[] = [];
 const log = {

@@ -7,7 +7,7 @@ import { processBatch } from '../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { collect, coreEnv, quietWorker, seedJob } from '../../support/core-env.ts';
-import { manifestOf } from '../../support/invariants.ts';
+import { manifestOf } from '../../support/inventory-checks.ts';
 
 /** Sets every third item aside. */
 const everyThird = defineProcessor({

@@ -11,7 +11,7 @@ import { processBatch } from '../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../core/validation.ts';
 import { type CoreEnv, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
-import { expectTiling, manifestOf } from '../../support/invariants.ts';
+import { expectTiling, manifestOf } from '../../support/inventory-checks.ts';
 
 /**
  * A backfill whose bounds cut a batch splits it; the batch's output object is moved into one object per part

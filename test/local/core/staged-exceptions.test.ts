@@ -5,7 +5,7 @@ import type { BatchScope } from '../../../core/model.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedDataset } from '../../support/core-env.ts';
-import { manifestOf } from '../../support/invariants.ts';
+import { manifestOf } from '../../support/inventory-checks.ts';
 import { refuseAll } from '../../support/processors.ts';
 
 /**
