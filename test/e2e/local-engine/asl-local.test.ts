@@ -19,6 +19,8 @@ describe('the local form of statemachines/run-job.asl.json', () => {
     );
     expect(placeholders.filter((name) => values[name as string] === undefined)).toEqual([]);
     expect(() => loadDefinition(RUN_JOB_ASL_FILE, values)).not.toThrow();
+    // The Map writes its results where the key layout says, as deployed.
+    expect(values.MapResultsPrefix).toBe(MAP_RESULTS_WRITER_PREFIX);
   });
 
   it('serves the Distributed Map locally and keeps the Map as written for the runner', () => {

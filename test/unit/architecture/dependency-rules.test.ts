@@ -29,7 +29,7 @@ const ENGINES = under('cli/local/engines');
  * the local AWS engines know nothing of batchkeeper; the CDK app shares only contracts, the model and the
  * processors' worker sizes with the core.
  */
-export const RULES: readonly Rule[] = [
+const RULES: readonly Rule[] = [
   {
     name: 'core imports no handler, CLI or CDK code',
     from: under('core'),
