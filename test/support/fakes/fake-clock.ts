@@ -1,5 +1,4 @@
-import { InjectedFaultError } from '../../../core/errors.ts';
-import type { Clock, FaultHook } from '../../../core/ports/index.ts';
+import type { Clock } from '../../../core/ports/index.ts';
 
 /** The instant every fake deployment starts at, as test/support/core-env.ts's TestClock. */
 export const FAKE_EPOCH = Date.parse('2026-01-01T00:00:00Z');
@@ -22,31 +21,5 @@ export class FakeClock implements Clock {
 
   advance(ms: number): void {
     this.#ms += ms;
-  }
-}
-
-/**
- * A fault hook that throws InjectedFaultError at the named point (once, or on its nth passage) and records every
- * point passed: a simulated crash between two writes.
- * @example const faults = new FaultSwitch(); faults.crashAt('plan.afterCut'); fakeDeps({ faults: faults.hook })
- */
-export class FaultSwitch {
-  readonly seen: string[] = [];
-  #target?: { point: string; remaining: number };
-
-  readonly hook: FaultHook = (point) => {
-    this.seen.push(point);
-    if (this.#target?.point === point && --this.#target.remaining === 0) {
-      this.#target = undefined;
-      throw new InjectedFaultError({ point });
-    }
-  };
-
-  crashAt(point: string, nth = 1): void {
-    this.#target = { point, remaining: nth };
-  }
-
-  get armed(): boolean {
-    return this.#target !== undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { SecretAccessError } from '../../../core/errors.ts';
-import type { RunLiveness, SecretResolver } from '../../../core/ports/index.ts';
+import type { SecretResolver } from '../../../core/ports/index.ts';
 
 const ARN_RE = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
@@ -22,29 +22,5 @@ export class FakeSecretResolver implements SecretResolver {
     if (value === undefined)
       throw new SecretAccessError({ secretArn, reason: 'no such secret (or no current version)' });
     return value;
-  }
-}
-
-/**
- * RunLiveness the test sets: a run is live from `start` until `finish`, as an execution is RUNNING.
- * @example const liveness = new FakeRunLiveness(['run-2']); liveness.finish('run-2');
- */
-export class FakeRunLiveness implements RunLiveness {
-  readonly #active: Set<string>;
-
-  constructor(active: Iterable<string> = []) {
-    this.#active = new Set(active);
-  }
-
-  start(runId: string): void {
-    this.#active.add(runId);
-  }
-
-  finish(runId: string): void {
-    this.#active.delete(runId);
-  }
-
-  async isActive(_jobId: string, runId: string): Promise<boolean> {
-    return this.#active.has(runId);
   }
 }

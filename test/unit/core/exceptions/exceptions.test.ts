@@ -17,7 +17,7 @@ import { planRun } from '../../../../core/planning/plan-run.ts';
 import { processBatch } from '../../../../core/processing/process-batch.ts';
 import { defineProcessor } from '../../../../core/processors/define-processor.ts';
 import { JsonObject } from '../../../../core/validation.ts';
-import { FaultSwitch } from '../../../support/fakes/fake-clock.ts';
+import { FaultSwitch } from '../../../support/fakes/fault-switch.ts';
 import { collect, quietWorker } from '../../../support/seed-data.ts';
 import { batchEnv } from '../processing/batch-env.ts';
 

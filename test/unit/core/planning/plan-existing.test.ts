@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Deps } from '../../../../core/deps.ts';
 import { planRun } from '../../../../core/planning/plan-run.ts';
 import { fakeDeps } from '../../../support/fakes/fake-deps.ts';
-import { FakeRunLiveness } from '../../../support/fakes/fake-secret-resolver.ts';
+import { FakeRunLiveness } from '../../../support/fakes/fake-run-liveness.ts';
 import { expectTiling, manifestOf } from '../../../support/inventory-checks.ts';
 import { heldLease, seedJob, takeBatch } from '../../../support/seed-data.ts';
 

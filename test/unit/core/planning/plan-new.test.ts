@@ -4,9 +4,9 @@ import { InjectedFaultError } from '../../../../core/errors.ts';
 import { jobSummary } from '../../../../core/jobs/stats.ts';
 import { LEAD_PER_WORKER } from '../../../../core/planning/plan-context.ts';
 import { planRun } from '../../../../core/planning/plan-run.ts';
-import { FaultSwitch } from '../../../support/fakes/fake-clock.ts';
 import { type FakeDeps, fakeDeps } from '../../../support/fakes/fake-deps.ts';
-import { FakeRunLiveness } from '../../../support/fakes/fake-secret-resolver.ts';
+import { FakeRunLiveness } from '../../../support/fakes/fake-run-liveness.ts';
+import { FaultSwitch } from '../../../support/fakes/fault-switch.ts';
 import { expectTiling, idCounts, manifestOf } from '../../../support/inventory-checks.ts';
 import { collect, seedJob } from '../../../support/seed-data.ts';
 

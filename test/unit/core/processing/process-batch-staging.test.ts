@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InjectedFaultError } from '../../../../core/errors.ts';
 import { planRun } from '../../../../core/planning/plan-run.ts';
 import { processBatch } from '../../../../core/processing/process-batch.ts';
-import { FaultSwitch } from '../../../support/fakes/fake-clock.ts';
+import { FaultSwitch } from '../../../support/fakes/fault-switch.ts';
 import { refuseAll } from '../../../support/processors.ts';
 import { quietWorker } from '../../../support/seed-data.ts';
 import { batchEnv } from './batch-env.ts';

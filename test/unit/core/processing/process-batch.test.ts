@@ -153,8 +153,9 @@ describe('processBatch', () => {
     expect(error.context.question).toBe('where');
     const [attempt] = await collect(deps.attempts.list('j', INVENTORY, 11));
     expect(attempt?.outcome).toBe('FAILED');
-    const preflight = attempt?.diagnostics?.preflight as Record<string, { ok: boolean }> | undefined;
-    expect(preflight?.where?.ok).toBe(false);
+    expect((attempt?.diagnostics?.preflight as Record<string, { ok: boolean }> | undefined)?.where?.ok).toBe(
+      false,
+    );
   });
 });
 
