@@ -1,6 +1,6 @@
 import { BY_RUN_INDEX, keys } from '../contracts/tables.ts';
 import type { Attempt, BatchScope } from '../model.ts';
-import type { AttemptStore, CommitInput, FailInput } from '../ports/index.ts';
+import type { AttemptStore } from '../ports/index.ts';
 import { DynamoBatchStore } from './dynamo-batch-records.ts';
 import {
   DynamoInventoryAdapter,
@@ -11,35 +11,6 @@ import {
   transact,
 } from './dynamo-support.ts';
 import { fromAttemptItem, toAttemptItem } from './inventory-records.ts';
-
-/** Log the attempt a dead owner left behind, once (attempt records are written once, never overwritten). */
-/** The attempt a commit or a fail logs: what the lease held, and how it ended. */
-export function attemptOf(
-  l: CommitInput | FailInput,
-  outcome: Attempt['outcome'],
-  now: number,
-  extra: Partial<Attempt>,
-): Attempt {
-  return {
-    jobId: l.jobId,
-    scope: l.scope,
-    start: l.start,
-    end: l.end,
-    attempt: l.attempt,
-    runId: l.runId,
-    owner: l.owner,
-    token: l.token,
-    startedAt: iso(l.startedAt),
-    endedAt: iso(now),
-    outcome,
-    configHash: l.configHash,
-    itemsSucceeded: 0,
-    itemsExcepted: 0,
-    durationMs: now - l.startedAt,
-    diagnostics: l.diagnostics,
-    ...extra,
-  };
-}
 
 /** A worker that died without a word (timeout, out of memory): fail its attempt if the run still holds it. */
 async function failAbandonedAttempt(

@@ -1,5 +1,6 @@
 import { keys } from '../contracts/tables.ts';
 import {
+  attemptOf,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
   type CommitStore,
@@ -7,7 +8,6 @@ import {
   type LeaseRef,
   type NewException,
 } from '../ports/index.ts';
-import { attemptOf } from './dynamo-attempt-records.ts';
 import { publishItem } from './dynamo-publish-records.ts';
 import {
   DynamoInventoryAdapter,

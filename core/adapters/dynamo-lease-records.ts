@@ -1,7 +1,13 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, pad } from '../contracts/tables.ts';
 import type { Batch, BatchScope } from '../model.ts';
-import type { AcquireInput, AcquirePolicy, AcquireResult, LeaseStore } from '../ports/index.ts';
+import {
+  type AcquireInput,
+  type AcquirePolicy,
+  type AcquireResult,
+  expiredAttemptOf,
+  type LeaseStore,
+} from '../ports/index.ts';
 import { DynamoBatchStore } from './dynamo-batch-records.ts';
 import {
   DynamoInventoryAdapter,
@@ -58,8 +64,6 @@ async function takeOver(
   now: number,
 ): Promise<AcquireResult | undefined> {
   const grant = grantUpdate(ctx, input, now);
-  const prevOwner = dead.leaseOwner ?? '';
-  const startedAt = dead.startedAt ?? iso(now);
   const out = await transact(ctx, [
     {
       Update: {
@@ -73,24 +77,7 @@ async function takeOver(
     {
       Put: {
         TableName: ctx.table,
-        Item: toAttemptItem({
-          jobId: input.jobId,
-          scope: input.scope,
-          start: dead.start,
-          end: dead.end,
-          attempt: dead.attempt,
-          runId: dead.leaseRunId ?? '',
-          owner: prevOwner,
-          token: dead.token,
-          startedAt,
-          endedAt: iso(now),
-          outcome: 'LEASE_EXPIRED',
-          configHash: dead.configHash ?? 'unknown',
-          itemsSucceeded: 0,
-          itemsExcepted: 0,
-          durationMs: Math.max(0, now - Date.parse(startedAt)),
-          error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
-        }),
+        Item: toAttemptItem(expiredAttemptOf(input.jobId, input.scope, dead, now)),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -104,7 +91,7 @@ async function takeOver(
     attempt: batch.attempt,
     startedAt: now,
     batch,
-    tookOverFrom: prevOwner,
+    tookOverFrom: dead.leaseOwner ?? '',
   };
 }
 

@@ -1,3 +1,4 @@
+import type { Attempt } from '../model.ts';
 import type { LeaseRef } from './lease-store.ts';
 import type { StagedExceptions } from './publish-store.ts';
 
@@ -40,4 +41,32 @@ export interface CommitStore {
   commit(input: CommitInput): Promise<void>;
   /** Fenced like commit. */
   fail(input: FailInput): Promise<void>;
+}
+
+/** The attempt a commit or a fail logs: what the lease held, and how it ended. */
+export function attemptOf(
+  l: CommitInput | FailInput,
+  outcome: Attempt['outcome'],
+  now: number,
+  extra: Partial<Attempt>,
+): Attempt {
+  return {
+    jobId: l.jobId,
+    scope: l.scope,
+    start: l.start,
+    end: l.end,
+    attempt: l.attempt,
+    runId: l.runId,
+    owner: l.owner,
+    token: l.token,
+    startedAt: new Date(l.startedAt).toISOString(),
+    endedAt: new Date(now).toISOString(),
+    outcome,
+    configHash: l.configHash,
+    itemsSucceeded: 0,
+    itemsExcepted: 0,
+    durationMs: now - l.startedAt,
+    diagnostics: l.diagnostics,
+    ...extra,
+  };
 }

@@ -1,4 +1,4 @@
-import type { Batch, BatchScope } from '../model.ts';
+import type { Attempt, Batch, BatchScope } from '../model.ts';
 
 export interface LeaseGrant {
   readonly token: number;
@@ -59,4 +59,28 @@ export interface LeaseStore {
     owner: string;
     leaseMs: number;
   }): Promise<void>;
+}
+
+/** The LEASE_EXPIRED attempt logged when a dead worker's lease, as it was read, is taken over. */
+export function expiredAttemptOf(jobId: string, scope: BatchScope, dead: Batch, now: number): Attempt {
+  const owner = dead.leaseOwner ?? '';
+  const startedAt = dead.startedAt ?? new Date(now).toISOString();
+  return {
+    jobId,
+    scope,
+    start: dead.start,
+    end: dead.end,
+    attempt: dead.attempt,
+    runId: dead.leaseRunId ?? '',
+    owner,
+    token: dead.token,
+    startedAt,
+    endedAt: new Date(now).toISOString(),
+    outcome: 'LEASE_EXPIRED',
+    configHash: dead.configHash ?? 'unknown',
+    itemsSucceeded: 0,
+    itemsExcepted: 0,
+    durationMs: Math.max(0, now - Date.parse(startedAt)),
+    error: { name: 'LeaseExpired', message: `lease of ${owner} expired before it committed` },
+  };
 }

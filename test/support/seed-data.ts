@@ -5,7 +5,7 @@ import { acquireBatch } from '../../core/processing/acquire-batch.ts';
 
 /**
  * Seeding through the ports alone, for any Deps: the fakes of the unit tier and the adapters of the local tier.
- * The same helpers as test/support/core-env.ts's, without its engines (that module builds tables on them).
+ * test/support/core-env.ts re-exports them for the tests that build their tables on DynamoDB Local.
  */
 
 export interface RecordOptions {

@@ -1,11 +1,11 @@
 import type { Clock } from '../../../core/ports/index.ts';
 
-/** The instant every fake deployment starts at, as test/support/core-env.ts's TestClock. */
+/** The instant every test clock starts at. */
 export const FAKE_EPOCH = Date.parse('2026-01-01T00:00:00Z');
 
 /**
  * A clock the test moves by hand: leases expire and reservations lapse when the test says so, never while it
- * waits. The same shape as TestClock in test/support/core-env.ts, so a contract runs on either.
+ * waits. test/support/core-env.ts hands the same clock (as TestClock) to the tests on DynamoDB Local.
  * @example const clock = new FakeClock(); clock.advance(1001); // a lease of 1000 ms is now dead
  */
 export class FakeClock implements Clock {

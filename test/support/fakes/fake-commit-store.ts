@@ -1,6 +1,7 @@
 import { keys } from '../../../core/contracts/tables.ts';
 import type { Attempt } from '../../../core/model.ts';
 import {
+  attemptOf as attemptRecord,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
   type CommitStore,
@@ -19,33 +20,8 @@ import {
 } from './fake-records.ts';
 import { compact, copy, iso, omit } from './fake-table.ts';
 
-/** The attempt a commit or a fail logs: what the lease held, and how it ended (attemptOf in the adapter). */
-function attemptOf(
-  l: CommitInput | FailInput,
-  outcome: Attempt['outcome'],
-  now: number,
-  extra: Partial<Attempt>,
-) {
-  return compact<Attempt>({
-    jobId: l.jobId,
-    scope: l.scope,
-    start: l.start,
-    end: l.end,
-    attempt: l.attempt,
-    runId: l.runId,
-    owner: l.owner,
-    token: l.token,
-    startedAt: iso(l.startedAt),
-    endedAt: iso(now),
-    outcome,
-    configHash: l.configHash,
-    itemsSucceeded: 0,
-    itemsExcepted: 0,
-    durationMs: now - l.startedAt,
-    diagnostics: l.diagnostics,
-    ...extra,
-  });
-}
+/** The attempt a commit or a fail logs, without the fields it leaves unset (as DynamoDB stores it). */
+const attemptOf = (...args: Parameters<typeof attemptRecord>) => compact<Attempt>(attemptRecord(...args));
 
 /**
  * CommitStore in memory, with DynamoCommitStore's rules: only the current token's owner, before its lease

@@ -1,6 +1,12 @@
 import { LeaseLostError } from '../../../core/errors.ts';
 import type { Batch, BatchScope } from '../../../core/model.ts';
-import type { AcquireInput, AcquirePolicy, AcquireResult, LeaseStore } from '../../../core/ports/index.ts';
+import {
+  type AcquireInput,
+  type AcquirePolicy,
+  type AcquireResult,
+  expiredAttemptOf,
+  type LeaseStore,
+} from '../../../core/ports/index.ts';
 import {
   batchOf,
   type FakeContext,
@@ -101,22 +107,7 @@ export class FakeLeaseStore implements LeaseStore {
       attempt: dead.attempt,
     };
     if (!same || hasAttempt(t, ref)) return undefined;
-    const prevOwner = dead.leaseOwner ?? '';
-    const startedAt = dead.startedAt ?? iso(now);
-    putAttempt(t, {
-      ...ref,
-      runId: dead.leaseRunId ?? '',
-      owner: prevOwner,
-      token: dead.token,
-      startedAt,
-      endedAt: iso(now),
-      outcome: 'LEASE_EXPIRED',
-      configHash: dead.configHash ?? 'unknown',
-      itemsSucceeded: 0,
-      itemsExcepted: 0,
-      durationMs: Math.max(0, now - Date.parse(startedAt)),
-      error: { name: 'LeaseExpired', message: `lease of ${prevOwner} expired before it committed` },
-    });
+    putAttempt(t, expiredAttemptOf(input.jobId, input.scope, dead, now));
     const batch = granted(stored, input, now);
     putBatch(t, batch);
     return {
@@ -125,7 +116,7 @@ export class FakeLeaseStore implements LeaseStore {
       attempt: batch.attempt,
       startedAt: now,
       batch: copy(batch),
-      tookOverFrom: prevOwner,
+      tookOverFrom: dead.leaseOwner ?? '',
     };
   }
 }
