@@ -19,6 +19,8 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The packed package in a project of its own: it starts its own local mode through the installed binary.
+      { extends: true, test: { name: 'package', include: ['test/package/**/*.test.ts'] } },
       ...TIERS_ON_ENGINES.map((tier) => ({
         extends: true as const,
         test: { name: tier, include: [`test/${tier}/**/*.test.ts`], globalSetup: LOCAL_ENGINES },

@@ -5,6 +5,7 @@ import type { Deps } from '../core/deps.ts';
 import { BatchkeeperError } from '../core/errors.ts';
 import { defaultRegistry } from '../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../core/processors/registry.ts';
+import { loadProjectProcessors } from '../project/load-processors.ts';
 import { type LocalState, readLocalState } from './local/local-state.ts';
 
 /** Where the CLI works: the running local mode, or a deployed stack in an AWS account. */
@@ -27,7 +28,7 @@ export interface TargetOptions {
   /** @default 'Batchkeeper' */
   readonly stack?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** @default defaultRegistry */
+  /** @default the project's processors (package.json `batchkeeper.processors`), else the built-ins */
   readonly processors?: ProcessorRegistry;
 }
 
@@ -46,8 +47,24 @@ export const DEFAULT_STACK = 'Batchkeeper';
  */
 export async function resolveTarget(o: TargetOptions): Promise<Target> {
   // readLocalState names the state file and refuses one whose process is gone, instead of timing out later.
-  if (o.local) return targetFromLocalState(readLocalState(o.dataDir), o.processors);
-  return awsTarget(o);
+  const processors = o.processors ?? (await projectRegistry());
+  if (o.local) return targetFromLocalState(readLocalState(o.dataDir), processors);
+  return awsTarget({ ...o, processors });
+}
+
+/**
+ * The processors of the project the CLI runs in. A module that does not build or load fails only the commands
+ * that need a processor (creating a job, its stats), with the module's error; the others work on.
+ */
+async function projectRegistry(): Promise<ProcessorRegistry> {
+  try {
+    return (await loadProjectProcessors()).registry;
+  } catch (error) {
+    const fail = (): never => {
+      throw error;
+    };
+    return { get: fail, has: fail, names: fail };
+  }
 }
 
 /** A target over a local mode's state (the demo and the tests hold the state already). */

@@ -4,14 +4,37 @@
  * `statemachines/*.asl.json` is exported from this file.
  */
 
+/** Registered (Symbol.for), so that every copy of this module shares it. */
+const ERROR_CLASSES = Symbol.for('batchkeeper.errorClasses');
+
 /** Base class: carries a context object that names what was being done. */
 export abstract class BatchkeeperError extends Error {
   readonly context: Readonly<Record<string, unknown>>;
+  /** The names of this error's classes, most derived first: what `instanceof` checks across copies. */
+  readonly [ERROR_CLASSES]: readonly string[];
   constructor(message: string, context: Record<string, unknown>, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.context = context;
+    this[ERROR_CLASSES] = classNames(new.target);
   }
+
+  /**
+   * `instanceof` holds for an error of the same class from another copy of batchkeeper too: a user's processors
+   * module may import its own install, and an ItemRejectedError it throws must still set the item aside.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const names = (value as { [ERROR_CLASSES]?: unknown } | null | undefined)?.[ERROR_CLASSES];
+    return Array.isArray(names) && names.includes(this.name);
+  }
+}
+
+function classNames(target: abstract new (...args: never[]) => unknown): string[] {
+  const names: string[] = [];
+  for (let c: unknown = target; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c))
+    names.push((c as { name: string }).name);
+  return names;
 }
 
 /** One rule broken by one field of an input. */
@@ -119,6 +142,13 @@ export class UnknownProcessorError extends BatchkeeperError {
   }
 }
 
+/** A user's processors module could not be built or loaded: its file, and what went wrong there. */
+export class ProcessorModuleError extends BatchkeeperError {
+  constructor(ctx: { module: string; reason: string }, options?: { cause?: unknown }) {
+    super(`processors module ${ctx.module}: ${ctx.reason}`, ctx, options);
+  }
+}
+
 /** A processor asks for the batch to be tried again (throttling, a flaky upstream). */
 export class RetryableError extends BatchkeeperError {
   constructor(message: string, options?: { cause?: unknown; context?: Record<string, unknown> }) {
@@ -137,10 +167,10 @@ export class ItemRejectedError extends BatchkeeperError {
   }
 }
 
-/** A preflight question answered no: the batch cannot be processed as it stands. */
 /** Preflight answers by question (core/processing/preflight.ts). */
 export type PreflightAnswers = { readonly [question: string]: { ok: boolean; detail: string } | undefined };
 
+/** A preflight question answered no: the batch cannot be processed as it stands. */
 export class PreflightFailedError extends BatchkeeperError {
   /** Every answer given up to the failed question, as the attempt records them. */
   readonly answers: PreflightAnswers;

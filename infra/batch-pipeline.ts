@@ -31,6 +31,8 @@ export interface BatchPipelineProps {
    * size decides whether the Map's children are EXPRESS or STANDARD.
    */
   readonly processors: readonly ProcessorConfig[];
+  /** The file ProcessBatch is bundled from (processBatchEntry of processor-bundle.ts). @default the built-ins' */
+  readonly processBatchEntry?: string;
   /** Data sets with a secret (imported by ARN or created empty). @default [] */
   readonly datasets?: readonly DatasetConfig[];
   /** Incremental runs started by EventBridge Scheduler. @default [] */
@@ -73,6 +75,7 @@ export class BatchPipeline extends Construct {
     this.functions = new PipelineFunctions(this, 'Functions', {
       stores,
       worker,
+      processBatchEntry: props.processBatchEntry,
       stateMachineArn: arns.stateMachine,
       logRetention: props.logRetention,
     });

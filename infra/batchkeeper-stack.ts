@@ -1,13 +1,21 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ENV } from '../core/contracts/tables.ts';
+import { builtinProcessors, type LoadedProcessors } from '../project/load-processors.ts';
 import { BatchPipeline } from './batch-pipeline.ts';
 import { DataStores, type DataStoresProps } from './data-stores.ts';
+import { bundlingRoot } from './handler-function.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
+import { deployedProcessors, processBatchEntry } from './processor-bundle.ts';
 
 export interface BatchkeeperStackProps extends StackProps {
   /** Processors, data set secrets, schedules, alarm email (the `batchkeeper` context). */
   readonly pipeline: PipelineConfig;
+  /**
+   * The processors ProcessBatch runs: a user's module, as loadProjectProcessors (batchkeeper/cdk) loads it.
+   * @default batchkeeper's built-in processors
+   */
+  readonly processors?: LoadedProcessors;
   /** @default {} (RETAIN, 30-day manifests) */
   readonly dataStores?: DataStoresProps;
 }
@@ -25,10 +33,14 @@ export class BatchkeeperStack extends Stack {
     // Access-log delivery by bucket policy, not by the legacy ACL (which BucketOwnerEnforced forbids).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
+    const loaded = props.processors ?? builtinProcessors();
+    // Checked before anything is built: a name the module does not export stops synth here.
+    const processors = deployedProcessors(props.pipeline.processors, loaded);
     this.stores = new DataStores(this, 'DataStores', props.dataStores);
     this.pipeline = new BatchPipeline(this, 'Pipeline', {
       stores: this.stores,
-      processors: props.pipeline.processors,
+      processors,
+      processBatchEntry: processBatchEntry(loaded, bundlingRoot().projectRoot),
       datasets: props.pipeline.datasets,
       schedules: props.pipeline.schedules,
       alarmEmail: props.pipeline.alarmEmail,

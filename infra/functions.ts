@@ -10,6 +10,8 @@ export interface PipelineFunctionsProps {
   readonly stores: DataStores;
   /** Size of ProcessBatch: the largest worker among the processors. */
   readonly worker: WorkerLimits;
+  /** The file ProcessBatch is bundled from when it carries a user's processors (processor-bundle.ts). */
+  readonly processBatchEntry?: string;
   /** ARN of the run state machine (built from its name, so no dependency cycle). */
   readonly stateMachineArn: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -39,12 +41,13 @@ export class PipelineFunctions extends Construct {
       [ENV.workBucket]: stores.workBucket.bucketName,
       [ENV.stateMachineArn]: props.stateMachineArn,
     };
-    const fn = (spec: FunctionSpec, description: string) => {
+    const fn = (spec: FunctionSpec, description: string, entryFile?: string) => {
       const limits = limitsOf(spec, props.worker);
       return new HandlerFunction(this, spec.id, {
         environment,
         logRetention: props.logRetention,
         entry: spec.entry,
+        entryFile,
         description,
         memorySize: limits.memoryMb,
         timeout: Duration.seconds(limits.timeoutSeconds),
@@ -58,6 +61,7 @@ export class PipelineFunctions extends Construct {
     this.processBatch = fn(
       FUNCTIONS.processBatch,
       'batchkeeper ProcessBatch: lease, preflight, process and commit one batch',
+      props.processBatchEntry,
     );
     this.recordFailure = fn(
       FUNCTIONS.recordFailure,

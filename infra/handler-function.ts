@@ -1,4 +1,4 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -14,9 +14,23 @@ import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../core/contracts/metrics.ts';
+import { ValidationError } from '../core/errors.ts';
+import { findLockFile } from '../project/find-project.ts';
 import { acknowledge } from './nag.ts';
+import { packageFile } from './processor-bundle.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Where the handlers are bundled from: the project `cdk synth` runs in (its lock file and node_modules), or the
+ * repository itself.
+ */
+export function bundlingRoot(): { projectRoot: string; depsLockFilePath: string } {
+  const lock = findLockFile() ?? findLockFile(fileURLToPath(new URL('..', import.meta.url)));
+  if (!lock)
+    throw new ValidationError([{ field: 'package-lock.json', rule: "must exist in the CDK app's project" }], {
+      what: 'project',
+    });
+  return { projectRoot: dirname(lock), depsLockFilePath: lock };
+}
 
 /**
  * How every handler is bundled (by the local esbuild, never Docker). Exported so that a test can bundle with
@@ -40,6 +54,8 @@ export const HANDLER_BUNDLING = {
 export interface HandlerFunctionProps {
   /** The handler's file, relative to the repository root (`entry` of core/contracts/functions.ts). */
   readonly entry: string;
+  /** A file to bundle in place of `entry` (ProcessBatch with a user's processors). @default entry's file */
+  readonly entryFile?: string;
   readonly description: string;
   /** @default 512 */
   readonly memorySize?: number;
@@ -75,10 +91,9 @@ export class HandlerFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${REPO_ROOT}${props.entry}`,
+      entry: props.entryFile ?? packageFile(props.entry),
       handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      ...bundlingRoot(),
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { builtinProcessors } from '../core/processors/builtin.ts';
+import { ValidationError } from '../core/errors.ts';
 
 /**
  * The deployment's shape: which processors run (and how big their workers are), which data sets have secrets,
@@ -54,26 +54,38 @@ export const ScheduleConfig = z.strictObject({
 export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
 
 export const PipelineConfig = z.strictObject({
-  processors: z.array(ProcessorConfig).min(1, { error: 'must name at least one processor' }),
+  /** @default every processor of the project's module, at its own worker size */
+  processors: z.array(ProcessorConfig).min(1, { error: 'must name at least one processor' }).optional(),
   datasets: z.array(DatasetConfig).default([]),
   schedules: z.array(ScheduleConfig).default([]),
   alarmEmail: z.email().optional(),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 
-/** What a fresh checkout deploys: the processors registered in code, no secrets, no schedules. */
-export const DEFAULT_CONFIG: PipelineConfig = {
-  processors: builtinProcessors.map((p) => ({ name: p.name, size: p.workerSize })),
-  datasets: [],
-  schedules: [],
-};
+/** What a fresh project deploys: every processor of its module, no secrets, no schedules. */
+export const DEFAULT_CONFIG: PipelineConfig = { datasets: [], schedules: [] };
 
-/** Parse the `batchkeeper` context value; the message names the field and the rule. */
+/** Parse the `batchkeeper` context value; the ValidationError names each field (`batchkeeper.<path>`) and rule. */
 export function parsePipelineConfig(raw: unknown): PipelineConfig {
   if (raw === undefined) return DEFAULT_CONFIG;
-  const value = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw new ValidationError(
+        [{ field: 'batchkeeper', rule: `must be JSON (${(error as Error).message})` }],
+        {
+          what: 'batchkeeper context',
+        },
+      );
+    }
+  }
   const result = PipelineConfig.safeParse(value);
   if (result.success) return result.data;
-  const text = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw new Error(`invalid batchkeeper context: ${text}`);
+  const violations = result.error.issues.map((i) => ({
+    field: ['batchkeeper', ...i.path.map(String)].join('.'),
+    rule: i.message,
+  }));
+  throw new ValidationError(violations, { what: 'batchkeeper context', cause: result.error });
 }

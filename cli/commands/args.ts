@@ -115,7 +115,7 @@ export function readArgs(c: Command, argv: readonly string[]): RawArgs {
   for (const t of tokens) {
     if (t.kind === 'positional') positionals.push(t.value);
     if (t.kind !== 'option') continue;
-    const problem = checkOption(flags[t.name], t, raw);
+    const problem = checkOption(flags, t, raw);
     if (problem) problems.push(problem);
   }
   positionals.forEach((value, i) => {
@@ -131,8 +131,9 @@ export function readArgs(c: Command, argv: readonly string[]): RawArgs {
 
 type OptionToken = { name: string; rawName: string; value?: string; inlineValue?: boolean };
 
-function checkOption(spec: FlagSpec | undefined, t: OptionToken, raw: RawArgs): string | undefined {
-  if (!spec) return `${t.rawName}: unknown flag`;
+function checkOption(flags: Record<string, FlagSpec>, t: OptionToken, raw: RawArgs): string | undefined {
+  const spec = flags[t.name];
+  if (!spec) return `${t.rawName}: unknown flag${didYouMean(unknownFlagHint(t, flags))}`;
   if (spec.type === 'boolean') {
     if (t.value !== undefined) return `${t.rawName}: takes no value`;
     raw[t.name] = true;
@@ -164,6 +165,57 @@ export function validateArgs<A>(c: Command<A>, raw: RawArgs): A {
       usageOf(c as unknown as Command),
     );
   }
+}
+
+/** The long flag an unknown `--flag` most likely meant; short flags are one letter, too short to guess from. */
+function unknownFlagHint(t: OptionToken, flags: Record<string, FlagSpec>): string | undefined {
+  if (!t.rawName.startsWith('--')) return undefined;
+  const name = closest(t.name, Object.keys(flags));
+  return name === undefined ? undefined : `--${name}`;
+}
+
+/** `, did you mean "jobs list"?`, appended to the problem it answers; nothing without a suggestion. */
+export const didYouMean = (suggestion: string | undefined): string =>
+  suggestion === undefined ? '' : `, did you mean "${suggestion}"?`;
+
+/**
+ * The candidate a mistyped word most likely meant: one within two edits that changes at most half of the
+ * longer word (`lst`, `jbos`, `lcoal`), or one the word begins (`exc` for `exceptions`). The fewest edits win,
+ * then the candidates' order. Nothing when none is that close: a far-fetched guess misleads more than none.
+ */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: { name: string; edits: number } | undefined;
+  for (const name of candidates) {
+    const edits = editDistance(word, name);
+    const near = edits <= Math.min(2, Math.floor(Math.max(word.length, name.length) / 2));
+    const begins = word.length >= 2 && name.startsWith(word);
+    if ((near || begins) && (best === undefined || edits < best.edits)) best = { name, edits };
+  }
+  return best?.name;
+}
+
+/**
+ * Insertions, deletions, substitutions and swaps of two neighbours that turn `a` into `b` (Damerau-Levenshtein
+ * as optimal string alignment): a swapped pair, the most common typo, counts as one edit.
+ */
+export function editDistance(a: string, b: string): number {
+  const width = b.length + 1;
+  const d: number[] = [];
+  const at = (i: number, j: number) => d[i * width + j] ?? 0;
+  for (let i = 0; i <= a.length; i++) {
+    for (let j = 0; j <= b.length; j++) {
+      if (i === 0 || j === 0) {
+        d[i * width + j] = i + j;
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let edits = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        edits = Math.min(edits, at(i - 2, j - 2) + 1);
+      d[i * width + j] = edits;
+    }
+  }
+  return at(a.length, b.length);
 }
 
 export const usageOf = (c: Command): string => `batchkeeper ${c.words.join(' ')} ${c.usage}`.trim();

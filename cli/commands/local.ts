@@ -19,9 +19,15 @@ const dataDirFlag = {
 } as const;
 
 /** What `local up` prints once everything answers: the contract of its `--json` line. */
-export function readyDocument(state: LocalState, stateFile: string | undefined) {
+export function readyDocument(
+  state: LocalState,
+  stateFile: string | undefined,
+  processors: readonly string[],
+) {
   return {
     event: 'ready' as const,
+    /** The processors runs can name (the project's module, loaded again at the start of every run). */
+    processors: [...processors],
     pid: state.pid,
     stateFile: stateFile ?? null,
     dataDir: state.dataDir ?? null,
@@ -45,6 +51,7 @@ function readyText(doc: ReturnType<typeof readyDocument>): string {
       ...Object.entries(doc.endpoints).map(([k, v]) => [k, v] as const),
       ['state machine', doc.stateMachineArn],
       ['state file', doc.stateFile],
+      ['processors', doc.processors.join(', ')],
     ]) +
     `\nPoint the AWS SDK or the AWS CLI at it:\n${exports}\n` +
     `Then e.g.: batchkeeper jobs list --local${doc.dataDir ? ` --data-dir ${doc.dataDir}` : ''}\n`
@@ -57,7 +64,7 @@ async function localUp(dataDir: string | undefined, io: Io, json: boolean): Prom
   const { startLocal } = await import('../local/local-up.ts');
   // Handler logs at INFO would bury the command line; POWERTOOLS_LOG_LEVEL still wins.
   const mode = await startLocal({ dataDir, logLevel: 'WARN' });
-  const doc = readyDocument(mode.state, mode.stateFile);
+  const doc = readyDocument(mode.state, mode.stateFile, mode.deps.processors.names());
   io.out(json ? jsonLine(doc) : readyText(doc));
   const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {

@@ -7,8 +7,9 @@ import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { FaultHook } from '../../core/ports/index.ts';
-import { defaultRegistry } from '../../core/processors/builtin.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
+import { findProject } from '../../project/find-project.ts';
+import { RefreshingRegistry } from '../../project/load-processors.ts';
 import { createBucket, createTables, tableNamesFor } from './create-resources.ts';
 import { startDynamoDbLocal } from './engines/dynamodb-local/dynamodb-local.ts';
 import { LocalServiceError } from './engines/errors.ts';
@@ -16,6 +17,7 @@ import { startMoto } from './engines/moto.ts';
 import { startS3Local } from './engines/s3-local/s3-local.ts';
 import { LOCAL_ACCOUNT } from './engines/stepfunctions/asl-local.ts';
 import { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
+import type { LambdaHandler, LocalFunction } from './engines/stepfunctions/lambda-local.ts';
 import { startSfnEndpoint } from './engines/stepfunctions/sfn-endpoint.ts';
 import type { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
 import { loadLocalFunctions } from './local-functions.ts';
@@ -27,7 +29,7 @@ import {
   removeLocalState,
   writeLocalState,
 } from './local-state.ts';
-import { runJobEngine } from './run-job-engine.ts';
+import { LOCAL_FUNCTIONS, runJobEngine } from './run-job-engine.ts';
 
 export { envFor, type LocalState, readLocalState } from './local-state.ts';
 
@@ -49,8 +51,14 @@ export interface LocalOptions {
     readonly moto?: number;
     readonly sfn?: number;
   };
-  /** The processors ProcessBatch can run. @default defaultRegistry */
+  /**
+   * The processors ProcessBatch can run. @default the processors module of the project around `projectDir`
+   * (package.json `batchkeeper.processors`, else the built-ins), loaded again at the start of every run, so that
+   * a change to the user's code takes effect without a restart
+   */
   readonly processors?: ProcessorRegistry;
+  /** Where the project is looked for. @default process.cwd() */
+  readonly projectDir?: string;
   /** Where the state file goes; `false` writes none. @default localStatePath(dataDir) */
   readonly stateFile?: string | false;
   /** Wait before a state's retry, in place of its IntervalSeconds. @default 50 */
@@ -140,7 +148,7 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   const secrets = await LocalSecrets.open(clients, under('secrets.json'));
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_NAMES.stateMachine}`;
   const liveness = new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn });
-  const processors = options.processors ?? defaultRegistry;
+  const processors = options.processors ?? (await RefreshingRegistry.open(findProject(options.projectDir)));
   const deps = makeDeps({ clients, tables, buckets, processors, liveness, faults: options.faults });
   const executions = { stateMachineArn, executionsDir: under('executions') };
   const sfn = await startEngine(deps, clients.s3, executions, options, cleanup);
@@ -185,7 +193,7 @@ async function startEngine(
   const functions = await loadLocalFunctions(deps, options.logLevel ?? 'INFO');
   cleanup.push(functions.release);
   const sfn = runJobEngine({
-    functions: functions.byName,
+    functions: refreshingAtPlan(functions.byName, deps.processors),
     s3,
     store: ExecutionStore.open(at.executionsDir),
     stateMachineArn: at.stateMachineArn,
@@ -194,6 +202,23 @@ async function startEngine(
   });
   cleanup.push(() => sfn.close());
   return sfn;
+}
+
+/**
+ * A run starts with PlanRun: a registry that follows the user's module loads it again there, so that the run
+ * (and every batch of it) sees the code as it is when the run starts.
+ */
+function refreshingAtPlan(
+  functions: Readonly<Record<string, LocalFunction>>,
+  processors: ProcessorRegistry,
+): Readonly<Record<string, LocalFunction>> {
+  const plan = functions[LOCAL_FUNCTIONS.PlanRunFunctionArn];
+  if (!(processors instanceof RefreshingRegistry) || !plan) return functions;
+  const handler: LambdaHandler = async (event, context) => {
+    await processors.refresh();
+    return plan.handler(event, context);
+  };
+  return { ...functions, [LOCAL_FUNCTIONS.PlanRunFunctionArn]: { ...plan, handler } };
 }
 
 function publishState(state: LocalState, file: string | undefined, cleanup: Cleanup): string | undefined {

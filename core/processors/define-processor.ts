@@ -22,7 +22,10 @@ export interface BatchContext<Config, State> {
   readonly config: Config;
   /** What `beforeBatch` returned; `undefined` while `beforeBatch` itself runs. */
   readonly state: State;
-  /** The data set's secret value, resolved on demand; `undefined` when the data set names none. */
+  /**
+   * The data set's secret value, read by ProcessBatch before any hook runs (a secret that cannot be read fails
+   * the batch's preflight); `undefined` when the data set names none.
+   */
   secret(): Promise<string | undefined>;
   readonly log: BatchLog;
 }
@@ -119,7 +122,7 @@ export function defineProcessor<CS extends z.ZodType, IS extends z.ZodType, Outp
       },
     );
   }
-  return {
+  const processor: Processor<z.output<CS>, z.output<IS>, Output, State> = {
     name: def.name,
     version: def.version,
     workerSize,
@@ -135,6 +138,18 @@ export function defineProcessor<CS extends z.ZodType, IS extends z.ZodType, Outp
       await def.afterBatch?.(ctx, summary);
     },
   };
+  Object.defineProperty(processor, PROCESSOR, { value: true });
+  return processor;
+}
+
+/** Registered (Symbol.for): a processor made by another copy of batchkeeper is recognised too. */
+const PROCESSOR = Symbol.for('batchkeeper.processor');
+
+/** Whether a value was made by defineProcessor: how a user's processors module is read. */
+export function isProcessor(value: unknown): value is AnyProcessor {
+  return (
+    typeof value === 'object' && value !== null && (value as { [PROCESSOR]?: unknown })[PROCESSOR] === true
+  );
 }
 
 /**

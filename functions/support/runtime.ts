@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../core/contracts/metrics.ts
 import { ENV } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
 import { defaultRegistry } from '../../core/processors/builtin.ts';
+import type { ProcessorRegistry } from '../../core/processors/registry.ts';
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
 export const metrics = new Metrics({
@@ -18,6 +19,16 @@ export const metrics = new Metrics({
 });
 
 let cached: Deps | undefined;
+let processors: ProcessorRegistry = defaultRegistry;
+
+/**
+ * The processors the handlers run: a deployment's ProcessBatch bundle calls this with the user's module at
+ * load time, before any invocation (infra/processor-bundle.ts writes that entry). @default the built-ins
+ */
+export function useProcessors(registry: ProcessorRegistry): void {
+  processors = registry;
+  cached = undefined;
+}
 
 /**
  * The core's dependencies, built once per container. The local mode injects its own (same adapters, local
@@ -30,7 +41,7 @@ export function deps(): Deps {
     cached = makeDeps({
       clients,
       ...namesFromEnv(),
-      processors: defaultRegistry,
+      processors,
       liveness: stateMachineArn ? new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn }) : undefined,
     });
   }

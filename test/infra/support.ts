@@ -1,8 +1,12 @@
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { z } from 'zod';
+import { defineProcessor } from '../../core/processors/define-processor.ts';
+import { createRegistry } from '../../core/processors/registry.ts';
 import { buildApp } from '../../infra/app.ts';
 import type { BatchkeeperStack } from '../../infra/batchkeeper-stack.ts';
+import type { LoadedProcessors } from '../../project/load-processors.ts';
 
 /** A deployment shape that exercises every branch: two worker sizes, both kinds of secret, two schedules. */
 export const TEST_CONFIG = {
@@ -25,6 +29,25 @@ export const TEST_CONFIG = {
   alarmEmail: 'ops@example.com',
 };
 
+/** The processors TEST_CONFIG (and a test that adds `video`) names, as a project's module would export them. */
+const TEST_PROCESSORS: LoadedProcessors = (() => {
+  const of = (name: string, workerSize: 'small' | 'large') =>
+    defineProcessor({
+      name,
+      version: '1',
+      workerSize,
+      configSchema: z.strictObject({}),
+      itemSchema: z.unknown(),
+      processItem: () => ({}),
+    });
+  const registry = createRegistry([of('thumbnails', 'small'), of('reindex', 'small'), of('video', 'large')]);
+  return {
+    registry,
+    processors: registry.names().map((n) => registry.get(n)),
+    label: 'the test processors',
+  };
+})();
+
 /** A resource of a synthesized template: JSON whose shape each test asserts, so it is left loose here. */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped by nature; the tests assert its shape.
 export type TemplateResource = { Type: string; Properties: Record<string, any> };
@@ -46,7 +69,7 @@ export function build(config: object = TEST_CONFIG, outdir?: string): Built {
     builtinCloudFormationValidation: false,
     ...(outdir ? { outdir } : {}),
   });
-  const { stack } = buildApp(app);
+  const { stack } = buildApp(app, TEST_PROCESSORS);
   return { app, stack, template: Template.fromStack(stack) };
 }
 

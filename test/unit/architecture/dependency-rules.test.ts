@@ -10,7 +10,7 @@ import {
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The product: what is deployed or installed. Tests and benchmarks may reach anywhere. */
-const PRODUCT = ['core', 'functions', 'infra', 'cli'];
+const PRODUCT = ['core', 'functions', 'infra', 'cli', 'project'];
 
 const under =
   (...dirs: string[]) =>
@@ -31,9 +31,9 @@ const ENGINES = under('cli/local/engines');
  */
 const RULES: readonly Rule[] = [
   {
-    name: 'core imports no handler, CLI or CDK code',
+    name: 'core imports no handler, CLI, CDK or project-loading code',
     from: under('core'),
-    to: under('functions', 'cli', 'infra'),
+    to: under('functions', 'cli', 'infra', 'project'),
   },
   { name: 'the domain never imports an adapter', from: DOMAIN, to: under('core/adapters') },
   {
@@ -45,9 +45,9 @@ const RULES: readonly Rule[] = [
       ['core/model.ts', 'core/errors.ts', 'core/validation.ts'].includes(t),
   },
   {
-    name: 'handlers import the core, not the CLI or the CDK app',
+    name: 'handlers import the core, not the CLI, the CDK app or the project loader (esbuild stays out of Lambda)',
     from: under('functions'),
-    to: under('cli', 'infra'),
+    to: under('cli', 'infra', 'project'),
   },
   { name: 'the CLI never imports the CDK app', from: under('cli'), to: under('infra') },
   {
@@ -56,6 +56,14 @@ const RULES: readonly Rule[] = [
     to: under('core', 'functions', 'cli'),
     allow: (t) =>
       under('core/contracts', 'core/processors')(t) ||
+      ['core/model.ts', 'core/errors.ts', 'core/validation.ts'].includes(t),
+  },
+  {
+    name: 'the project loader knows the processors, errors and model of the core, nothing else',
+    from: under('project'),
+    to: under('core', 'functions', 'cli', 'infra'),
+    allow: (t) =>
+      under('core/processors', 'core/contracts')(t) ||
       ['core/model.ts', 'core/errors.ts', 'core/validation.ts'].includes(t),
   },
   {
