@@ -13,6 +13,7 @@ export {
   ValidationError,
   type Violation,
 } from './errors.ts';
+export { type TestBatchInput, type TestBatchResult, testProcessor } from './processing/test-processor.ts';
 export { addressNormalizer } from './processors/address/normalize-address.ts';
 export {
   type AnyProcessor,
