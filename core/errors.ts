@@ -76,7 +76,7 @@ export class JobConflictError extends BatchkeeperError {
 /** The job is being deleted: nothing new may be planned or acquired. */
 export class JobDeletingError extends BatchkeeperError {
   constructor(ctx: { jobId: string }) {
-    super(`job ${ctx.jobId} is being deleted`, ctx);
+    super(`job ${ctx.jobId} is being deleted: run jobs delete ${ctx.jobId} again to finish it`, ctx);
   }
 }
 

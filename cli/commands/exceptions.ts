@@ -106,8 +106,11 @@ export const exceptionsRequeue = defineCommand({
   needsTarget: true,
   async run(a, ctx) {
     const out = await requeueExceptions((await ctx.target()).deps, a.jobId, a.id);
+    const taken = out.alreadyReviewed
+      ? `; ${out.alreadyReviewed} were reviewed meanwhile by another call`
+      : '';
     const text =
-      `requeued ${out.requeued} exception(s) as items of data set ${out.datasetId}\n` +
+      `requeued ${out.requeued} item(s) (${out.exceptions} open exception(s)) as items of data set ${out.datasetId}${taken}\n` +
       `process them with a job over that data set, e.g.: batchkeeper jobs create ${a.jobId}-requeued --dataset ${out.datasetId} --processor <P>\n`;
     return { json: { jobId: a.jobId, ...out }, text };
   },

@@ -40,9 +40,12 @@ export const NumberFlag = z
   .transform(Number)
   .pipe(z.number().gt(0, { error: 'must be > 0' }));
 
-/** One of a fixed set of words (statuses). */
+/** One of a fixed set of upper-case words (statuses), in any case: `--status open` is `OPEN`. */
 export const OneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(values, { error: `must be one of ${values.join(', ')}` }),
+  );
 
 /** `--config` and `--config-file` are two spellings of one value: at most one of them (or exactly one). */
 export function configOf(

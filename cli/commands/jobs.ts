@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobNotFoundError } from '../../core/errors.ts';
 import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs/jobs.ts';
 import { type JobSummary, jobSummary } from '../../core/jobs/stats.ts';
 import type { Batching, Job } from '../../core/model.ts';
@@ -180,9 +181,9 @@ export const jobsDelete = defineCommand({
   needsTarget: true,
   async run(a, ctx) {
     const report = await deleteJob((await ctx.target()).deps, a.jobId, { force: a.force === true });
-    const text = report.existed
-      ? `deleted job ${a.jobId}: ${report.inventoryItems} inventory record(s), ${report.exceptions} exception(s), ${report.objects} object(s)\n`
-      : `job ${a.jobId} did not exist\n`;
+    // The core's delete is idempotent (a crashed delete runs again); to a person, an unknown job is an error.
+    if (!report.existed) throw new JobNotFoundError({ jobId: a.jobId });
+    const text = `deleted job ${a.jobId}: ${report.inventoryItems} inventory record(s), ${report.exceptions} exception(s), ${report.objects} object(s)\n`;
     return { json: { jobId: a.jobId, ...report }, text };
   },
 });

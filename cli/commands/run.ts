@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import { ValidationError } from '../../core/errors.ts';
 import { RunId, RunInput } from '../../core/events.ts';
+import { checkRun } from '../../core/runs/check-run.ts';
 import { Name } from '../../core/validation.ts';
 import { formatCount, formatDuration, progressReporter } from '../output.ts';
+import type { Target } from '../target.ts';
 import { defineCommand, targetArgs } from './args.ts';
 import { IdFlag, IntFlag } from './flags.ts';
 import { outcomeError, type RunOutcome, startRun, waitForRun } from './run-wait.ts';
@@ -48,6 +51,20 @@ const FLAG_OF: Record<string, string> = {
   maxBatches: 'max-batches',
   maxConcurrency: 'max-concurrency',
 };
+
+/** The job and the data set have their say before any execution starts; their rules name the flags. */
+async function checkRunFlagsAgainst(target: Target, input: RunInput): Promise<void> {
+  try {
+    await checkRun(target.deps, input);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const violations = error.violations.map((v) => ({
+      field: `--${FLAG_OF[v.field] ?? v.field}`,
+      rule: v.rule,
+    }));
+    throw new ValidationError(violations, { what: 'run', cause: error });
+  }
+}
 
 function checkRunFlags(v: RunFlags, ctx: z.RefinementCtx): void {
   let issues = 0;
@@ -111,11 +128,13 @@ export const run = defineCommand({
     name: RunId.optional(),
     wait: z.boolean().optional(),
   })
-    .superRefine(checkRunFlags)
+    // Only over flags that parsed: a flag with a broken value is reported once, by its own rule.
+    .superRefine(checkRunFlags, { when: (payload) => payload.issues.length === 0 })
     .transform((v) => ({ ...v, input: runInputOf(v) })),
   needsTarget: true,
   async run(a, ctx) {
     const target = await ctx.target();
+    await checkRunFlagsAgainst(target, a.input);
     const started = await startRun(target, a.input, a.name);
     if (!a.wait) {
       const text = `started run ${started.runId} of job ${started.jobId} (${a.input.mode})\nexecution ${started.executionArn}\n`;

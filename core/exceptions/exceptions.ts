@@ -1,6 +1,6 @@
 import { exceptionsDatasetOf, sourceFor } from '../catalog/sources.ts';
 import type { Deps } from '../deps.ts';
-import { ItemLoadError, ValidationError } from '../errors.ts';
+import { ExceptionNotFoundError, ItemLoadError, ValidationError } from '../errors.ts';
 import { getJob } from '../jobs/jobs.ts';
 import type { ExceptionStatus, Item, ItemException } from '../model.ts';
 import type { NewEntry, Page, PageRequest, Source } from '../ports/index.ts';
@@ -39,45 +39,143 @@ export async function resolveException(
   return deps.exceptions.resolve(job.jobId, id, text, new Date(deps.clock.now()).toISOString());
 }
 
+/** What a requeue did: items fed back, the exceptions that closed with them, and those another review took. */
+export interface RequeueReport {
+  readonly datasetId: string;
+  /** Items this call fed back (one per item, however many open exceptions it had). */
+  readonly requeued: number;
+  /** Open exceptions moved to REQUEUED (an item excepted by several runs has several). */
+  readonly exceptions: number;
+  /** Exceptions a concurrent requeue or resolve moved first: reported, not an error. */
+  readonly alreadyReviewed: number;
+}
+
+/** Items per registration: one transaction, so consecutive ids in entry order. */
+const REGISTER_PAGE = 49;
+
 /**
- * Feed open exceptions back: each becomes an item of the data set `<jobId>.exceptions` pointing at the original
- * item, so any job over that data set processes them incrementally. Safe to re-run after a crash: an
- * exception's marker location registers once, and the id it got is looked up again.
+ * Feed open exceptions back: each excepted item becomes one item of the data set `<jobId>.exceptions` pointing at
+ * the original, so any job over that data set processes it incrementally. An item with several open exceptions
+ * (excepted by several runs) is fed back once, and all of them close with it. With `only`, the items of the
+ * named exceptions are fed back; every name must be an open exception, checked before anything is written.
+ * Safe to re-run after a crash: an item's marker location registers once (the marker is its smallest open
+ * exception, which closes last), and the id it got is looked up again.
  */
 export async function requeueExceptions(
   deps: Deps,
   jobId: unknown,
   only?: readonly string[],
-): Promise<{ requeued: number; datasetId: string }> {
+): Promise<RequeueReport> {
   const job = await getJob(deps, jobId);
   const datasetId = exceptionsDatasetOf(job.jobId);
   const at = new Date(deps.clock.now()).toISOString();
-  await deps.catalog.createDataset(
-    { datasetId, description: `requeued exceptions of job ${job.jobId}`, exceptionsOf: job.jobId },
-    at,
-  );
-  const source = await sourceFor(deps, job.datasetId);
-  let requeued = 0;
+  const items = only === undefined ? undefined : await itemsOfNamed(deps, job.jobId, only);
+  const report = { datasetId, requeued: 0, exceptions: 0, alreadyReviewed: 0 };
+  let source: Source | undefined;
+  let created = false;
+  const feed = async (groups: ItemException[][]) => {
+    if (groups.length === 0) return;
+    if (!created) {
+      // Only once there is something to feed: a requeue of nothing leaves no empty data set behind.
+      await deps.catalog.createDataset(
+        { datasetId, description: `requeued exceptions of job ${job.jobId}`, exceptionsOf: job.jobId },
+        at,
+      );
+      source = await sourceFor(deps, job.datasetId);
+      created = true;
+    }
+    const done = await requeueGroups(deps, source as Source, datasetId, groups, at);
+    report.requeued += done.fed;
+    report.exceptions += done.moved;
+    report.alreadyReviewed += done.taken;
+  };
+  // Exceptions come in item order; an item's group is complete once a later item shows up (or the list ends).
+  const pending: ItemException[][] = [];
   let next: string | undefined;
   do {
-    const page = await deps.exceptions.list(job.jobId, 'OPEN', { limit: 49, next });
-    const picked = page.items.filter((x) => !only || only.includes(x.exceptionId));
-    const originals = await originalsOf(source, picked);
-    const entries: NewEntry[] = picked.map((x) => entryFor(source.datasetId, x, originals.get(x.itemId)));
-    const ids = await registerEntries(deps, datasetId, entries, at);
-    await deps.faults('requeue.afterRegister');
-    await Promise.all(
-      picked.map(async (x) => {
-        const id = ids.get(markerOf(x)) ?? (await deps.catalog.findLocation(datasetId, markerOf(x)));
-        if (id === undefined)
-          throw new ItemLoadError({ datasetId, id: x.itemId, reason: 'requeued entry not found' });
-        await deps.exceptions.markRequeued(job.jobId, x.exceptionId, { datasetId, id }, at);
-      }),
-    );
-    requeued += picked.length;
+    const page = await deps.exceptions.list(job.jobId, 'OPEN', { limit: 100, next });
+    for (const x of page.items) {
+      if (items && !items.has(x.itemId)) continue;
+      const last = pending.at(-1);
+      if (last && last[0]?.itemId === x.itemId) last.push(x);
+      else pending.push([x]);
+    }
     next = page.next;
+    // The last group may go on in the next page; the others are complete.
+    let complete = next ? pending.length - 1 : pending.length;
+    while (complete >= REGISTER_PAGE || (!next && complete > 0)) {
+      const n = Math.min(REGISTER_PAGE, complete);
+      await feed(pending.splice(0, n));
+      complete -= n;
+    }
   } while (next);
-  return { requeued, datasetId };
+  return report;
+}
+
+/** The items of the named exceptions, which must exist and be OPEN: nothing is written otherwise. */
+async function itemsOfNamed(deps: Deps, jobId: string, only: readonly string[]): Promise<Set<number>> {
+  const items = new Set<number>();
+  for (const raw of only) {
+    const id = parse(Text(200), raw, 'id');
+    const x = await deps.exceptions.get(jobId, id);
+    if (!x) throw new ExceptionNotFoundError({ jobId, exceptionId: id });
+    if (x.status !== 'OPEN')
+      throw new ValidationError(
+        [{ field: 'id', rule: `must name an OPEN exception (${id} is ${x.status})` }],
+        {
+          what: 'requeue',
+        },
+      );
+    items.add(x.itemId);
+  }
+  return items;
+}
+
+/**
+ * One registration for up to 49 items, then their exceptions closed: the item's other exceptions first and its
+ * marker exception last, so that a crash in between leaves the same marker for the re-run.
+ */
+async function requeueGroups(
+  deps: Deps,
+  source: Source,
+  datasetId: string,
+  groups: readonly ItemException[][],
+  at: string,
+): Promise<{ fed: number; moved: number; taken: number }> {
+  const markers = groups.map((g) => [...g].sort((a, b) => a.exceptionId.localeCompare(b.exceptionId)));
+  const originals = await originalsOf(
+    source,
+    markers.map((g) => g[0] as ItemException),
+  );
+  const entries = markers.map((g) =>
+    entryFor(source.datasetId, g[0] as ItemException, originals.get(g[0]?.itemId ?? 0)),
+  );
+  const ids = await registerEntries(deps, datasetId, entries, at);
+  await deps.faults('requeue.afterRegister');
+  let fed = 0;
+  let moved = 0;
+  let taken = 0;
+  await Promise.all(
+    markers.map(async (group) => {
+      const marker = group[0] as ItemException;
+      const id = ids.get(markerOf(marker)) ?? (await deps.catalog.findLocation(datasetId, markerOf(marker)));
+      if (id === undefined)
+        throw new ItemLoadError({ datasetId, id: marker.itemId, reason: 'requeued entry not found' });
+      for (const x of [...group.slice(1), marker]) {
+        try {
+          await deps.exceptions.markRequeued(x.jobId, x.exceptionId, { datasetId, id }, at);
+          moved++;
+          // Whoever closes the marker fed the item: concurrent calls' counts add up to the items fed.
+          if (x === marker) fed++;
+        } catch (error) {
+          // Another review moved it first (a concurrent requeue, or a resolve): its decision stands.
+          if (!(error instanceof ValidationError)) throw error;
+          taken++;
+        }
+      }
+    }),
+  );
+  return { fed, moved, taken };
 }
 
 /**

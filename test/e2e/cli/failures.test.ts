@@ -116,7 +116,13 @@ describe('batchkeeper CLI on the local mode: failures, diagnosis and exceptions'
     );
     expect(resolved.doc.exception).toMatchObject({ status: 'RESOLVED', note: 'dissolved company' });
     const requeued = await env.json<{ requeued: number; datasetId: string }>('exceptions', 'requeue', job);
-    expect(requeued.doc).toEqual({ jobId: job, requeued: open.length - 1, datasetId: `${job}.exceptions` });
+    expect(requeued.doc).toEqual({
+      jobId: job,
+      requeued: open.length - 1,
+      exceptions: open.length - 1,
+      alreadyReviewed: 0,
+      datasetId: `${job}.exceptions`,
+    });
     const after = await env.json<{ exceptions: Exception[] }>(
       'exceptions',
       'list',

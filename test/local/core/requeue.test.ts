@@ -51,7 +51,7 @@ describe('requeueExceptions', () => {
     const out = await requeueExceptions(deps, 'j');
     env.clients.doc.middlewareStack.remove(name);
 
-    expect(out).toEqual({ requeued: 100, datasetId: 'j.exceptions' });
+    expect(out).toEqual({ requeued: 100, exceptions: 100, alreadyReviewed: 0, datasetId: 'j.exceptions' });
     // Three pages of at most 49 exceptions, each reading the one entry that holds its originals: once.
     expect(catalogQueries).toBe(3);
     const requeued = await collect(deps.catalog.entries('j.exceptions', 1, 100));

@@ -61,7 +61,7 @@ const USAGE_ERRORS: [string[], string][] = [
   [['run', 'j1', '--name', 'has space'], '--name: must be 1-80 characters'],
   [['run', 'j1', '--wait=yes'], '--wait: takes no value'],
   [['batches', 'j1', '--status', 'DONE'], '--status: must be one of PENDING, RUNNING, SUCCEEDED, FAILED'],
-  [['exceptions', 'list', 'j1', '--status', 'open'], '--status: must be one of OPEN, RESOLVED, REQUEUED'],
+  [['exceptions', 'list', 'j1', '--status', 'opened'], '--status: must be one of OPEN, RESOLVED, REQUEUED'],
   [['exceptions', 'resolve', 'j1', 'x1'], '--note: is required'],
   [['exceptions', 'resolve', 'j1', 'x1', '--note', ''], '--note: must not be empty'],
   [['diagnose', 'j1', 'abc'], '<batchStart>: must be a positive integer'],

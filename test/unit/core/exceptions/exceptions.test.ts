@@ -97,7 +97,7 @@ describe('requeueExceptions', () => {
 
     const out = await requeueExceptions(deps, 'j');
 
-    expect(out).toEqual({ requeued: 20, datasetId: 'j.exceptions' });
+    expect(out).toEqual({ requeued: 20, exceptions: 20, alreadyReviewed: 0, datasetId: 'j.exceptions' });
     expect(await deps.catalog.getDataset('j.exceptions')).toMatchObject({ exceptionsOf: 'j', highId: 20 });
     const entries = await collect(deps.catalog.entries('j.exceptions', 1, 20));
     expect(entries.map((e) => [e.ref?.id, e.weights])).toEqual(
@@ -176,5 +176,80 @@ describe('listExceptions', () => {
 
     expect(page.items.map((x) => x.itemId)).toEqual([1, 3, 5, 7, 9]);
     await expect(listExceptions(deps, 'j', 'LOST')).rejects.toMatchObject({ field: 'status' });
+  });
+});
+
+describe('requeueExceptions, one item at most once', () => {
+  /** A second run set the same items aside again: two open exceptions per odd item. */
+  async function withDuplicates() {
+    const env = await withExceptions();
+    const at = new Date(env.deps.clock.now()).toISOString();
+    for (const x of env.open)
+      await env.deps.exceptions.putCommitted(
+        'j',
+        'run-2',
+        x.batchStart,
+        [{ itemId: x.itemId, kind: x.kind, details: { ...x.details } }],
+        at,
+      );
+    expect((await env.deps.exceptions.counts('j')).OPEN).toBe(40);
+    return env;
+  }
+
+  it('feeds an item excepted by two runs back once, and closes both of its exceptions', async () => {
+    const { deps } = await withDuplicates();
+
+    const out = await requeueExceptions(deps, 'j');
+
+    expect(out).toEqual({ datasetId: 'j.exceptions', requeued: 20, exceptions: 40, alreadyReviewed: 0 });
+    expect((await deps.catalog.getDataset('j.exceptions'))?.highId).toBe(20);
+    const requeued = (await deps.exceptions.list('j', 'REQUEUED')).items;
+    const asOf = new Map<number, Set<number | undefined>>();
+    for (const x of requeued) asOf.set(x.itemId, (asOf.get(x.itemId) ?? new Set()).add(x.requeuedAs?.id));
+    expect([...asOf.values()].map((ids) => ids.size)).toEqual(Array(20).fill(1));
+  });
+
+  it('named by one of its exceptions, feeds the item once and closes its other exception too', async () => {
+    const { deps, open } = await withDuplicates();
+    const first = open[0] as { exceptionId: string; itemId: number };
+
+    const out = await requeueExceptions(deps, 'j', [first.exceptionId]);
+
+    expect(out).toMatchObject({ requeued: 1, exceptions: 2 });
+    const left = (await deps.exceptions.list('j', 'OPEN')).items;
+    expect(left.some((x) => x.itemId === first.itemId)).toBe(false);
+    expect(left).toHaveLength(38);
+  });
+
+  it('two requeues at once feed each item once between them, and neither fails', async () => {
+    const { deps } = await withDuplicates();
+
+    const [a, b] = await Promise.all([requeueExceptions(deps, 'j'), requeueExceptions(deps, 'j')]);
+
+    expect((a?.requeued ?? 0) + (b?.requeued ?? 0)).toBe(20);
+    expect((await deps.catalog.getDataset('j.exceptions'))?.highId).toBe(20);
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 40 });
+  });
+
+  it('refuses an unknown or reviewed exception by name before writing, and a requeue of nothing makes no data set', async () => {
+    const { deps, open } = await withExceptions();
+    const reviewed = open[0]?.exceptionId as string;
+    await resolveException(deps, 'j', reviewed, 'fine');
+
+    await expect(requeueExceptions(deps, 'j', ['nope'])).rejects.toBeInstanceOf(ValidationError);
+    await expect(requeueExceptions(deps, 'j', [`${'9'.repeat(16)}#run-1`])).rejects.toBeInstanceOf(
+      ExceptionNotFoundError,
+    );
+    await expect(
+      requeueExceptions(deps, 'j', [reviewed, open[1]?.exceptionId as string]),
+    ).rejects.toMatchObject({
+      violations: [{ field: 'id', rule: `must name an OPEN exception (${reviewed} is RESOLVED)` }],
+    });
+    expect(await deps.catalog.getDataset('j.exceptions')).toBeUndefined();
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 19, RESOLVED: 1, REQUEUED: 0 });
+
+    await requeueExceptions(deps, 'j');
+    const none = await requeueExceptions(deps, 'j');
+    expect(none).toMatchObject({ requeued: 0, exceptions: 0 });
   });
 });

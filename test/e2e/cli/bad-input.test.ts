@@ -1,0 +1,97 @@
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliEnv, type CliResult, recordsFolder, startCliEnv } from './harness.ts';
+
+/**
+ * Bad input on the command line: each is refused with one typed error that names the flag and the rule once,
+ * exit 1 (or 2 for a usage error), no stack trace, an empty stdout under --json, and nothing started or written.
+ */
+describe('batchkeeper CLI on the local mode: bad input is refused before anything starts', () => {
+  let env: CliEnv;
+  const job = 'addresses';
+
+  beforeAll(async () => {
+    env = await startCliEnv('bad-input');
+    const folder = await recordsFolder(env, 'load', { start: 1, count: 40, perFile: 40 });
+    expect((await env.cli('datasets', 'register', 'registry', folder.dir)).code).toBe(0);
+    const created = await env.cli('jobs', 'create', job, '--dataset', 'registry', '--processor', 'noop');
+    expect(created.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  const executions = async () =>
+    (
+      await env.mode.clients.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: env.mode.state.stateMachineArn }),
+      )
+    ).executions?.length ?? 0;
+
+  /** The one JSON error document of stderr, with stdout empty and no stack trace anywhere. */
+  function jsonError(r: CliResult): { name: string; message: string } {
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines).toHaveLength(1);
+    return (JSON.parse(lines[0] as string) as { error: { name: string; message: string } }).error;
+  }
+
+  it('refuses a run of a job that does not exist, with or without --wait, starting no execution', async () => {
+    const before = await executions();
+    for (const wait of [['--wait'], []]) {
+      const r = await env.cli('run', 'no-such-job', ...wait, '--json');
+      expect(r.code).toBe(1);
+      expect(jsonError(r)).toMatchObject({ name: 'JobNotFoundError' });
+    }
+    expect(await executions()).toBe(before);
+  });
+
+  it('refuses a backfill beyond the last id of the data set, naming the flag and the last id', async () => {
+    const before = await executions();
+    const part = await env.cli('run', job, '--from', '30', '--to', '500', '--json');
+    expect(part.code).toBe(1);
+    expect(jsonError(part).message).toBe(
+      'invalid run: --to: must be <= 40, the last id of data set registry',
+    );
+    const all = await env.cli('run', job, '--from', '41', '--to', '500');
+    expect(all.code).toBe(1);
+    expect(all.stderr).toContain('--from: must be <= 40, the last id of data set registry');
+    expect(all.stderr).toContain('--to: must be <= 40');
+    expect(await executions()).toBe(before);
+  });
+
+  it('states each broken flag rule once', async () => {
+    for (const [args, message] of [
+      [['--from', 'x', '--to', '5'], '--from: must be a positive integer\n'],
+      [['--sample-every', '0'], '--sample-every: must be >= 1\n'],
+      [['--max-concurrency', '100000'], '--max-concurrency: must be <= 10000\n'],
+    ] as const) {
+      const r = await env.cli('run', job, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error: ${message}`);
+    }
+  });
+
+  it('takes a status in any case', async () => {
+    const r = await env.json<{ exceptions: unknown[] }>('exceptions', 'list', job, '--status', 'open');
+    expect(r.code).toBe(0);
+    expect(r.doc.exceptions).toEqual([]);
+  });
+
+  it('refuses to delete a job that does not exist', async () => {
+    const r = await env.cli('jobs', 'delete', 'no-such-job', '--json');
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toMatchObject({ name: 'JobNotFoundError' });
+  });
+
+  it('refuses to requeue an exception that does not exist, and leaves no exceptions data set behind', async () => {
+    const r = await env.cli('exceptions', 'requeue', job, '--id', '0000000000000007#incremental-x', '--json');
+    expect(r.code).toBe(1);
+    expect(jsonError(r)).toMatchObject({ name: 'ExceptionNotFoundError' });
+    const shown = await env.cli('datasets', 'show', `${job}.exceptions`);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain('DatasetNotFoundError');
+  });
+});
