@@ -38,5 +38,9 @@ export const handler = handle(async (event: unknown, _context, log) => {
         }));
   const out = await registerObjects(deps(), objects);
   log.info('objects registered', { ...out });
+  // An object passed by (bad lines, empty, outside datasets/) is a warning someone should see in the logs; one
+  // registered already is an event delivered twice, which is expected.
+  const passedBy = out.skipped.filter((x) => x.reason !== 'already registered');
+  if (passedBy.length > 0) log.warn('objects passed by', { skipped: passedBy });
   return out;
 });

@@ -2,16 +2,20 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { BAD_LINES_SHOWN } from '../../core/catalog/json-lines.ts';
 import {
-  type LandedObject,
+  entriesOf,
+  entryOfBody,
+  objectsUnder,
+  type PlannedEntries,
   type RegisterReport,
-  registerObjects,
-  registerPrefix,
+  registerPlanned,
 } from '../../core/catalog/register-objects.ts';
 import { datasetKeyOf, datasetPrefixOf, locationOf } from '../../core/contracts/s3-keys.ts';
-import { DatasetNotFoundError } from '../../core/errors.ts';
+import { DatasetNotFoundError, ValidationError, type Violation } from '../../core/errors.ts';
 import type { Dataset } from '../../core/model.ts';
 import { DatasetSpec } from '../../core/model.ts';
+import type { NewEntry } from '../../core/ports/index.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import type { Target } from '../target.ts';
@@ -45,15 +49,43 @@ export interface RegisterDatasetResult extends RegisterReport {
 
 /**
  * Upload local JSON Lines files under `datasets/<datasetId>/<name>` of the data bucket (or take an S3 prefix
- * in place) and register them, creating the data set if needed. A file whose location is registered already
+ * in place) and register them, creating the data set if needed. Everything is read and checked first: a source
+ * that holds nothing, a bucket that does not exist, or a line that is not one JSON object in valid UTF-8 is an
+ * error that leaves nothing behind (no data set, no object, no id). A file whose location is registered already
  * is not uploaded again: overwriting it would make the registered checksum a lie.
  */
 export async function registerDataset(
   target: Target,
   input: RegisterDatasetInput,
 ): Promise<RegisterDatasetResult> {
-  const { deps } = target;
+  const { deps, buckets } = target;
   const before = await deps.catalog.getDataset(input.datasetId);
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source);
+  let planned: PlannedEntries;
+  let uploads: { file: string; key: string; body: Buffer }[] = [];
+  if (s3) {
+    const objects = await objectsUnder(deps, s3[1] as string, s3[2] ?? '').catch((error: unknown) => {
+      if ((error as Error)?.name !== 'NoSuchBucket') throw error;
+      throw invalidSource(`names bucket ${s3[1]}, which does not exist`);
+    });
+    if (objects.length === 0) throw invalidSource(`holds no objects (${input.source})`);
+    planned = await entriesOf(deps, objects, input.datasetId);
+  } else {
+    const files = await localFiles(input.source);
+    if (files.length === 0) throw invalidSource(`holds no *.jsonl files (${input.source})`);
+    const local = await readLocal(target, input.datasetId, files);
+    uploads = local.uploads;
+    planned = local.planned;
+  }
+  if (planned.problems.length > 0)
+    throw new ValidationError(planned.problems.slice(0, BAD_LINES_SHOWN), {
+      what: `data set source ${input.source} (every line must be one JSON object)`,
+    });
+  const fresh = [...planned.byDataset.values()].flat().length;
+  const again = planned.skipped.filter((x) => x.reason.startsWith('already registered')).length;
+  if (fresh === 0 && again === 0)
+    throw invalidSource(`holds no item: every object is empty (${input.source})`);
+
   const at = new Date(deps.clock.now()).toISOString();
   // Without a secret to check, an existing data set is taken as is (createDataset would compare the secret).
   if (!before || input.secretArn !== undefined) {
@@ -62,20 +94,20 @@ export async function registerDataset(
       at,
     );
   }
-  let uploaded: RegisterDatasetResult['uploaded'] = [];
-  let report: RegisterReport;
-  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source);
-  if (s3) {
-    report = await registerPrefix(deps, s3[1] as string, s3[2] ?? '', input.datasetId);
-  } else {
-    const landed = await uploadFiles(target, input.datasetId, await localFiles(input.source));
-    uploaded = landed.uploaded;
-    report = await registerObjects(deps, landed.objects, input.datasetId);
-    report = { ...report, skipped: [...landed.skipped, ...report.skipped] };
-  }
+  for (const u of uploads) await deps.objects.put(buckets.data, u.key, u.body, 'application/x-ndjson');
+  const report = await registerPlanned(deps, planned);
   const after = await deps.catalog.getDataset(input.datasetId);
-  return { datasetId: input.datasetId, created: !before, uploaded, ...report, highId: after?.highId ?? 0 };
+  return {
+    datasetId: input.datasetId,
+    created: !before,
+    uploaded: uploads.map(({ file, key }) => ({ file, key })),
+    ...report,
+    highId: after?.highId ?? 0,
+  };
 }
+
+const invalidSource = (rule: string) =>
+  new ValidationError([{ field: 'source', rule }], { what: 'datasets register' });
 
 /** A folder's `*.jsonl` files in name order (ids follow that order), or the one file given. */
 async function localFiles(source: string): Promise<string[]> {
@@ -84,23 +116,42 @@ async function localFiles(source: string): Promise<string[]> {
   return names.map((n) => join(source, n));
 }
 
-async function uploadFiles(target: Target, datasetId: string, files: readonly string[]) {
+/**
+ * Local files read and checked, as the entries they will be once uploaded; a file whose location is registered
+ * already is passed by (not uploaded again).
+ */
+async function readLocal(target: Target, datasetId: string, files: readonly string[]) {
   const { deps, buckets } = target;
-  const objects: LandedObject[] = [];
-  const uploaded: RegisterDatasetResult['uploaded'] = [];
+  const uploads: { file: string; key: string; body: Buffer }[] = [];
+  const entries: NewEntry[] = [];
   const skipped: RegisterReport['skipped'] = [];
+  const problems: Violation[] = [];
   for (const file of files) {
     const key = datasetKeyOf(datasetId, basename(file));
-    if ((await deps.catalog.findLocation(datasetId, locationOf(buckets.data, key))) !== undefined) {
+    const location = locationOf(buckets.data, key);
+    if ((await deps.catalog.findLocation(datasetId, location)) !== undefined) {
       skipped.push({ key, reason: 'already registered (not uploaded again)' });
       continue;
     }
     const body = await readFile(file);
-    await deps.objects.put(buckets.data, key, body, 'application/x-ndjson');
-    uploaded.push({ file, key });
-    objects.push({ bucket: buckets.data, key, size: body.byteLength });
+    const read: { entry: NewEntry; problems: Violation[] } | undefined = key.endsWith('.jsonl')
+      ? entryOfBody(location, file, body)
+      : body.byteLength > 0
+        ? {
+            entry: { count: 1, location, format: 'object', weights: body.byteLength, size: body.byteLength },
+            problems: [],
+          }
+        : undefined;
+    if (!read) {
+      skipped.push({ key, reason: 'empty file' });
+      continue;
+    }
+    problems.push(...read.problems);
+    uploads.push({ file, key, body });
+    entries.push(read.entry);
   }
-  return { objects, uploaded, skipped };
+  const planned: PlannedEntries = { byDataset: new Map([[datasetId, entries]]), skipped, problems };
+  return { uploads, planned };
 }
 
 function registerText(r: RegisterDatasetResult, target: Target): string {

@@ -1,9 +1,10 @@
 import { sha256 } from '../checksum.ts';
 import { datasetIdOfKey, locationOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import { DatasetNotFoundError } from '../errors.ts';
+import { DatasetNotFoundError, type Violation } from '../errors.ts';
 import type { NewEntry } from '../ports/index.ts';
 import { Name, parse } from '../validation.ts';
+import { inspectJsonLines } from './json-lines.ts';
 
 /** An object that landed in S3. */
 export interface LandedObject {
@@ -24,17 +25,25 @@ export function datasetOfKey(key: string): string | undefined {
   return datasetId !== undefined && Name.safeParse(datasetId).success ? datasetId : undefined;
 }
 
+/** What registration makes of landed objects: entries by data set, what it passes by, and the bad lines. */
+export interface PlannedEntries {
+  readonly byDataset: Map<string, NewEntry[]>;
+  readonly skipped: RegisterReport['skipped'];
+  /** Lines that are not one JSON object in valid UTF-8, named `<key>:<line>`. */
+  readonly problems: Violation[];
+}
+
 /**
- * Register landed objects in the catalog: a `.jsonl` object is a chunk of records (one id per line, weight =
- * the line's bytes), anything else one item (weight = its size). A location registers once, so an event
- * delivered twice is harmless.
+ * The catalog entries of landed objects, read and checked, with nothing written: a `.jsonl` object is a chunk
+ * of records (one id per line, weight = the line's bytes), anything else one item (weight = its size).
  */
-export async function registerObjects(
+export async function entriesOf(
   deps: Deps,
   objects: readonly LandedObject[],
   datasetId?: string,
-): Promise<RegisterReport> {
+): Promise<PlannedEntries> {
   const skipped: RegisterReport['skipped'] = [];
+  const problems: Violation[] = [];
   const byDataset = new Map<string, NewEntry[]>();
   for (const o of objects) {
     const ds = datasetId ?? datasetOfKey(o.key);
@@ -47,12 +56,26 @@ export async function registerObjects(
       skipped.push({ key: o.key, reason: 'empty or missing object' });
       continue;
     }
-    byDataset.set(ds, [...(byDataset.get(ds) ?? []), entry]);
+    if (entry.problems.length > 0) {
+      problems.push(...entry.problems);
+      skipped.push({
+        key: o.key,
+        reason: `bad lines, first ${entry.problems[0]?.field}: ${entry.problems[0]?.rule}`,
+      });
+      continue;
+    }
+    byDataset.set(ds, [...(byDataset.get(ds) ?? []), entry.entry]);
   }
+  return { byDataset, skipped, problems };
+}
+
+/** Register planned entries, data set by data set; a location registers once. */
+export async function registerPlanned(deps: Deps, planned: PlannedEntries): Promise<RegisterReport> {
+  const skipped = [...planned.skipped];
   let registered = 0;
   let items = 0;
   const at = new Date(deps.clock.now()).toISOString();
-  for (const [ds, entries] of byDataset) {
+  for (const [ds, entries] of planned.byDataset) {
     if (!(await deps.catalog.getDataset(ds))) throw new DatasetNotFoundError({ datasetId: ds });
     const out = await deps.catalog.register(ds, entries, at);
     registered += out.registered;
@@ -65,28 +88,68 @@ export async function registerObjects(
   return { registered, items, skipped };
 }
 
-async function entryFor(deps: Deps, o: LandedObject): Promise<NewEntry | undefined> {
+/**
+ * Register landed objects in the catalog (the S3 event path): an object with bad lines is passed by, named in
+ * `skipped` with its first bad line, never registered as items that would fail later. A location registers
+ * once, so an event delivered twice is harmless.
+ */
+export async function registerObjects(
+  deps: Deps,
+  objects: readonly LandedObject[],
+  datasetId?: string,
+): Promise<RegisterReport> {
+  return registerPlanned(deps, await entriesOf(deps, objects, datasetId));
+}
+
+async function entryFor(
+  deps: Deps,
+  o: LandedObject,
+): Promise<{ entry: NewEntry; problems: Violation[] } | undefined> {
   const location = locationOf(o.bucket, o.key);
   if (!o.key.endsWith('.jsonl')) {
     const size = o.size ?? (await deps.objects.head(o.bucket, o.key))?.size;
     if (!size) return undefined;
-    return { count: 1, location, format: 'object', weights: size, size };
+    return { entry: { count: 1, location, format: 'object', weights: size, size }, problems: [] };
   }
   const body = await deps.objects.get(o.bucket, o.key);
-  if (!body || body.byteLength === 0) return undefined;
-  const lines = Buffer.from(body).toString('utf8').replace(/\n$/, '').split('\n');
-  const weights = lines.map((l) => Math.max(1, Buffer.byteLength(l)));
-  return {
-    count: lines.length,
+  return body ? entryOfBody(location, o.key, body) : undefined;
+}
+
+/**
+ * The entry of a JSON Lines body about to land at `location` (or landed there), with its bad lines named
+ * `<where>:<line>`; undefined when it holds no line.
+ */
+export function entryOfBody(
+  location: string,
+  where: string,
+  body: Uint8Array,
+): { entry: NewEntry; problems: Violation[] } | undefined {
+  const { weights, problems } = inspectJsonLines(body, where);
+  if (weights.length === 0) return undefined;
+  const entry: NewEntry = {
+    count: weights.length,
     location,
     format: 'jsonl',
     weights,
     size: body.byteLength,
     checksum: sha256(body),
   };
+  return { entry, problems };
 }
 
-/** A one-off registration of everything already under an S3 prefix, page by page. */
+/** Every object under an S3 prefix, page by page (a bucket that does not exist fails here, before any write). */
+export async function objectsUnder(deps: Deps, bucket: string, prefix: string): Promise<LandedObject[]> {
+  const objects: LandedObject[] = [];
+  let next: string | undefined;
+  do {
+    const page = await deps.objects.list(bucket, prefix, { limit: 1000, next });
+    objects.push(...page.items.map((i) => ({ bucket, key: i.key, size: i.size })));
+    next = page.next;
+  } while (next);
+  return objects;
+}
+
+/** A one-off registration of everything already under an S3 prefix. */
 export async function registerPrefix(
   deps: Deps,
   bucket: string,
@@ -94,21 +157,5 @@ export async function registerPrefix(
   datasetId: unknown,
 ): Promise<RegisterReport> {
   const ds = parse(Name, datasetId, 'datasetId');
-  const total: RegisterReport = { registered: 0, items: 0, skipped: [] };
-  let next: string | undefined;
-  do {
-    const page = await deps.objects.list(bucket, prefix, { limit: 1000, next });
-    const out = await registerObjects(
-      deps,
-      page.items.map((i) => ({ bucket, key: i.key, size: i.size })),
-      ds,
-    );
-    Object.assign(total, {
-      registered: total.registered + out.registered,
-      items: total.items + out.items,
-      skipped: [...total.skipped, ...out.skipped],
-    });
-    next = page.next;
-  } while (next);
-  return total;
+  return registerObjects(deps, await objectsUnder(deps, bucket, prefix), ds);
 }

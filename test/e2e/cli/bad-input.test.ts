@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliEnv, type CliResult, recordsFolder, startCliEnv } from './harness.ts';
@@ -93,5 +96,68 @@ describe('batchkeeper CLI on the local mode: bad input is refused before anythin
     const shown = await env.cli('datasets', 'show', `${job}.exceptions`);
     expect(shown.code).toBe(1);
     expect(shown.stderr).toContain('DatasetNotFoundError');
+  });
+
+  describe('datasets register', () => {
+    /** The data set is absent and the data bucket holds nothing under its prefix. */
+    async function nothingLeftOf(datasetId: string) {
+      const shown = await env.cli('datasets', 'show', datasetId);
+      expect(shown.code).toBe(1);
+      expect(shown.stderr).toContain('DatasetNotFoundError');
+      const listed = await env.mode.clients.s3.send(
+        new ListObjectsV2Command({ Bucket: env.mode.state.buckets.data, Prefix: `datasets/${datasetId}/` }),
+      );
+      expect(listed.KeyCount ?? 0).toBe(0);
+    }
+
+    it('refuses a folder without *.jsonl files, leaving no data set', async () => {
+      const dir = join(env.dataDir, 'empty-folder');
+      mkdirSync(dir);
+      const r = await env.cli('datasets', 'register', 'nothing', dir, '--json');
+      expect(r.code).toBe(1);
+      expect(jsonError(r).message).toBe(`invalid datasets register: source: holds no *.jsonl files (${dir})`);
+      await nothingLeftOf('nothing');
+    });
+
+    it('refuses a folder whose files hold no item', async () => {
+      const dir = join(env.dataDir, 'blank-files');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'a.jsonl'), '');
+      const r = await env.cli('datasets', 'register', 'blank', dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('source: holds no item: every object is empty');
+      await nothingLeftOf('blank');
+    });
+
+    it('refuses a bucket that does not exist, leaving no data set', async () => {
+      const r = await env.cli('datasets', 'register', 'nowhere', 's3://no-such-bucket/x/');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('source: names bucket no-such-bucket, which does not exist');
+      await nothingLeftOf('nowhere');
+    });
+
+    it('refuses lines that are not one JSON object in UTF-8, naming file and line, uploading nothing', async () => {
+      const dir = join(env.dataDir, 'bad-lines');
+      mkdirSync(dir);
+      const file = join(dir, 'a.jsonl');
+      writeFileSync(
+        file,
+        Buffer.concat([
+          Buffer.from('{"ok":1}\n[1,2,3]\n\nnot json\n{"a":"'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}\n'),
+        ]),
+      );
+      writeFileSync(join(dir, 'b.jsonl'), '{"fine":true}\n');
+      const r = await env.cli('datasets', 'register', 'bad', dir, '--json');
+      expect(r.code).toBe(1);
+      expect(jsonError(r).message).toBe(
+        'invalid data set source ' +
+          `${dir} (every line must be one JSON object): ${file}:2: must be a JSON object (is an array); ` +
+          `${file}:3: must be a JSON object (the line is blank); ` +
+          `${file}:4: must be a JSON object (the line is not JSON); ${file}:5: must be valid UTF-8`,
+      );
+      await nothingLeftOf('bad');
+    });
   });
 });

@@ -50,4 +50,31 @@ describe('the register-objects handler', () => {
       name: 'ValidationError',
     });
   });
+
+  it('passes by an object with bad lines, naming its first one, and registers the others', async () => {
+    const { deps, env } = await coreEnv('fn-register-lines');
+    useDeps(deps);
+    await deps.catalog.createDataset({ datasetId: 'registry' }, 'x');
+    await deps.objects.put(env.dataBucket, 'datasets/registry/bad.jsonl', '{"a":1}\n[1,2]\n');
+    await deps.objects.put(env.dataBucket, 'datasets/registry/good.jsonl', '{"a":1}\n');
+    const event = (key: string) => ({
+      detail: { bucket: { name: env.dataBucket }, object: { key, size: 1 } },
+    });
+
+    expect(await handler(event('datasets/registry/bad.jsonl'), context as never)).toMatchObject({
+      registered: 0,
+      items: 0,
+      skipped: [
+        {
+          key: 'datasets/registry/bad.jsonl',
+          reason: 'bad lines, first datasets/registry/bad.jsonl:2: must be a JSON object (is an array)',
+        },
+      ],
+    });
+    expect(await handler(event('datasets/registry/good.jsonl'), context as never)).toMatchObject({
+      registered: 1,
+      items: 1,
+    });
+    expect((await deps.catalog.getDataset('registry'))?.highId).toBe(1);
+  });
 });
