@@ -188,8 +188,13 @@ describe('exceptions flow', () => {
     const open = (await deps.exceptions.list('j', 'OPEN')).items;
     await resolveException(deps, 'j', open[0]?.exceptionId, 'checked by hand: fine');
     const again = await requeueExceptions(deps, 'j');
-    expect(again).toEqual({ requeued: 4, datasetId: 'j.exceptions' });
-    expect(await requeueExceptions(deps, 'j')).toEqual({ requeued: 0, datasetId: 'j.exceptions' });
+    expect(again).toEqual({ requeued: 4, exceptions: 4, alreadyReviewed: 0, datasetId: 'j.exceptions' });
+    expect(await requeueExceptions(deps, 'j')).toEqual({
+      requeued: 0,
+      exceptions: 0,
+      alreadyReviewed: 0,
+      datasetId: 'j.exceptions',
+    });
     expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 1, REQUEUED: 4 });
     // Each requeued exception points at the entry that refers back to its own item.
     for (const x of (await deps.exceptions.list('j', 'REQUEUED')).items) {
