@@ -1,9 +1,11 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { BatchkeeperError } from '../../core/errors.ts';
 import { RunId } from '../../core/events.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
 import type { Run } from '../../core/model.ts';
 import { Name } from '../../core/validation.ts';
 import { fields, formatDuration, table } from '../output.ts';
+import type { Target } from '../target.ts';
 import { defineCommand, targetArgs } from './args.ts';
 import { collect, shortHash } from './support.ts';
 
@@ -29,16 +31,18 @@ export const runsList = defineCommand({
   schema: targetArgs({ jobId: Name }),
   needsTarget: true,
   async run(a, ctx) {
-    const { deps } = await ctx.target();
+    const target = await ctx.target();
+    const { deps } = target;
     const job = await getJob(deps, a.jobId);
-    const runs = (await collect((p) => deps.runs.listRuns(job.jobId, p))).sort((x, y) =>
+    const listed = (await collect((p) => deps.runs.listRuns(job.jobId, p))).sort((x, y) =>
       y.plannedAt.localeCompare(x.plannedAt),
     );
+    const runs = await Promise.all(listed.map((r) => withExecutionEnd(target, r)));
     const rows = runs.map((r) => [
       r.runId,
       r.mode,
       bounds(r),
-      r.status,
+      statusOf(r),
       r.batchesPlanned,
       r.stats?.itemsSucceeded,
       r.stats?.itemsExcepted,
@@ -69,22 +73,55 @@ export const runsShow = defineCommand({
   schema: targetArgs({ jobId: Name, runId: RunId }),
   needsTarget: true,
   async run(a, ctx) {
-    const { deps } = await ctx.target();
-    const job = await getJob(deps, a.jobId);
-    const run = await deps.runs.getRun(job.jobId, a.runId);
-    if (!run) throw new RunNotFoundError({ jobId: job.jobId, runId: a.runId });
+    const target = await ctx.target();
+    const job = await getJob(target.deps, a.jobId);
+    const found = await target.deps.runs.getRun(job.jobId, a.runId);
+    if (!found) throw new RunNotFoundError({ jobId: job.jobId, runId: a.runId });
+    const run = await withExecutionEnd(target, found);
     return { json: { run }, text: runText(run) };
   },
 });
 
-function runText(r: Run): string {
+/** A run as listed: its record, and for one still PLANNED, how its execution ended if it did. */
+export type ListedRun = Run & { readonly executionStatus?: string };
+
+/** Execution statuses that end a run without Finalize: the record stays PLANNED, the execution says why. */
+const ENDED_WITHOUT_FINALIZE = ['ABORTED', 'FAILED', 'TIMED_OUT'];
+
+/**
+ * A run whose record is PLANNED may have an execution that ended without reaching Finalize (stopped, killed,
+ * timed out): its execution (named after the run) is asked, and its end shown beside the record, so that no run
+ * reads as planned forever. Nothing is written. An execution that cannot be found leaves the run as recorded.
+ */
+export async function withExecutionEnd(
+  target: Pick<Target, 'clients' | 'stateMachineArn'>,
+  run: Run,
+): Promise<ListedRun> {
+  if (run.status !== 'PLANNED') return run;
+  const executionArn = `${target.stateMachineArn.replace(':stateMachine:', ':execution:')}:${run.runId}`;
+  try {
+    const out = await target.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    return out.status && ENDED_WITHOUT_FINALIZE.includes(out.status)
+      ? { ...run, executionStatus: out.status }
+      : run;
+  } catch (error) {
+    if ((error as Error)?.name === 'ExecutionDoesNotExist') return run;
+    throw error;
+  }
+}
+
+/** PLANNED, or the execution's end when it ended without Finalize: `PLANNED (execution ABORTED)`. */
+const statusOf = (r: ListedRun) =>
+  r.executionStatus ? `${r.status} (execution ${r.executionStatus})` : r.status;
+
+function runText(r: ListedRun): string {
   const s = r.stats;
   const head = fields([
     ['run', r.runId],
     ['job', r.jobId],
     ['mode', r.mode],
     ['bounds', bounds(r) || undefined],
-    ['status', r.status],
+    ['status', statusOf(r)],
     ['config hash', shortHash(r.configHash)],
     ['planned at', r.plannedAt],
     ['finished at', r.finishedAt],
