@@ -68,8 +68,14 @@ export class JobNotFoundError extends BatchkeeperError {
 
 /** The same job id was created with a different spec. */
 export class JobConflictError extends BatchkeeperError {
-  constructor(ctx: { jobId: string; existingHash: string; requestedHash: string }) {
-    super(`job ${ctx.jobId} exists with another spec (configHash ${ctx.existingHash.slice(0, 12)})`, ctx);
+  constructor(ctx: {
+    jobId: string;
+    existingHash: string;
+    requestedHash: string;
+    differs?: readonly string[];
+  }) {
+    const what = ctx.differs?.length ? ctx.differs.join(', ') : `configHash ${ctx.existingHash.slice(0, 12)}`;
+    super(`job ${ctx.jobId} exists with another spec (it differs in ${what})`, ctx);
   }
 }
 

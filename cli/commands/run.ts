@@ -153,6 +153,9 @@ export function outcomeText(o: RunOutcome): string {
     `run ${o.runId} (${o.input.mode}) ${o.status} in ${formatDuration(o.durationMs)}\n` +
     `  batches     ${formatCount(b.planned)} planned, ${formatCount(b.succeeded)} succeeded, ${formatCount(b.failed)} failed, ${formatCount(b.notDone)} not done\n` +
     `  items       ${formatCount(o.items.succeeded)} processed\n` +
-    `  exceptions  ${formatCount(o.items.excepted)} set aside for review\n`
+    `  exceptions  ${formatCount(o.items.excepted)} set aside for review\n` +
+    (b.failed > 0
+      ? `  why         batchkeeper batches ${o.jobId} --status FAILED, then batchkeeper diagnose ${o.jobId} <batchStart>\n`
+      : '')
   );
 }

@@ -51,22 +51,28 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
     jobId: job.jobId,
     existingHash: out.existing.configHash,
     requestedHash: job.configHash,
+    differs: differences(out.existing, job),
   });
 }
 
-/** The parts of a spec a second create must repeat exactly (the config through its hash). */
+/** The parts of a spec a second create must repeat exactly (the config through its hash), by their names. */
+const SPEC_PARTS: readonly [string, (j: Job) => unknown][] = [
+  ['datasetId', (j) => j.datasetId],
+  ['config (configHash)', (j) => j.configHash],
+  ['batching', (j) => j.batching],
+  ['description', (j) => j.description ?? null],
+  ['maxConcurrency', (j) => j.maxConcurrency],
+  ['toleratedFailurePercentage', (j) => j.toleratedFailurePercentage],
+  ['leaseSeconds', (j) => j.leaseSeconds],
+];
+
+/** The names of the spec parts in which two jobs differ; none for the same spec. */
+function differences(a: Job, b: Job): string[] {
+  return SPEC_PARTS.filter(([, of]) => JSON.stringify(of(a)) !== JSON.stringify(of(b))).map(([name]) => name);
+}
+
 function sameSpec(a: Job, b: Job): boolean {
-  const shape = (j: Job) =>
-    JSON.stringify([
-      j.datasetId,
-      j.configHash,
-      j.batching,
-      j.description ?? null,
-      j.maxConcurrency,
-      j.toleratedFailurePercentage,
-      j.leaseSeconds,
-    ]);
-  return shape(a) === shape(b);
+  return differences(a, b).length === 0;
 }
 
 export async function getJob(deps: Pick<Deps, 'jobs'>, jobId: unknown): Promise<Job> {

@@ -46,9 +46,13 @@ describe('createJob', () => {
     await expect(createJob(deps, { ...spec, config: { uppercaseCity: true } })).rejects.toBeInstanceOf(
       JobConflictError,
     );
-    await expect(createJob(deps, { ...spec, batching: { by: 'count', size: 5 } })).rejects.toBeInstanceOf(
-      JobConflictError,
+    // The message names what differs: a batch size is not a config.
+    await expect(createJob(deps, { ...spec, batching: { by: 'count', size: 5 } })).rejects.toThrow(
+      'job addr exists with another spec (it differs in batching)',
     );
+    await expect(
+      createJob(deps, { ...spec, config: { uppercaseCity: true }, description: 'other' }),
+    ).rejects.toThrow('(it differs in config (configHash), description)');
   });
 
   it('names the unknown processor, the missing data set and the bad config field, writing nothing', async () => {
