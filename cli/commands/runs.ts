@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import { BatchkeeperError } from '../../core/errors.ts';
 import { RunId } from '../../core/events.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
@@ -98,16 +98,9 @@ export async function withExecutionEnd(
   run: Run,
 ): Promise<ListedRun> {
   if (run.status !== 'PLANNED') return run;
-  const executionArn = `${target.stateMachineArn.replace(':stateMachine:', ':execution:')}:${run.runId}`;
-  try {
-    const out = await target.clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
-    return out.status && ENDED_WITHOUT_FINALIZE.includes(out.status)
-      ? { ...run, executionStatus: out.status }
-      : run;
-  } catch (error) {
-    if ((error as Error)?.name === 'ExecutionDoesNotExist') return run;
-    throw error;
-  }
+  const executions = new SfnRunLiveness({ sfn: target.clients.sfn, stateMachineArn: target.stateMachineArn });
+  const status = await executions.executionStatus(run.runId);
+  return status && ENDED_WITHOUT_FINALIZE.includes(status) ? { ...run, executionStatus: status } : run;
 }
 
 /** PLANNED, or the execution's end when it ended without Finalize: `PLANNED (execution ABORTED)`. */

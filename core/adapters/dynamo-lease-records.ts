@@ -1,11 +1,12 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, pad } from '../contracts/tables.ts';
-import type { Batch, BatchScope } from '../model.ts';
+import type { Batch } from '../model.ts';
 import {
   type AcquireInput,
   type AcquirePolicy,
   type AcquireResult,
   expiredAttemptOf,
+  type HeartbeatInput,
   type LeaseStore,
 } from '../ports/index.ts';
 import { DynamoBatchStore } from './dynamo-batch-records.ts';
@@ -142,14 +143,7 @@ export class DynamoLeaseStore extends DynamoInventoryAdapter implements LeaseSto
     }
   }
 
-  async heartbeat(input: {
-    jobId: string;
-    scope: BatchScope;
-    start: number;
-    token: number;
-    owner: string;
-    leaseMs: number;
-  }): Promise<void> {
+  async heartbeat(input: HeartbeatInput): Promise<void> {
     const now = this.ctx.clock.now();
     try {
       await this.ctx.doc.send(

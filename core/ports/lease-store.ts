@@ -46,19 +46,22 @@ export interface AcquireInput {
   readonly policy: AcquirePolicy;
 }
 
+/** A heartbeat: the batch, the lease it extends (token and owner), and by how much. */
+export interface HeartbeatInput {
+  readonly jobId: string;
+  readonly scope: BatchScope;
+  readonly start: number;
+  readonly token: number;
+  readonly owner: string;
+  readonly leaseMs: number;
+}
+
 /** Leases with fencing tokens: one live owner per batch. */
 export interface LeaseStore {
   /** Take the lease when no live lease holds the batch; a dead owner's lease is taken over. */
   acquire(input: AcquireInput): Promise<AcquireResult>;
   /** Extend the lease, fenced by the token. */
-  heartbeat(input: {
-    jobId: string;
-    scope: BatchScope;
-    start: number;
-    token: number;
-    owner: string;
-    leaseMs: number;
-  }): Promise<void>;
+  heartbeat(input: HeartbeatInput): Promise<void>;
 }
 
 /** The LEASE_EXPIRED attempt logged when a dead worker's lease, as it was read, is taken over. */

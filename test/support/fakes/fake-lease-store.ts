@@ -1,10 +1,11 @@
 import { LeaseLostError } from '../../../core/errors.ts';
-import type { Batch, BatchScope } from '../../../core/model.ts';
+import type { Batch } from '../../../core/model.ts';
 import {
   type AcquireInput,
   type AcquirePolicy,
   type AcquireResult,
   expiredAttemptOf,
+  type HeartbeatInput,
   type LeaseStore,
 } from '../../../core/ports/index.ts';
 import {
@@ -76,14 +77,7 @@ export class FakeLeaseStore implements LeaseStore {
     }
   }
 
-  async heartbeat(input: {
-    jobId: string;
-    scope: BatchScope;
-    start: number;
-    token: number;
-    owner: string;
-    leaseMs: number;
-  }): Promise<void> {
+  async heartbeat(input: HeartbeatInput): Promise<void> {
     const now = this.ctx.clock.now();
     const b = batchOf(this.ctx.tables, input.jobId, input.scope, input.start);
     if (!fenced(b, input, now)) throw leaseLost(input, 'heartbeat');
