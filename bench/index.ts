@@ -2,6 +2,7 @@ import { bookkeepingBench } from './bookkeeping.ts';
 import { claimsBench } from './claims.ts';
 import { costBench } from './cost.ts';
 import { e2eBench } from './e2e.ts';
+import { exceptionsReviewBench } from './exceptions-review.ts';
 import { inventoryBench } from './inventory.ts';
 
 /** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). Figures only, never pass/fail. */
@@ -11,6 +12,7 @@ const benches: Record<string, () => Promise<string>> = {
   claims: claimsBench,
   cost: costBench,
   e2e: e2eBench,
+  'exceptions-review': exceptionsReviewBench,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -221,3 +221,25 @@ export class BatchesFailedError extends BatchkeeperError {
     super(`run ${ctx.runId} of job ${ctx.jobId} ended with ${ctx.failed} failed batch(es)`, ctx);
   }
 }
+
+/** The data set is being deleted: nothing may register into it or read it. */
+export class DatasetDeletingError extends BatchkeeperError {
+  constructor(ctx: { datasetId: string }) {
+    super(
+      `data set ${ctx.datasetId} is being deleted: run datasets delete ${ctx.datasetId} again to finish it`,
+      ctx,
+    );
+  }
+}
+
+/** Deleting a data set that jobs still read, without force. */
+export class DatasetInUseError extends BatchkeeperError {
+  constructor(ctx: { datasetId: string; jobIds: readonly string[] }) {
+    const shown = ctx.jobIds.slice(0, 10).join(', ');
+    const more = ctx.jobIds.length > 10 ? ` and ${ctx.jobIds.length - 10} more` : '';
+    super(
+      `data set ${ctx.datasetId} is used by job(s) ${shown}${more}: delete them first, or force (their runs will then fail)`,
+      ctx,
+    );
+  }
+}

@@ -7,23 +7,36 @@ import { Id, MAX_ID, Name, PositiveInt } from './validation.ts';
  * Each handler parses its event with one of these schemas, once.
  */
 
-/** What a user passes to StartExecution. */
+/** What a JSON value is, as a rule's message names it: `null`, `an array`, `a number`, ... */
+const kindOf = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+
+/**
+ * What a user passes to StartExecution. Any JSON value reaches the Plan state whole (`$$.Execution.Input`), so
+ * one that is not an object is refused here, by name, as every other bad input is.
+ */
 export const RunInput = z
-  .strictObject({
-    jobId: Name,
-    mode: z.enum(RUN_MODES, { error: `must be one of ${RUN_MODES.join(', ')}` }),
-    idStart: Id.optional(),
-    idEnd: Id.optional(),
-    maxBatches: PositiveInt(100_000).optional(),
-    every: PositiveInt(1_000_000).optional(),
-    limit: PositiveInt(1_000_000).optional(),
-    maxConcurrency: PositiveInt(10_000).optional(),
-    toleratedFailurePercentage: z
-      .number({ error: 'must be a number' })
-      .min(0, { error: 'must be >= 0' })
-      .max(100, { error: 'must be <= 100' })
-      .optional(),
-  })
+  .strictObject(
+    {
+      jobId: Name,
+      mode: z.enum(RUN_MODES, { error: `must be one of ${RUN_MODES.join(', ')}` }),
+      idStart: Id.optional(),
+      idEnd: Id.optional(),
+      maxBatches: PositiveInt(100_000).optional(),
+      every: PositiveInt(1_000_000).optional(),
+      limit: PositiveInt(1_000_000).optional(),
+      maxConcurrency: PositiveInt(10_000).optional(),
+      toleratedFailurePercentage: z
+        .number({ error: 'must be a number' })
+        .min(0, { error: 'must be >= 0' })
+        .max(100, { error: 'must be <= 100' })
+        .optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? `must be a JSON object (is ${kindOf(issue.input)})` : undefined,
+    },
+  )
   .superRefine((v, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (v.mode === 'backfill') {

@@ -60,6 +60,14 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'in
   throw new ValidationError(toViolations(result.error), { cause: result.error, what });
 }
 
+/**
+ * Parse one named value: a violation names `field` (with any path inside it), never `(root)`.
+ * @example const note = parseField(Text(2000), raw, 'note');
+ */
+export function parseField<S extends z.ZodType>(schema: S, value: unknown, field: string): z.infer<S> {
+  return parse(z.object({ [field]: schema }), { [field]: value }, field)[field] as z.infer<S>;
+}
+
 export function toViolations(error: z.ZodError): Violation[] {
   return error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',

@@ -42,5 +42,7 @@ export const handler = handle(async (event: unknown, _context, log) => {
   // registered already is an event delivered twice, which is expected.
   const passedBy = out.skipped.filter((x) => x.reason !== 'already registered');
   if (passedBy.length > 0) log.warn('objects passed by', { skipped: passedBy });
+  // An object overwritten at a registered location: its batches fail until `datasets accept` records it.
+  if (out.changed.length > 0) log.warn('objects changed at registered locations', { changed: out.changed });
   return out;
 });

@@ -57,8 +57,8 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
 
   // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness;
   // move the output of a batch a backfill splits into its parts' objects; finish what dead workers left
-  // (staged exceptions of a committed attempt).
-  tables(fns.planRun, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  // (staged exceptions of a committed attempt, and the open exceptions it processed, read and closed as superseded).
+  tables(fns.planRun, { inventory: 'readWrite', exceptions: 'readWrite', catalog: 'read' });
   // Plan finishes what it and dead workers recorded by deleting the record in the same transaction: a cut once
   // its batches are created, a split's move once the parts own their outputs, a staged publish once published.
   // Batches, attempts and runs are never deleted by the pipeline (job deletion is an operator's act).
@@ -97,9 +97,9 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     'Plan asks whether the run that holds a reservation is still alive; run ids are execution names.',
   );
 
-  // ProcessBatch: leases and attempts, exceptions, items from the data bucket, outputs (of the inventory and of
-  // sample runs), the data sets' secrets.
-  tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'write', catalog: 'read' });
+  // ProcessBatch: leases and attempts, exceptions (written, and read to close those it processed as superseded),
+  // items from the data bucket, outputs (of the inventory and of sample runs), the data sets' secrets.
+  tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'readWrite', catalog: 'read' });
   // ProcessBatch creates the cuts its Plan left to the run's workers and publishes its staged exceptions: both
   // end by deleting their record.
   fns.processBatch.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));

@@ -48,6 +48,8 @@ export interface Command<A = Record<string, unknown>> {
   readonly usage: string;
   readonly summary: string;
   readonly positionals: readonly string[];
+  /** Positionals after the required ones that may be left out, e.g. the `<exceptionId>` of `resolve`. */
+  readonly optionalPositionals?: readonly string[];
   readonly flags: Readonly<Record<string, FlagSpec>>;
   /** Validates the raw arguments (keys: flag names without dashes, positional names). */
   readonly schema: z.ZodType<A>;
@@ -118,8 +120,9 @@ export function readArgs(c: Command, argv: readonly string[]): RawArgs {
     const problem = checkOption(flags, t, raw);
     if (problem) problems.push(problem);
   }
+  const names = [...c.positionals, ...(c.optionalPositionals ?? [])];
   positionals.forEach((value, i) => {
-    const name = c.positionals[i];
+    const name = names[i];
     if (name === undefined) problems.push(`unexpected argument "${value}"`);
     else raw[name] = value;
   });
@@ -159,7 +162,11 @@ export function validateArgs<A>(c: Command<A>, raw: RawArgs): A {
     if (!(e instanceof ValidationError)) throw e;
     const flags = flagsOf(c as unknown as Command);
     const shown = (field: string) =>
-      field in flags ? `--${field}` : c.positionals.includes(field) ? `<${field}>` : field;
+      field in flags
+        ? `--${field}`
+        : [...c.positionals, ...(c.optionalPositionals ?? [])].includes(field)
+          ? `<${field}>`
+          : field;
     throw new UsageError(
       e.violations.map((v) => `${shown(v.field)}: ${v.rule}`),
       usageOf(c as unknown as Command),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BatchNotFoundError } from '../../core/errors.ts';
 import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
+import { acceptedRanges, backfillRanges, isStale } from '../../core/jobs/stale.ts';
 import { listBatches } from '../../core/jobs/stats.ts';
 import { type Attempt, BATCH_STATUSES, type Batch } from '../../core/model.ts';
 import type { Answer } from '../../core/processing/preflight.ts';
@@ -14,27 +15,35 @@ import { shortHash } from './support.ts';
 
 export const batches = defineCommand({
   words: ['batches'],
-  usage: `<jobId> [--status ${BATCH_STATUSES.join('|')}] [--drift]`,
+  usage: `<jobId> [--status ${BATCH_STATUSES.join('|')}] [--drift] [--stale]`,
   summary:
-    "list a job's batches in id order; --drift lists those done with another config than the current one",
+    "list a job's batches in id order; --drift lists those done with another config than the current one, --stale those done before an object they cover was accepted",
   positionals: ['jobId'],
   flags: {
     status: { type: 'string', help: '--status S  only batches in this status' },
     drift: { type: 'boolean', help: '--drift  only batches completed with another config hash' },
+    stale: {
+      type: 'boolean',
+      help: '--stale  only batches completed before an object they cover was accepted (datasets accept)',
+    },
   },
   schema: targetArgs({
     jobId: Name,
     status: OneOf(BATCH_STATUSES).optional(),
     drift: z.boolean().optional(),
+    stale: z.boolean().optional(),
   }),
   needsTarget: true,
   async run(a, ctx) {
     const { deps } = await ctx.target();
     const job = await getJob(deps, a.jobId);
     const current = effectiveHash(deps, job);
-    const list: (Batch & { drifted: boolean })[] = [];
-    for await (const b of listBatches(deps, job.jobId, { status: a.status, drift: a.drift })) {
-      list.push({ ...b, drifted: b.status === 'SUCCEEDED' && b.configHash !== current });
+    const accepted = await acceptedRanges(deps, job);
+    const list: (Batch & { drifted: boolean; stale: boolean })[] = [];
+    const filter = { status: a.status, drift: a.drift, stale: a.stale };
+    for await (const b of listBatches(deps, job.jobId, filter)) {
+      const drifted = b.status === 'SUCCEEDED' && b.configHash !== current;
+      list.push({ ...b, drifted, stale: isStale(b, accepted) });
     }
     const rows = list.map((b) => [
       b.start,
@@ -44,6 +53,7 @@ export const batches = defineCommand({
       b.attempt,
       shortHash(b.configHash),
       b.drifted,
+      b.stale,
       b.completedRunId,
       b.completedAt,
     ]);
@@ -55,13 +65,22 @@ export const batches = defineCommand({
       'attempt',
       'config hash',
       'drifted',
+      'stale',
       'completed by',
       'completed at',
     ];
-    const text = `${list.length} batch(es); current config hash ${shortHash(current)}\n${list.length > 0 ? table(header, rows) : ''}`;
+    const text = `${list.length} batch(es); current config hash ${shortHash(current)}\n${list.length > 0 ? table(header, rows) : ''}${redoHint(job.jobId, list)}`;
     return { json: { jobId: job.jobId, effectiveConfigHash: current, batches: list }, text };
   },
 });
+
+/** The backfills that redo the stale batches listed, one per run of adjacent batches. */
+function redoHint(jobId: string, list: readonly (Batch & { stale: boolean })[]): string {
+  const ranges = backfillRanges(list.filter((b) => b.stale));
+  return ranges
+    .map((r) => `stale: redo with  batchkeeper run ${jobId} --from ${r.start} --to ${r.end}\n`)
+    .join('');
+}
 
 /** The five preflight questions, in the order people ask them. */
 export const QUESTIONS = ['ready', 'right', 'where', 'safe', 'valid'] as const;

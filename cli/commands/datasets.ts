@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { type ChangedLocation, changeAt } from '../../core/catalog/content-changes.ts';
 import { BAD_LINES_SHOWN } from '../../core/catalog/json-lines.ts';
 import {
   entriesOf,
@@ -12,7 +13,12 @@ import {
   registerPlanned,
 } from '../../core/catalog/register-objects.ts';
 import { datasetKeyOf, datasetPrefixOf, locationOf } from '../../core/contracts/s3-keys.ts';
-import { DatasetNotFoundError, ValidationError, type Violation } from '../../core/errors.ts';
+import {
+  DatasetDeletingError,
+  DatasetNotFoundError,
+  ValidationError,
+  type Violation,
+} from '../../core/errors.ts';
 import type { Dataset } from '../../core/model.ts';
 import { DatasetSpec } from '../../core/model.ts';
 import type { NewEntry } from '../../core/ports/index.ts';
@@ -20,6 +26,7 @@ import { Name } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import type { Target } from '../target.ts';
 import { defineCommand, targetArgs } from './args.ts';
+import { contentWarnings } from './datasets-lifecycle.ts';
 import { collect } from './support.ts';
 
 const S3_PREFIX = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/;
@@ -60,6 +67,7 @@ export async function registerDataset(
 ): Promise<RegisterDatasetResult> {
   const { deps, buckets } = target;
   const before = await deps.catalog.getDataset(input.datasetId);
+  if (before?.state === 'DELETING') throw new DatasetDeletingError({ datasetId: input.datasetId });
   const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(input.source);
   let planned: PlannedEntries;
   let uploads: { file: string; key: string; body: Buffer }[] = [];
@@ -82,7 +90,9 @@ export async function registerDataset(
       what: `data set source ${input.source} (every line must be one JSON object)`,
     });
   const fresh = [...planned.byDataset.values()].flat().length;
-  const again = planned.skipped.filter((x) => x.reason.startsWith('already registered')).length;
+  const again =
+    planned.skipped.filter((x) => x.reason.startsWith('already registered')).length +
+    (planned.changed?.length ?? 0);
   if (fresh === 0 && again === 0)
     throw invalidSource(`holds no item: every object is empty (${input.source})`);
 
@@ -95,7 +105,7 @@ export async function registerDataset(
     );
   }
   for (const u of uploads) await deps.objects.put(buckets.data, u.key, u.body, 'application/x-ndjson');
-  const report = await registerPlanned(deps, planned);
+  const report = await registerPlanned(deps, planned, { duplicates: true });
   const after = await deps.catalog.getDataset(input.datasetId);
   return {
     datasetId: input.datasetId,
@@ -126,22 +136,19 @@ async function readLocal(target: Target, datasetId: string, files: readonly stri
   const entries: NewEntry[] = [];
   const skipped: RegisterReport['skipped'] = [];
   const problems: Violation[] = [];
+  const changed: ChangedLocation[] = [];
   for (const file of files) {
     const key = datasetKeyOf(datasetId, basename(file));
     const location = locationOf(buckets.data, key);
+    const body = await readFile(file);
+    const read = localEntry(location, file, key, body);
     if ((await deps.catalog.findLocation(datasetId, location)) !== undefined) {
-      skipped.push({ key, reason: 'already registered (not uploaded again)' });
+      // Never uploaded again: overwriting the object would make its entry's checksum a lie.
+      const change = read && (await changeAt(deps, datasetId, read.entry));
+      if (change) changed.push(change);
+      else skipped.push({ key, reason: 'already registered (not uploaded again)' });
       continue;
     }
-    const body = await readFile(file);
-    const read: { entry: NewEntry; problems: Violation[] } | undefined = key.endsWith('.jsonl')
-      ? entryOfBody(location, file, body)
-      : body.byteLength > 0
-        ? {
-            entry: { count: 1, location, format: 'object', weights: body.byteLength, size: body.byteLength },
-            problems: [],
-          }
-        : undefined;
     if (!read) {
       skipped.push({ key, reason: 'empty file' });
       continue;
@@ -150,18 +157,37 @@ async function readLocal(target: Target, datasetId: string, files: readonly stri
     uploads.push({ file, key, body });
     entries.push(read.entry);
   }
-  const planned: PlannedEntries = { byDataset: new Map([[datasetId, entries]]), skipped, problems };
+  const planned: PlannedEntries = {
+    byDataset: new Map([[datasetId, entries]]),
+    skipped,
+    problems,
+    changed,
+  };
   return { uploads, planned };
 }
 
-function registerText(r: RegisterDatasetResult, target: Target): string {
+/** The entry a local file will be once uploaded to `location`; undefined when it is empty. */
+function localEntry(
+  location: string,
+  file: string,
+  key: string,
+  body: Buffer,
+): { entry: NewEntry; problems: Violation[] } | undefined {
+  if (key.endsWith('.jsonl')) return entryOfBody(location, file, body);
+  if (body.byteLength === 0) return undefined;
+  const entry: NewEntry = { count: 1, location, format: 'object', weights: body.byteLength };
+  return { entry: { ...entry, size: body.byteLength }, problems: [] };
+}
+
+function registerText(r: RegisterDatasetResult, target: Target, local: boolean): string {
   const skipped = r.skipped.map((s) => `  skipped ${s.key}: ${s.reason}\n`).join('');
   return (
     `data set ${r.datasetId}${r.created ? ' (created)' : ''}\n` +
     (r.uploaded.length > 0
       ? `uploaded ${r.uploaded.length} file(s) to ${locationOf(target.buckets.data, datasetPrefixOf(r.datasetId))}\n`
       : '') +
-    `registered ${formatCount(r.registered)} object(s), ${formatCount(r.items)} item(s); ids now 1..${formatCount(r.highId)}\n${skipped}`
+    `registered ${formatCount(r.registered)} object(s), ${formatCount(r.items)} item(s); ids now 1..${formatCount(r.highId)}\n${skipped}` +
+    contentWarnings(r, local)
   );
 }
 
@@ -192,7 +218,7 @@ export const datasetsRegister = defineCommand({
       secretArn: a['secret-arn'],
       description: a.description,
     });
-    return { json: result, text: registerText(result, target) };
+    return { json: result, text: registerText(result, target, !a.source.startsWith('s3://')) };
   },
 });
 
@@ -210,13 +236,14 @@ export const datasetsList = defineCommand({
     const rows = datasets.map((d) => [
       d.datasetId,
       d.highId,
+      d.state ?? 'ACTIVE',
       d.createdAt,
       d.secretArn ?? '',
       d.description ?? '',
     ]);
     return {
       json: { datasets },
-      text: table(['dataset', 'items', 'created', 'secret', 'description'], rows),
+      text: table(['dataset', 'items', 'state', 'created', 'secret', 'description'], rows),
     };
   },
 });
@@ -241,7 +268,9 @@ const datasetText = (d: Dataset) =>
   fields([
     ['dataset', d.datasetId],
     ['items', d.highId],
+    ['state', d.state ?? 'ACTIVE'],
     ['created', d.createdAt],
+    ['last accepted', d.lastAcceptedAt],
     ['description', d.description],
     ['secret', d.secretArn],
     ['exceptions of', d.exceptionsOf],

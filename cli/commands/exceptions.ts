@@ -1,51 +1,57 @@
-import { z } from 'zod';
 import { ExceptionNotFoundError } from '../../core/errors.ts';
-import { listExceptions, requeueExceptions, resolveException } from '../../core/exceptions/exceptions.ts';
+import { listExceptions } from '../../core/exceptions/exceptions.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
-import type { ItemException } from '../../core/model.ts';
-import { Name, Text } from '../../core/validation.ts';
+import type { ExceptionOccurrence, ItemException } from '../../core/model.ts';
+import { Name } from '../../core/validation.ts';
 import { fields, table } from '../output.ts';
-import { defineCommand, targetArgs } from './args.ts';
-import { IntFlag, OneOf } from './flags.ts';
+import { type Command, defineCommand, targetArgs } from './args.ts';
+import {
+  checkRange,
+  checkSample,
+  ExceptionId,
+  filterOf,
+  LISTING_FLAGS,
+  listingShape,
+  namingFlags,
+  reasonOf,
+} from './exception-flags.ts';
+import { exceptionsExport, exceptionsSummary } from './exceptions-export.ts';
+import { exceptionsRequeue, exceptionsResolve } from './exceptions-review.ts';
+import { IntFlag } from './flags.ts';
 import { collect } from './support.ts';
-
-const ExceptionId = Text(200);
-const NoteText = z
-  .string({ error: (iss) => (iss.input === undefined ? 'is required' : 'must be a string') })
-  .pipe(Text(2000));
-
-/** What an exception is about, in a few words: the processor's reason, or the kind. */
-const reasonOf = (x: ItemException) => (typeof x.details.reason === 'string' ? x.details.reason : x.kind);
 
 export const exceptionsList = defineCommand({
   words: ['exceptions', 'list'],
-  usage: '<jobId> [--status OPEN|RESOLVED|REQUEUED] [--limit N]',
-  summary: 'list the items a job set aside for review, in item order',
+  usage: '<jobId> [--status S] [--kind K ...] [--run R] [--from N] [--to M] [--sample RUN] [--limit N]',
+  summary: 'list the items a job set aside for review (one exception per item), in item order',
   positionals: ['jobId'],
-  flags: {
-    status: { type: 'string', help: '--status S  only exceptions in this status' },
-    limit: { type: 'string', help: '--limit N  at most N exceptions' },
-  },
-  schema: targetArgs({
-    jobId: Name,
-    status: OneOf(['OPEN', 'RESOLVED', 'REQUEUED'] as const).optional(),
-    limit: IntFlag(1_000_000).optional(),
-  }),
+  flags: { ...LISTING_FLAGS, limit: { type: 'string', help: '--limit N  at most N exceptions' } },
+  schema: targetArgs({ jobId: Name, ...listingShape, limit: IntFlag(1_000_000).optional() }).superRefine(
+    checkRange,
+  ),
   needsTarget: true,
   async run(a, ctx) {
     const { deps } = await ctx.target();
-    const exceptions = await collect((p) => listExceptions(deps, a.jobId, a.status, p), a.limit);
+    const job = await getJob(deps, a.jobId);
+    await checkSample(deps, job.jobId, a.sample);
+    const filter = filterOf(a);
+    const exceptions = await namingFlags('exceptions filter', () =>
+      collect((p) => listExceptions(deps, job.jobId, filter, p), a.limit),
+    );
     const rows = exceptions.map((x) => [
       x.exceptionId,
       x.itemId,
       x.batchStart,
+      x.runId,
       x.kind,
       x.status,
+      x.occurrences,
       reasonOf(x),
       x.note,
     ]);
-    const text = `${exceptions.length} exception(s)\n${rows.length > 0 ? table(['exception', 'item', 'batch', 'kind', 'status', 'reason', 'note'], rows) : ''}`;
-    return { json: { jobId: a.jobId, exceptions }, text };
+    const header = ['exception', 'item', 'batch', 'run', 'kind', 'status', 'seen', 'reason', 'note'];
+    const text = `${exceptions.length} exception(s)\n${rows.length > 0 ? table(header, rows) : ''}`;
+    return { json: { jobId: job.jobId, exceptions }, text };
   },
 });
 
@@ -54,21 +60,32 @@ const exceptionText = (x: ItemException) =>
     ['exception', x.exceptionId],
     ['job', x.jobId],
     ['item', x.itemId],
-    ['batch', x.batchStart],
-    ['run', x.runId],
-    ['kind', x.kind],
+    ['sample run', x.sampleRunId],
     ['status', x.status],
+    ['kind', x.kind],
     ['details', x.details],
+    ['run', x.runId],
+    ['batch', x.batchStart],
+    ['occurrences', x.occurrences],
     ['created', x.createdAt],
+    ['last seen', x.lastSeenAt],
     ['note', x.note],
-    ['resolved', x.resolvedAt],
+    ['reviewed', x.resolvedAt],
+    ['requeues', x.requeues || undefined],
     ['requeued as', x.requeuedAs ? `${x.requeuedAs.datasetId} id ${x.requeuedAs.id}` : undefined],
+    ['superseded by', x.supersededBy ? `run ${x.supersededBy.runId} at ${x.supersededBy.at}` : undefined],
   ]);
+
+const occurrencesText = (list: readonly ExceptionOccurrence[]) =>
+  `occurrences (${list.length}):\n${table(
+    ['run', 'batch', 'token', 'kind', 'at'],
+    list.map((o) => [o.runId, o.batchStart, o.token, o.kind, o.at]),
+  )}`;
 
 export const exceptionsShow = defineCommand({
   words: ['exceptions', 'show'],
   usage: '<jobId> <exceptionId>',
-  summary: 'show one exception with its details',
+  summary: 'show one exception with its details and every occurrence (run, batch, token, kind, time)',
   positionals: ['jobId', 'exceptionId'],
   flags: {},
   schema: targetArgs({ jobId: Name, exceptionId: ExceptionId }),
@@ -78,40 +95,20 @@ export const exceptionsShow = defineCommand({
     const job = await getJob(deps, a.jobId);
     const exception = await deps.exceptions.get(job.jobId, a.exceptionId);
     if (!exception) throw new ExceptionNotFoundError({ jobId: job.jobId, exceptionId: a.exceptionId });
-    return { json: { exception }, text: exceptionText(exception) };
+    const occurrences = await deps.exceptions.occurrences(job.jobId, exception.exceptionId);
+    return {
+      json: { exception, occurrences },
+      text: `${exceptionText(exception)}\n${occurrencesText(occurrences)}`,
+    };
   },
 });
 
-export const exceptionsResolve = defineCommand({
-  words: ['exceptions', 'resolve'],
-  usage: '<jobId> <exceptionId> --note TEXT',
-  summary: 'close an exception after review, saying what was decided',
-  positionals: ['jobId', 'exceptionId'],
-  flags: { note: { type: 'string', help: '--note TEXT  what was decided' } },
-  schema: targetArgs({ jobId: Name, exceptionId: ExceptionId, note: NoteText }),
-  needsTarget: true,
-  async run(a, ctx) {
-    const exception = await resolveException((await ctx.target()).deps, a.jobId, a.exceptionId, a.note);
-    return { json: { exception }, text: `resolved ${exception.exceptionId}\n${exceptionText(exception)}` };
-  },
-});
-
-export const exceptionsRequeue = defineCommand({
-  words: ['exceptions', 'requeue'],
-  usage: '<jobId> [--id EXCEPTION_ID ...]',
-  summary: 'feed open exceptions (all, or those named) back as items of the data set <jobId>.exceptions',
-  positionals: ['jobId'],
-  flags: { id: { type: 'string', multiple: true, help: '--id X  only this exception (repeatable)' } },
-  schema: targetArgs({ jobId: Name, id: z.array(ExceptionId).optional() }),
-  needsTarget: true,
-  async run(a, ctx) {
-    const out = await requeueExceptions((await ctx.target()).deps, a.jobId, a.id);
-    const taken = out.alreadyReviewed
-      ? `; ${out.alreadyReviewed} were reviewed meanwhile by another call`
-      : '';
-    const text =
-      `requeued ${out.requeued} item(s) (${out.exceptions} open exception(s)) as items of data set ${out.datasetId}${taken}\n` +
-      `process them with a job over that data set, e.g.: batchkeeper jobs create ${a.jobId}-requeued --dataset ${out.datasetId} --processor <P>\n`;
-    return { json: { jobId: a.jobId, ...out }, text };
-  },
-});
+/** The exceptions commands, in the order the help lists them. */
+export const EXCEPTIONS_COMMANDS: readonly Command[] = [
+  exceptionsList,
+  exceptionsShow,
+  exceptionsSummary,
+  exceptionsResolve,
+  exceptionsRequeue,
+  exceptionsExport,
+];

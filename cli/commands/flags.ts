@@ -33,12 +33,13 @@ export const JsonFile = z
   .transform((path) => readFileSync(path, 'utf8'))
   .pipe(JsonText);
 
-/** A positive number (weights), from its text. */
-export const NumberFlag = z
-  .string()
-  .regex(/^\d+(\.\d+)?$/, { error: 'must be a positive number' })
-  .transform(Number)
-  .pipe(z.number().gt(0, { error: 'must be > 0' }));
+/** A decimal number from its text, then held to `rule` (the core's, so it is stated in one place): weights. */
+export const NumberFlag = (rule: z.ZodType<number, number>) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { error: 'must be a positive number' })
+    .transform(Number)
+    .pipe(rule);
 
 /** One of a fixed set of upper-case words (statuses), in any case: `--status open` is `OPEN`. */
 export const OneOf = <T extends readonly [string, ...string[]]>(values: T) =>

@@ -11,7 +11,8 @@ import {
 } from './args.ts';
 import { batches, diagnose } from './batches.ts';
 import { datasetsList, datasetsRegister, datasetsShow } from './datasets.ts';
-import { exceptionsList, exceptionsRequeue, exceptionsResolve, exceptionsShow } from './exceptions.ts';
+import { datasetsAccept, datasetsDelete } from './datasets-lifecycle.ts';
+import { EXCEPTIONS_COMMANDS } from './exceptions.ts';
 import { initCommand } from './init.ts';
 import { jobsCreate, jobsDelete, jobsList, jobsShow, jobsUpdateConfig } from './jobs.ts';
 import { localDownCommand, localUpCommand } from './local.ts';
@@ -26,6 +27,8 @@ export const COMMANDS: readonly Command[] = [
   datasetsRegister,
   datasetsList,
   datasetsShow,
+  datasetsAccept,
+  datasetsDelete,
   jobsCreate,
   jobsList,
   jobsShow,
@@ -35,10 +38,7 @@ export const COMMANDS: readonly Command[] = [
   runsList,
   runsShow,
   batches,
-  exceptionsList,
-  exceptionsShow,
-  exceptionsResolve,
-  exceptionsRequeue,
+  ...EXCEPTIONS_COMMANDS,
   diagnose,
 ];
 

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { JobNotFoundError } from '../../core/errors.ts';
 import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs/jobs.ts';
 import { type JobSummary, jobSummary } from '../../core/jobs/stats.ts';
-import type { Batching, Job } from '../../core/model.ts';
+import {
+  BATCH_WEIGHT,
+  type Batching,
+  BatchWeightTarget,
+  type Job,
+  MAX_BATCH_ITEMS,
+} from '../../core/model.ts';
 import { type Json, Name, Text } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import { defineCommand, targetArgs } from './args.ts';
@@ -26,7 +32,10 @@ export const jobsCreate = defineCommand({
     config: { type: 'string', help: "--config JSON  the processor's config, a JSON object" },
     'config-file': { type: 'string', help: '--config-file F  the config from a file' },
     'batch-size': { type: 'string', help: `--batch-size N  items per batch (default ${DEFAULT_BATCH_SIZE})` },
-    'batch-weight': { type: 'string', help: '--batch-weight W  target weight (bytes) per batch instead' },
+    'batch-weight': {
+      type: 'string',
+      help: `--batch-weight W  target weight (bytes) per batch instead, ${BATCH_WEIGHT.min} (1 KiB) to ${BATCH_WEIGHT.max} (10 GiB)`,
+    },
     description: { type: 'string', help: '--description TEXT  what the job does' },
     'max-concurrency': {
       type: 'string',
@@ -39,8 +48,8 @@ export const jobsCreate = defineCommand({
     processor: RequiredName,
     config: JsonText.optional(),
     'config-file': JsonFile.optional(),
-    'batch-size': IntFlag(100_000).optional(),
-    'batch-weight': NumberFlag.optional(),
+    'batch-size': IntFlag(MAX_BATCH_ITEMS).optional(),
+    'batch-weight': NumberFlag(BatchWeightTarget).optional(),
     description: Text(1024).optional(),
     'max-concurrency': IntFlag(10_000).optional(),
   }).superRefine((v, ctx) => {
@@ -142,7 +151,10 @@ function summaryText(s: JobSummary): string {
       'drifted',
       `${s.drifted} batch(es) done with another config hash than ${shortHash(s.effectiveConfigHash)}`,
     ],
-    ['exceptions', `${x.OPEN} open, ${x.RESOLVED} resolved, ${x.REQUEUED} requeued`],
+    [
+      'exceptions',
+      `${x.OPEN} open, ${x.RESOLVED} resolved, ${x.REQUEUED} requeued, ${x.SUPERSEDED} superseded`,
+    ],
     ['last run status', s.lastRun?.status],
   ])}`;
 }

@@ -129,6 +129,17 @@ export function toEntryItem(
   });
 }
 
+/**
+ * The weight attributes of an entry item: one number when the weights are uniform, else packed (the other
+ * attribute absent).
+ */
+export function weightAttributes(weights: NewEntry['weights']): { weight?: number; weightsBin?: Uint8Array } {
+  const uniform = uniformWeight(weights);
+  return uniform !== undefined
+    ? { weight: uniform }
+    : { weightsBin: packWeights(weights as readonly number[]) };
+}
+
 /** A location's marker (read by findLocation): the first id the location was registered under. */
 export function toLocationItem(datasetId: string, location: string, start: number, at: string) {
   return { ...keys.location(datasetId, location), kind: 'location', start, registeredAt: at };
@@ -146,6 +157,7 @@ const EntryItem = z.object({
   ref: z.object({ datasetId: z.string(), id: z.number() }).optional(),
   ready: z.boolean(),
   registeredAt: z.string(),
+  acceptedAt: z.string().optional(),
 });
 
 export function fromEntryItem(datasetId: string, raw: Record<string, unknown>): CatalogEntry {
@@ -161,7 +173,7 @@ export function fromEntryItem(datasetId: string, raw: Record<string, unknown>): 
 
 /** The attributes an EntryDescriptor is read from: an entry item's, without the weights. */
 export const DESCRIPTOR_PROJECTION =
-  'start, count, location, format, checksum, size, ref, ready, registeredAt';
+  'start, count, location, format, checksum, size, ref, ready, registeredAt, acceptedAt';
 
 const DescriptorItem = EntryItem.omit({ weight: true, weightsBin: true });
 

@@ -93,8 +93,9 @@ function registerItems(
       TableName: ctx.table,
       Key: keys.dataset(datasetId),
       UpdateExpression: 'SET highId = :new',
-      // counterUnchanged: nobody handed out ids since we read highId, so ours start right after it.
-      ConditionExpression: 'attribute_exists(pk) AND highId = :old',
+      // counterUnchanged: nobody handed out ids since we read highId, so ours start right after it;
+      // notDeleting: once a delete has marked the data set, no entry lands behind its pages.
+      ConditionExpression: 'attribute_exists(pk) AND highId = :old AND attribute_not_exists(state)',
       ExpressionAttributeValues: { ':new': highId.new, ':old': highId.old },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },

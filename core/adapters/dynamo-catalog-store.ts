@@ -2,12 +2,32 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { keys } from '../contracts/tables.ts';
-import { ContentionError, DatasetConflictError, DatasetNotFoundError, ValidationError } from '../errors.ts';
+import {
+  ContentionError,
+  DatasetConflictError,
+  DatasetDeletingError,
+  DatasetNotFoundError,
+  ValidationError,
+} from '../errors.ts';
 import type { CatalogEntry, Dataset, EntryDescriptor } from '../model.ts';
 import { DatasetSpec } from '../model.ts';
-import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../ports/index.ts';
+import type {
+  AcceptedContent,
+  CatalogStore,
+  NewEntry,
+  Page,
+  PageRequest,
+  RegisterResult,
+} from '../ports/index.ts';
 import { Name, parse } from '../validation.ts';
 import { compact, DESCRIPTOR_PROJECTION, fromDescriptorItem, fromEntryItem } from './catalog-entries.ts';
+import {
+  acceptEntry,
+  deletePage,
+  deleteRecord,
+  markDeleting,
+  noEntryAt,
+} from './dynamo-catalog-lifecycle.ts';
 import { backoff, MAX_ATTEMPTS, putNew, registerEntries } from './dynamo-catalog-register.ts';
 import { transact } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
@@ -27,6 +47,8 @@ const DatasetItem = z.object({
   exceptionsOf: z.string().optional(),
   highId: z.number().int().min(0),
   createdAt: z.string(),
+  state: z.literal('DELETING').optional(),
+  lastAcceptedAt: z.string().optional(),
 });
 
 /**
@@ -119,7 +141,36 @@ export class DynamoCatalogStore implements CatalogStore {
   async #highIdOf(datasetId: string): Promise<number> {
     const dataset = await this.getDataset(datasetId);
     if (!dataset) throw new DatasetNotFoundError({ datasetId });
+    if (dataset.state === 'DELETING') throw new DatasetDeletingError({ datasetId });
     return dataset.highId;
+  }
+
+  /** Lifecycle (core/adapters/dynamo-catalog-lifecycle.ts): the DELETING mark, deletion by pages, acceptance. */
+  markDatasetDeleting(datasetId: string, at: string): Promise<void> {
+    return markDeleting(this.#ctx, datasetId, at);
+  }
+
+  deleteDatasetPage(datasetId: string, limit: number): Promise<number> {
+    return deletePage(this.#ctx, datasetId, limit);
+  }
+
+  deleteDatasetRecord(datasetId: string): Promise<void> {
+    return deleteRecord(this.#ctx, datasetId);
+  }
+
+  async acceptEntry(
+    datasetId: string,
+    start: number,
+    content: AcceptedContent,
+    at: string,
+  ): Promise<CatalogEntry> {
+    await acceptEntry(this.#ctx, (id) => this.getDataset(id), datasetId, start, content, at);
+    for await (const entry of this.entries(datasetId, start, start)) if (entry.start === start) return entry;
+    throw noEntryAt(datasetId, start);
+  }
+
+  get #ctx() {
+    return { doc: this.#doc, table: this.#table };
   }
 
   /** Entries overlapping [start, end], in id order, read consistently one page at a time. */

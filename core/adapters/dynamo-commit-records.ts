@@ -7,6 +7,7 @@ import {
   type FailInput,
   type LeaseRef,
   type NewException,
+  publishOf,
 } from '../ports/index.ts';
 import { publishItem } from './dynamo-publish-records.ts';
 import {
@@ -17,18 +18,23 @@ import {
   leaseLost,
   transact,
 } from './dynamo-support.ts';
-import { toExceptionItem } from './exception-record.ts';
+import { occurrenceWrites } from './exception-record.ts';
 import { toAttemptItem } from './inventory-records.ts';
 
-function exceptionPuts(
+/** Each exception of the commit: its occurrence, and the update of the item's record (created or reopened). */
+function exceptionWrites(
   ctx: InventoryCtx,
   l: LeaseRef & { runId: string },
   list: readonly NewException[],
   at: string,
 ) {
-  return list.map((x) => ({
-    Put: { TableName: ctx.exceptionsTable, Item: toExceptionItem(l.jobId, l.runId, l.start, x, at) },
-  }));
+  return list.flatMap((x) => {
+    const w = occurrenceWrites(l, x, at);
+    return [
+      { Put: { TableName: ctx.exceptionsTable, Item: w.occurrence } },
+      { Update: { TableName: ctx.exceptionsTable, ...w.record } },
+    ];
+  });
 }
 
 /** CommitStore on DynamoDB (layout in core/contracts/tables.ts). */
@@ -37,6 +43,7 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
     if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
       throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
     const now = this.ctx.clock.now();
+    const publish = publishOf(c, iso(now));
     const attempt = attemptOf(c, 'SUCCEEDED', now, {
       itemsSucceeded: c.itemsSucceeded,
       itemsExcepted: c.itemsExcepted,
@@ -73,8 +80,8 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      ...exceptionPuts(this.ctx, c, c.exceptions, iso(now)),
-      ...(c.staged ? [{ Put: { TableName: this.ctx.table, Item: publishItem(c, c.staged) } }] : []),
+      ...exceptionWrites(this.ctx, c, c.exceptions, iso(now)),
+      ...(publish ? [{ Put: { TableName: this.ctx.table, Item: publishItem(publish) } }] : []),
     ]);
     if (!out.ok) throw leaseLost(c, 'commit');
   }

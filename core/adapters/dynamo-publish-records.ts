@@ -1,26 +1,20 @@
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/tables.ts';
 import type { BatchScope } from '../model.ts';
-import type { CommitInput, ExceptionPublish, PublishStore, StagedExceptions } from '../ports/index.ts';
+import type { ExceptionPublish, PublishStore } from '../ports/index.ts';
 import { DynamoInventoryAdapter, jobItems } from './dynamo-support.ts';
 
 /**
- * Records of committed attempts whose staged exceptions are still to be written (see core/exceptions/exception-staging.ts):
- * put by the commit transaction, deleted once the exceptions are all in the exceptions table.
+ * Records of committed attempts whose exceptions work is still to be done (see core/exceptions/exception-staging.ts):
+ * put by the commit transaction, deleted once it is done.
  */
 
-/** The record a commit with staged exceptions writes in its transaction. */
-export function publishItem(c: CommitInput, staged: StagedExceptions): Record<string, unknown> {
-  const p: ExceptionPublish = {
-    jobId: c.jobId,
-    scope: c.scope,
-    start: c.start,
-    runId: c.runId,
-    token: c.token,
-    ...staged,
-  };
-  return { ...keys.publish(c.jobId, c.scope, c.start, c.token), kind: 'publish', ...p };
-}
+/** The record of a publish, written in the commit transaction. */
+export const publishItem = (p: ExceptionPublish): Record<string, unknown> => ({
+  ...keys.publish(p.jobId, p.scope, p.start, p.token),
+  kind: 'publish',
+  ...p,
+});
 
 /** PublishStore on DynamoDB (layout in core/contracts/tables.ts). */
 export class DynamoPublishStore extends DynamoInventoryAdapter implements PublishStore {
@@ -33,10 +27,12 @@ export class DynamoPublishStore extends DynamoInventoryAdapter implements Publis
         jobId,
         scope: scope.kind === 'sample' ? { kind: 'sample', runId: scope.runId } : { kind: 'inventory' },
         start: Number(item.start),
+        end: Number(item.end),
         runId: String(item.runId),
         token: Number(item.token),
-        key: String(item.key),
         at: String(item.at),
+        ...(typeof item.key === 'string' ? { key: item.key } : {}),
+        ...(item.supersede === true ? { supersede: true } : {}),
       });
     }
     return out;

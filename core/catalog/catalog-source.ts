@@ -1,6 +1,7 @@
-import { DatasetNotFoundError, ValidationError } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import type { CatalogEntry, Item } from '../model.ts';
 import type { CatalogStore, Source } from '../ports/index.ts';
+import { readableDataset } from './delete-dataset.ts';
 
 /**
  * The `Source` of a catalog data set: one Item per id, chunk entries expanded line by line. It streams: at most
@@ -24,9 +25,7 @@ export class CatalogSource implements Source {
     const known = this.#knownHighId;
     this.#knownHighId = undefined;
     if (known !== undefined) return known;
-    const dataset = await this.#catalog.getDataset(this.datasetId);
-    if (!dataset) throw new DatasetNotFoundError({ datasetId: this.datasetId });
-    return dataset.highId;
+    return (await readableDataset({ catalog: this.#catalog }, this.datasetId)).highId;
   }
 
   async *items(start: number, end: number, stride = 1): AsyncIterable<Item> {

@@ -1,9 +1,11 @@
 import { sha256 } from '../checksum.ts';
 import { datasetIdOfKey, locationOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import { DatasetNotFoundError, type Violation } from '../errors.ts';
+import type { Violation } from '../errors.ts';
 import type { NewEntry } from '../ports/index.ts';
 import { Name, parse } from '../validation.ts';
+import { type ChangedLocation, changeAt, type DuplicateLocation, duplicatesOf } from './content-changes.ts';
+import { readableDataset } from './delete-dataset.ts';
 import { inspectJsonLines } from './json-lines.ts';
 
 /** An object that landed in S3. */
@@ -17,6 +19,10 @@ export interface RegisterReport {
   readonly registered: number;
   readonly items: number;
   readonly skipped: { key: string; reason: string }[];
+  /** Registered locations whose object no longer holds what the entry records: not registered again. */
+  readonly changed: ChangedLocation[];
+  /** Locations registered although the data set holds the same content elsewhere (asked for by the CLI). */
+  readonly duplicates: DuplicateLocation[];
 }
 
 /** Objects under `datasets/<datasetId>/` belong to that data set; others are not ours to register. */
@@ -31,6 +37,8 @@ export interface PlannedEntries {
   readonly skipped: RegisterReport['skipped'];
   /** Lines that are not one JSON object in valid UTF-8, named `<key>:<line>`. */
   readonly problems: Violation[];
+  /** Changes found while planning (local files compared before upload). */
+  readonly changed?: ChangedLocation[];
 }
 
 /**
@@ -69,23 +77,39 @@ export async function entriesOf(
   return { byDataset, skipped, problems };
 }
 
-/** Register planned entries, data set by data set; a location registers once. */
-export async function registerPlanned(deps: Deps, planned: PlannedEntries): Promise<RegisterReport> {
+/**
+ * Register planned entries, data set by data set; a location registers once. A location registered already is
+ * compared with its entry: a different size or checksum is reported in `changed` (never registered again: its
+ * ids are taken; `datasets accept` records the new object). With `duplicates`, content the data set holds
+ * under another location is reported too, and registered all the same (the S3 key is the identity).
+ */
+export async function registerPlanned(
+  deps: Deps,
+  planned: PlannedEntries,
+  options: { duplicates?: boolean } = {},
+): Promise<RegisterReport> {
   const skipped = [...planned.skipped];
+  const changed = [...(planned.changed ?? [])];
+  const duplicates: DuplicateLocation[] = [];
   let registered = 0;
   let items = 0;
   const at = new Date(deps.clock.now()).toISOString();
   for (const [ds, entries] of planned.byDataset) {
-    if (!(await deps.catalog.getDataset(ds))) throw new DatasetNotFoundError({ datasetId: ds });
+    await readableDataset(deps, ds);
+    const twins = options.duplicates ? await duplicatesOf(deps, ds, entries) : [];
     const out = await deps.catalog.register(ds, entries, at);
+    const fresh = entries.filter((e) => !out.skippedLocations.includes(e.location));
     registered += out.registered;
-    items += entries
-      .filter((e) => !out.skippedLocations.includes(e.location))
-      .reduce((n, e) => n + e.count, 0);
-    for (const location of out.skippedLocations)
-      skipped.push({ key: location, reason: 'already registered' });
+    items += fresh.reduce((n, e) => n + e.count, 0);
+    duplicates.push(...twins.filter((d) => fresh.some((e) => e.location === d.location)));
+    for (const location of new Set(out.skippedLocations)) {
+      const entry = entries.find((e) => e.location === location);
+      const change = entry && (await changeAt(deps, ds, entry));
+      if (change) changed.push(change);
+      else skipped.push({ key: location, reason: 'already registered' });
+    }
   }
-  return { registered, items, skipped };
+  return { registered, items, skipped, changed, duplicates };
 }
 
 /**

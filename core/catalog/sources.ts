@@ -1,15 +1,15 @@
 import type { Deps } from '../deps.ts';
-import { DatasetNotFoundError } from '../errors.ts';
 import type { Source } from '../ports/index.ts';
 import { CatalogSource } from './catalog-source.ts';
+import { readableDataset } from './delete-dataset.ts';
 
 /**
  * The source of a job's items. Every data set lives in the catalog, including a job's requeued exceptions
- * (data set `<jobId>.exceptions`, whose entries point back at the original items).
+ * (data set `<jobId>.exceptions`, whose entries point back at the original items). A data set being deleted
+ * is refused (DatasetDeletingError).
  */
 export async function sourceFor(deps: Pick<Deps, 'catalog'>, datasetId: string): Promise<Source> {
-  const dataset = await deps.catalog.getDataset(datasetId);
-  if (!dataset) throw new DatasetNotFoundError({ datasetId });
+  const dataset = await readableDataset(deps, datasetId);
   return new CatalogSource(deps.catalog, datasetId, dataset.highId);
 }
 

@@ -19,8 +19,11 @@
  *             JOBS / <jobId>                     listing
  *   GSI open     openPk = J#<jobId>, openSk = <start>: batches not yet SUCCEEDED (sparse)
  *   GSI byRun    runPk = J#<jobId>#<runId>, runSk = sk: attempts of one run (sparse)
- * exceptions  J#<jobId> / X#<itemId>#<runId>     one item set aside
- *   GSI byStatus statusPk = J#<jobId>#<status>, statusSk = sk
+ * exceptions  J#<jobId> / X#<itemId>                       an item set aside: one record per item, its latest state
+ *             J#<jobId> / XO#<itemId>#<runId>#<start>#<token>   one occurrence (the attempt that set it aside)
+ *             J#<jobId> / XS#<runId>#<itemId>              a sample run's item set aside, apart from the queue
+ *             J#<jobId> / XSO#<runId>#<itemId>#<start>#<token>  one occurrence of a sample run's exception
+ *   GSI byStatus statusPk = J#<jobId>#<status>, statusSk = sk: the job's records (X#) only, not samples
  */
 export interface TableNames {
   readonly catalog: string;
@@ -99,9 +102,22 @@ export const keys = {
     pk: `J#${jobId}`,
     sk: `P#${keys.batchPrefix(scope)}${pad(start)}#${token}`,
   }),
-  exception: (jobId: string, itemId: number, runId: string) => ({
+  /** The prefix of a scope's exception records; the item id follows. */
+  exceptionPrefix: (scope: ScopeLike) => (scope.kind === 'inventory' ? 'X#' : `XS#${scope.runId}#`),
+  exception: (jobId: string, scope: ScopeLike, itemId: number) => ({
     pk: `J#${jobId}`,
-    sk: `X#${pad(itemId)}#${runId}`,
+    sk: `${keys.exceptionPrefix(scope)}${pad(itemId)}`,
+  }),
+  occurrencePrefix: (scope: ScopeLike, itemId: number) =>
+    scope.kind === 'inventory' ? `XO#${pad(itemId)}#` : `XSO#${scope.runId}#${pad(itemId)}#`,
+  occurrence: (
+    jobId: string,
+    scope: ScopeLike,
+    itemId: number,
+    o: { runId: string; start: number; token: number },
+  ) => ({
+    pk: `J#${jobId}`,
+    sk: `${keys.occurrencePrefix(scope, itemId)}${o.runId}#${pad(o.start)}#${o.token}`,
   }),
   exceptionStatusPk: (jobId: string, status: string) => `J#${jobId}#${status}`,
 };

@@ -20,22 +20,27 @@ export async function stageExceptions(
   const key = stagedKeyOf(lease.jobId, lease.scope, lease.start, lease.token);
   const body = jsonLines(exceptions.map((x) => JSON.stringify(x)));
   await deps.objects.put(deps.buckets.work, key, body, 'application/x-ndjson');
-  return { key, at: new Date(deps.clock.now()).toISOString() };
+  return { key };
 }
 
 /**
- * Write a committed attempt's staged exceptions (each only if absent, so a repeat never reopens one resolved
- * meanwhile), then drop the object and the record. An object already gone means a publisher got that far.
+ * Finish a committed attempt's exceptions work: write its staged exceptions (each occurrence once, so a repeat
+ * changes nothing), drop their object, close as superseded the open exceptions of the items it processed, then
+ * drop the record. An object already gone means a publisher got that far; every step can run again.
  */
 export async function publishStaged(deps: Deps, p: ExceptionPublish): Promise<void> {
-  const body = await deps.objects.get(deps.buckets.work, p.key);
-  if (body) {
+  const body = p.key === undefined ? undefined : await deps.objects.get(deps.buckets.work, p.key);
+  if (body && p.key) {
     const list = linesOf(body).map((line) => JSON.parse(line) as NewException);
     for (let i = 0; i < list.length; i += PUBLISH_PAGE) {
-      await deps.exceptions.putCommitted(p.jobId, p.runId, p.start, list.slice(i, i + PUBLISH_PAGE), p.at);
+      await deps.exceptions.putCommitted(p, list.slice(i, i + PUBLISH_PAGE), p.at);
       await deps.faults('exceptions.afterPublishPage');
     }
     await deps.objects.delete(deps.buckets.work, p.key);
+  }
+  if (p.supersede && p.scope.kind === 'inventory') {
+    await deps.exceptions.supersede(p, p.end, p.at);
+    await deps.faults('exceptions.afterSupersede');
   }
   await deps.publishes.finishPublish(p);
 }

@@ -1,12 +1,7 @@
+import { readableDataset } from '../catalog/delete-dataset.ts';
 import { jobPrefixes } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import {
-  DatasetNotFoundError,
-  JobBusyError,
-  JobConflictError,
-  JobNotFoundError,
-  ValidationError,
-} from '../errors.ts';
+import { JobBusyError, JobConflictError, JobNotFoundError, ValidationError } from '../errors.ts';
 import type { Job } from '../model.ts';
 import { JobSpec } from '../model.ts';
 import type { Page, PageRequest } from '../ports/index.ts';
@@ -29,8 +24,7 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
     );
   }
   const config = processor.parseConfig(spec.config) as Record<string, Json>;
-  if (!(await deps.catalog.getDataset(spec.datasetId)))
-    throw new DatasetNotFoundError({ datasetId: spec.datasetId });
+  await readableDataset(deps, spec.datasetId);
   const ref = { name: processor.name, version: processor.version };
   const at = new Date(deps.clock.now()).toISOString();
   const job: Job = {

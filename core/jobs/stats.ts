@@ -10,6 +10,7 @@ import {
 } from '../model.ts';
 import { effectiveHash } from './config-hash.ts';
 import { getJob } from './jobs.ts';
+import { acceptedRanges, isStale } from './stale.ts';
 
 export interface JobSummary {
   readonly job: Job;
@@ -60,22 +61,25 @@ export async function jobSummary(deps: Deps, jobId: unknown): Promise<JobSummary
 }
 
 /**
- * A job's batches in id order, optionally by status, or only those that drifted: completed with another
- * configHash than the one batches complete with now.
+ * A job's batches in id order, optionally by status, only those that drifted (completed with another
+ * configHash than the one batches complete with now), or only those that are stale (completed before an
+ * object they cover was accepted: core/jobs/stale.ts).
  */
 export async function* listBatches(
   deps: Deps,
   jobId: unknown,
-  filter: { status?: unknown; drift?: boolean } = {},
+  filter: { status?: unknown; drift?: boolean; stale?: boolean } = {},
 ): AsyncGenerator<Batch> {
   const job = await getJob(deps, jobId);
   if (filter.status !== undefined && !BATCH_STATUSES.includes(filter.status as BatchStatus)) {
     throw new ValidationError([{ field: 'status', rule: `must be one of ${BATCH_STATUSES.join(', ')}` }]);
   }
   const current = effectiveHash(deps, job);
+  const accepted = filter.stale ? await acceptedRanges(deps, job) : [];
   for await (const b of deps.batches.list(job.jobId, { kind: 'inventory' })) {
     if (filter.status !== undefined && b.status !== filter.status) continue;
     if (filter.drift && !(b.status === 'SUCCEEDED' && b.configHash !== current)) continue;
+    if (filter.stale && !isStale(b, accepted)) continue;
     yield b;
   }
 }

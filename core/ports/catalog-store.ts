@@ -22,6 +22,13 @@ export interface RegisterResult {
   readonly highId: number;
 }
 
+/** What `datasets accept` records on an entry: the object now at its location (its line count unchanged). */
+export interface AcceptedContent {
+  readonly size: number;
+  readonly checksum?: string;
+  readonly weights: number | readonly number[];
+}
+
 /** The catalog: data sets and their items, with ids from an atomic counter. */
 export interface CatalogStore {
   createDataset(spec: DatasetSpec & { exceptionsOf?: string }, at: string): Promise<Dataset>;
@@ -39,6 +46,21 @@ export interface CatalogStore {
   markReady(datasetId: string, start: number, end: number): Promise<number>;
   /** The first id a location was registered under (from its L# marker), if it was. */
   findLocation(datasetId: string, location: string): Promise<number | undefined>;
+  /**
+   * Mark a data set DELETING: from then on a registration into it fails with DatasetDeletingError (the counter's
+   * condition refuses it). DatasetNotFoundError when there is no such data set.
+   */
+  markDatasetDeleting(datasetId: string, at: string): Promise<void>;
+  /** Delete up to `limit` of the data set's entries and location markers (META kept); returns how many. */
+  deleteDatasetPage(datasetId: string, limit: number): Promise<number>;
+  /** Delete the listing row and the META item: last, so that a delete that crashed finds the data set again. */
+  deleteDatasetRecord(datasetId: string): Promise<void>;
+  /**
+   * Record `content` as what the entry starting at `start` holds, with `acceptedAt = at`. Refused with
+   * DatasetDeletingError while the data set is being deleted, DatasetNotFoundError when there is no such data
+   * set, a ValidationError on `start` when no entry starts there. Returns the entry as it now stands.
+   */
+  acceptEntry(datasetId: string, start: number, content: AcceptedContent, at: string): Promise<CatalogEntry>;
 }
 
 /** Anything a job can read items from: the catalog, or another job's requeued exceptions (via the catalog). */

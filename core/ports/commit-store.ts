@@ -1,6 +1,6 @@
 import type { Attempt } from '../model.ts';
 import type { LeaseRef } from './lease-store.ts';
-import type { StagedExceptions } from './publish-store.ts';
+import type { ExceptionPublish, StagedExceptions } from './publish-store.ts';
 
 export interface CommitInput extends LeaseRef {
   readonly owner: string;
@@ -14,10 +14,18 @@ export interface CommitInput extends LeaseRef {
   readonly exceptions: readonly NewException[];
   /** More exceptions than a commit carries, staged in S3 and published once the commit is in. */
   readonly staged?: StagedExceptions;
+  /**
+   * Items of the range have OPEN exceptions from earlier attempts: the commit records that they are to be
+   * closed as superseded once it is in (core/exceptions/exception-staging.ts), so a crash cannot skip it.
+   */
+  readonly supersede?: boolean;
 }
 
-/** Exceptions a commit transaction carries beside the batch and the attempt (DynamoDB: 100 items). */
-export const COMMIT_EXCEPTIONS_MAX = 98;
+/**
+ * Exceptions a commit transaction carries beside the batch, the attempt and a publish record: each is an
+ * occurrence and an update of the item's record (DynamoDB: 100 items per transaction).
+ */
+export const COMMIT_EXCEPTIONS_MAX = 48;
 
 export interface FailInput extends LeaseRef {
   readonly owner: string;
@@ -68,5 +76,22 @@ export function attemptOf(
     durationMs: now - l.startedAt,
     diagnostics: l.diagnostics,
     ...extra,
+  };
+}
+
+/** The publish a commit records, if it has exceptions work left after its transaction. */
+export function publishOf(c: CommitInput, at: string): ExceptionPublish | undefined {
+  if (!c.staged && !c.supersede) return undefined;
+  const { jobId, scope, start, end, runId, token } = c;
+  return {
+    jobId,
+    scope,
+    start,
+    end,
+    runId,
+    token,
+    at,
+    ...(c.staged ? { key: c.staged.key } : {}),
+    ...(c.supersede ? { supersede: true } : {}),
   };
 }

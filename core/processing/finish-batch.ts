@@ -2,7 +2,7 @@ import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { LeaseLostError } from '../errors.ts';
 import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
-import type { Job } from '../model.ts';
+import type { BatchScope, Job } from '../model.ts';
 import { COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
 import { dropIfBatchGone, type Lease, type phases } from './batch-steps.ts';
@@ -69,6 +69,12 @@ async function commitBatch(
   const inline = exceptions.length <= COMMIT_EXCEPTIONS_MAX;
   const staged = inline ? undefined : await stageExceptions(deps, lease, exceptions);
   if (staged) await deps.faults('process.afterExceptionsStaged');
+  // Items of the range set aside by earlier attempts and processed by this one: the commit records that their
+  // exceptions are to be closed, and the publish below (or the next plan, after a crash) closes them.
+  const supersede =
+    lease.scope.kind === 'inventory' &&
+    done.lines > 0 &&
+    (await deps.exceptions.hasOpen(lease.jobId, lease.start, lease.end));
   await deps.faults('process.beforeCommit');
   await deps.commits
     .commit({
@@ -79,11 +85,20 @@ async function commitBatch(
       diagnostics: { preflight: done.answers, timings: done.laps },
       exceptions: inline ? exceptions : [],
       staged,
+      supersede,
     })
     .catch(async (e: unknown) => {
       if (e instanceof LeaseLostError) await dropIfBatchGone(deps, lease, [outputKey, staged?.key]);
       throw e;
     });
   await deps.faults('process.afterCommit');
-  if (staged) await publishStaged(deps, { ...lease, ...staged });
+  if (staged || supersede) {
+    const [publish] = (await deps.publishes.pendingPublishes(lease.jobId)).filter(
+      (p) => p.start === lease.start && p.token === lease.token && sameScope(p.scope, lease.scope),
+    );
+    if (publish) await publishStaged(deps, publish);
+  }
 }
+
+const sameScope = (a: BatchScope, b: BatchScope) =>
+  a.kind === b.kind && (a.kind === 'inventory' || a.runId === (b as { runId: string }).runId);

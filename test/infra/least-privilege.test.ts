@@ -83,8 +83,8 @@ describe('least privilege', () => {
       }
       return Object.fromEntries(Object.entries(result).map(([t, s]) => [t, [...s].sort().join('')]));
     };
-    expect(access(roleOf(fns.planRun))).toEqual({ inventory: 'RW', exceptions: 'W', catalog: 'R' });
-    expect(access(processBatchRole)).toEqual({ inventory: 'RW', exceptions: 'W', catalog: 'R' });
+    expect(access(roleOf(fns.planRun))).toEqual({ inventory: 'RW', exceptions: 'RW', catalog: 'R' });
+    expect(access(processBatchRole)).toEqual({ inventory: 'RW', exceptions: 'RW', catalog: 'R' });
     expect(access(roleOf(fns.recordFailure))).toEqual({ inventory: 'RW' });
     expect(access(roleOf(fns.finalizeRun))).toEqual({ inventory: 'RW', exceptions: 'R' });
     expect(access(roleOf(fns.registerObjects))).toEqual({ catalog: 'RW' });

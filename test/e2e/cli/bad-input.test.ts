@@ -77,6 +77,25 @@ describe('batchkeeper CLI on the local mode: bad input is refused before anythin
     }
   });
 
+  it('refuses a --batch-weight under 1 KiB or over 10 GiB, naming the flag and the rule once, creating no job', async () => {
+    const jobs = async () => (await env.json<{ jobs: unknown[] }>('jobs', 'list')).doc.jobs;
+    const before = await jobs();
+    for (const [weight, rule] of [
+      ['10', 'must be >= 1024 bytes (1 KiB)'],
+      ['1023.5', 'must be >= 1024 bytes (1 KiB)'],
+      ['10737418241', 'must be <= 10737418240 bytes (10 GiB, the largest ephemeral storage of a worker)'],
+    ] as const) {
+      const args = ['--dataset', 'registry', '--processor', 'noop', '--batch-weight', weight];
+      const r = await env.cli('jobs', 'create', 'weighed', ...args, '--json');
+      expect(r.code).toBe(2);
+      expect(jsonError(r)).toMatchObject({ name: 'UsageError', message: `--batch-weight: ${rule}` });
+    }
+    const shown = await env.cli('jobs', 'show', 'weighed', '--json');
+    expect(shown.code).toBe(1);
+    expect(jsonError(shown)).toMatchObject({ name: 'JobNotFoundError' });
+    expect(await jobs()).toEqual(before);
+  });
+
   it('takes a status in any case', async () => {
     const r = await env.json<{ exceptions: unknown[] }>('exceptions', 'list', job, '--status', 'open');
     expect(r.code).toBe(0);
@@ -90,8 +109,9 @@ describe('batchkeeper CLI on the local mode: bad input is refused before anythin
   });
 
   it('refuses to requeue an exception that does not exist, and leaves no exceptions data set behind', async () => {
-    const r = await env.cli('exceptions', 'requeue', job, '--id', '0000000000000007#incremental-x', '--json');
+    const r = await env.cli('exceptions', 'requeue', job, '--id', '7', '--json');
     expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
     expect(jsonError(r)).toMatchObject({ name: 'ExceptionNotFoundError' });
     const shown = await env.cli('datasets', 'show', `${job}.exceptions`);
     expect(shown.code).toBe(1);

@@ -97,6 +97,28 @@ export function recordsFolder(
   return writeChunks(join(env.dataDir, name), { seed: 11, ...o });
 }
 
+/**
+ * The set-up most CLI tests start from: data set `registry` registered from a folder of records (`folder`), and
+ * job `jobId` over it with `processor` and `batchSize`. Returns the folder's files.
+ */
+export async function registryJob(
+  env: CliEnv,
+  o: {
+    jobId: string;
+    processor: string;
+    batchSize: number;
+    records: { start: number; count: number; perFile: number; badRate?: number };
+  },
+) {
+  const folder = await recordsFolder(env, 'load', o.records);
+  const registered = await env.cli('datasets', 'register', 'registry', folder.dir);
+  if (registered.code !== 0) throw new Error(`datasets register failed: ${registered.stderr}`);
+  const args = ['--dataset', 'registry', '--processor', o.processor, '--batch-size', String(o.batchSize)];
+  const created = await env.cli('jobs', 'create', o.jobId, ...args);
+  if (created.code !== 0) throw new Error(`jobs create failed: ${created.stderr}`);
+  return folder;
+}
+
 /** The `run --wait --json` document. */
 export interface RunDoc {
   runId: string;

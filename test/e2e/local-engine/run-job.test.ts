@@ -4,6 +4,7 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   InvalidArn,
+  InvalidExecutionInput,
   ListExecutionsCommand,
   ListStateMachinesCommand,
   StartExecutionCommand,
@@ -145,21 +146,78 @@ describe('the local Step Functions engine, through its endpoint and the AWS SDK'
       local.sfn,
       await start(JSON.stringify({ jobId, mode: 'sideways' })),
     );
-    const notJson = await waitForExecution(local.sfn, await start('{"jobId": '));
     const unknownField = await waitForExecution(
       local.sfn,
       await start(JSON.stringify({ jobId, mode: 'incremental', colour: 'red' })),
     );
 
-    for (const out of [badMode, notJson, unknownField]) {
+    for (const out of [badMode, unknownField]) {
       expect(out.status).toBe('FAILED');
       expect(out.error).toBe('ValidationError');
     }
     expect(badMode.cause).toMatch(/mode: must be one of/);
-    expect(notJson.cause).toMatch(/must be a JSON document/);
     expect(unknownField.cause).toMatch(/colour/);
     expect(await tableCounts(local.mode)).toEqual(before);
     expect(await keysUnder(local.mode, local.mode.state.buckets.work, '')).toEqual(objectsBefore);
+  });
+
+  it('fails an input that is JSON but no object (null too) with ValidationError from Plan, never States.Runtime', async () => {
+    await jobOver(10, 10);
+    const before = await tableCounts(local.mode);
+    const objectsBefore = await keysUnder(local.mode, local.mode.state.buckets.work, '');
+
+    for (const [input, kind] of [
+      ['null', 'null'],
+      ['42', 'a number'],
+      ['[{"mode": "incremental"}]', 'an array'],
+      ['"incremental"', 'a string'],
+    ] as const) {
+      const executionArn = await start(input);
+      const out = await waitForExecution(local.sfn, executionArn);
+
+      expect(out.status).toBe('FAILED');
+      expect(out.error).toBe('ValidationError');
+      expect(JSON.parse(out.cause ?? '{}').errorMessage).toBe(
+        `invalid execution input: (root): must be a JSON object (is ${kind})`,
+      );
+      const events = await historyOf(local.sfn, executionArn);
+      expect(entered(events, 'TaskStateEntered')).toEqual(['Plan']);
+      expect(events.find((e) => e.type === 'TaskFailed')?.taskFailedEventDetails?.error).toBe(
+        'ValidationError',
+      );
+    }
+    expect(await tableCounts(local.mode)).toEqual(before);
+    expect(await keysUnder(local.mode, local.mode.state.buckets.work, '')).toEqual(objectsBefore);
+  });
+
+  it('refuses input that is not JSON, or over 256 KiB, with InvalidExecutionInput, starting nothing', async () => {
+    const jobId = await jobOver(10, 10);
+    const { stateMachineArn } = local.mode.state;
+    const listed = async () =>
+      (await local.sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000 }))).executions
+        ?.length;
+    const before = await listed();
+    const tooBig = JSON.stringify({ jobId, mode: 'incremental', pad: 'x'.repeat(256 * 1024) });
+
+    for (const input of ['{"jobId": ', 'incremental', tooBig]) {
+      const name = uniqueId('bad-input');
+      const refused = start(input, name);
+
+      await expect(refused).rejects.toBeInstanceOf(InvalidExecutionInput);
+      await expect(refused).rejects.toMatchObject({
+        name: 'InvalidExecutionInput',
+        $metadata: { httpStatusCode: 400 },
+      });
+      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      await expect(local.sfn.send(new DescribeExecutionCommand({ executionArn }))).rejects.toBeInstanceOf(
+        ExecutionDoesNotExist,
+      );
+    }
+    await expect(start('{"jobId": ', uniqueId('bad-input'))).rejects.toThrow(
+      /^Invalid State Machine Execution Input: 'not JSON: /,
+    );
+    await expect(start(tooBig, uniqueId('bad-input'))).rejects.toThrow(/over the limit of 262144 bytes/);
+    expect(await listed()).toBe(before);
   });
 
   it('aborts an execution on StopExecution: ABORTED, ExecutionAborted last, no more states entered', async () => {

@@ -245,7 +245,7 @@ export async function allExceptions(deps: Deps, jobId: string): Promise<ItemExce
   const out: ItemException[] = [];
   let next: string | undefined;
   do {
-    const page = await deps.exceptions.list(jobId, undefined, { limit: 500, next });
+    const page = await deps.exceptions.list(jobId, {}, { limit: 500, next });
     out.push(...page.items);
     next = page.next;
   } while (next);

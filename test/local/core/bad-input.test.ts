@@ -55,6 +55,9 @@ const cases: Case[] = [
   ['unicode jobId', (e) => planRun(e.deps, run({ jobId: 'címek' }), 'r'), 'jobId'],
   ['unknown field', (e) => planRun(e.deps, run({ idStrat: 5 }), 'r'), '(root)'],
   ['input not an object', (e) => planRun(e.deps, 'incremental', 'r'), '(root)'],
+  ['input null', (e) => planRun(e.deps, null, 'r'), '(root)'],
+  ['input an array', (e) => planRun(e.deps, [run({})], 'r'), '(root)'],
+  ['input a number', (e) => planRun(e.deps, 42, 'r'), '(root)'],
   ['sample without every', (e) => planRun(e.deps, run({ mode: 'sample' }), 'r'), 'every'],
   ['every = 0', (e) => planRun(e.deps, run({ mode: 'sample', every: 0 }), 'r'), 'every'],
   ['limit on incremental', (e) => planRun(e.deps, run({ limit: 5 }), 'r'), 'limit'],
@@ -68,6 +71,16 @@ const cases: Case[] = [
   [
     'job: weight <= 0',
     (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: 0 } }),
+    'batching.target',
+  ],
+  [
+    'job: weight under 1 KiB',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: 10 } }),
+    'batching.target',
+  ],
+  [
+    'job: weight over 10 GiB',
+    (e) => createJob(e.deps, { ...job, jobId: 'k', batching: { by: 'weight', target: 11 * 1024 ** 3 } }),
     'batching.target',
   ],
   [

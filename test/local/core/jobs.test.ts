@@ -142,7 +142,7 @@ describe('updateJobConfig and drift', () => {
       drifted: 2,
       idsCovered: { first: 1, watermark: 301 },
     });
-    expect(summary.exceptions).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
+    expect(summary.exceptions).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
   });
 });
 

@@ -118,14 +118,14 @@ describe('fencing', () => {
     await expect(
       deps.commits.fail({ ...stale, error: { name: 'E', message: 'm' }, outcome: 'FAILED' }),
     ).rejects.toBeInstanceOf(LeaseLostError);
-    const staged = { key: 'staging/j/inventory/x.1.jsonl', at: 'x' };
+    const staged = { key: 'staging/j/inventory/x.1.jsonl' };
     await expect(
       deps.commits.commit({ ...stale, itemsSucceeded: 0, itemsExcepted: 120, exceptions: [], staged }),
     ).rejects.toBeInstanceOf(LeaseLostError);
     expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
 
     expect(await deps.batches.getBatch('j', inventory, 1)).toEqual(before);
-    expect((await deps.exceptions.list('j', undefined)).items).toEqual([]);
+    expect((await deps.exceptions.list('j', {})).items).toEqual([]);
     // The new owner is undisturbed.
     await deps.commits.commit({
       ...leaseOf(b, 'b'),
@@ -163,7 +163,7 @@ describe('fencing', () => {
 
 describe('history', () => {
   it('keeps every attempt and its outcome, and the commit records config, run, counts and exceptions', async () => {
-    // (A commit carries at most 98 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
+    // (A commit carries at most 48 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
     const { take, clock, deps } = await setup('lease-history');
     const a = granted(await take('a'));
     await deps.commits.fail({
@@ -180,7 +180,7 @@ describe('history', () => {
     expect((await deps.batches.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     const c = granted(await take('c'));
     clock.advance(50);
-    const many = Array.from({ length: 98 }, (_, i) => ({
+    const many = Array.from({ length: 48 }, (_, i) => ({
       itemId: i + 1,
       kind: 'bad-address',
       details: { i },
@@ -193,7 +193,7 @@ describe('history', () => {
         exceptions,
         outputKey: 'outputs/j/x',
       });
-    await expect(commitC([...many, { itemId: 99, kind: 'k', details: { i: 98 } }])).rejects.toBeInstanceOf(
+    await expect(commitC([...many, { itemId: 49, kind: 'k', details: { i: 48 } }])).rejects.toBeInstanceOf(
       RangeError,
     );
     await commitC(many);
@@ -204,7 +204,7 @@ describe('history', () => {
       [2, 'FAILED', 'b', 'TypeError'],
       [3, 'SUCCEEDED', 'c', undefined],
     ]);
-    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 98 });
+    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 48 });
     const batch = await deps.batches.getBatch('j', inventory, 1);
     expect(batch).toMatchObject({
       status: 'SUCCEEDED',
@@ -214,7 +214,7 @@ describe('history', () => {
       outputKey: 'outputs/j/x',
     });
     expect(batch?.leaseOwner).toBeUndefined();
-    expect((await deps.exceptions.counts('j')).OPEN).toBe(98);
+    expect((await deps.exceptions.counts('j')).OPEN).toBe(48);
     expect((await collect(deps.attempts.runAttempts('j', 'run-1'))).length).toBe(3);
   });
 

@@ -4,6 +4,9 @@ import { planRun } from '../../../core/planning/plan-run.ts';
 import { appendRecords, collect, coreEnv, seedDataset } from '../../support/core-env.ts';
 import { expectTiling, idCounts, manifestOf } from '../../support/inventory-checks.ts';
 
+/** Item weights are bytes; a weight target is at least 1 KiB. */
+const KiB = 1024;
+
 const spec = (jobId: string, datasetId: string, batching: unknown = { by: 'count', size: 100 }) => ({
   jobId,
   datasetId,
@@ -123,8 +126,8 @@ describe('planRun incremental', () => {
   it('cuts batches by cumulative weight, a too heavy item alone', async () => {
     const { deps } = await coreEnv('plan-weight');
     const weights = [5, 5, 5, 50, 1, 1, 1, 1, 9, 2];
-    await seedDataset(deps, 'ds', 10, { weights: (i) => weights[i - 1] as number });
-    await createJob(deps, spec('j', 'ds', { by: 'weight', target: 10 }));
+    await seedDataset(deps, 'ds', 10, { weights: (i) => (weights[i - 1] as number) * KiB });
+    await createJob(deps, spec('j', 'ds', { by: 'weight', target: 10 * KiB }));
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
     const m = await manifestOf(deps, plan.manifestKey);
     expect(m.map((b) => [b.start, b.end])).toEqual([
@@ -136,7 +139,7 @@ describe('planRun incremental', () => {
       [10, 10],
     ]);
     const batches = await expectTiling(deps, 'j');
-    expect(batches.map((b) => b.weight)).toEqual([10, 5, 50, 4, 9, 2]);
+    expect(batches.map((b) => b.weight / KiB)).toEqual([10, 5, 50, 4, 9, 2]);
   });
 });
 

@@ -4,7 +4,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ItemRejectedError, PreflightFailedError, RetryableError } from '../../../core/errors.ts';
-import { requeueExceptions, resolveException } from '../../../core/exceptions/exceptions.ts';
+import { requeueExceptions } from '../../../core/exceptions/requeue.ts';
+import { resolveException } from '../../../core/exceptions/review.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
 import { planRun } from '../../../core/planning/plan-run.ts';
 import { processBatch } from '../../../core/processing/process-batch.ts';
@@ -96,7 +97,9 @@ describe('processBatch', () => {
       .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.id)).toEqual([2, 4, 6, 8, 10]);
     expect(rows[0].output).toEqual({ half: 1, tag: 'a', connected: false });
-    expect((await deps.exceptions.list('j', 'OPEN')).items.map((x) => [x.itemId, x.kind])).toEqual([
+    expect(
+      (await deps.exceptions.list('j', { status: 'OPEN' })).items.map((x) => [x.itemId, x.kind]),
+    ).toEqual([
       [1, 'odd'],
       [3, 'odd'],
       [5, 'odd'],
@@ -185,19 +188,20 @@ describe('exceptions flow', () => {
   it('resolves one exception with a note, requeues the rest as a data set another job processes', async () => {
     const { deps, event } = await setup('pb-requeue');
     await processBatch(deps, event(0), worker('w1'));
-    const open = (await deps.exceptions.list('j', 'OPEN')).items;
+    const open = (await deps.exceptions.list('j', { status: 'OPEN' })).items;
     await resolveException(deps, 'j', open[0]?.exceptionId, 'checked by hand: fine');
     const again = await requeueExceptions(deps, 'j');
-    expect(again).toEqual({ requeued: 4, exceptions: 4, alreadyReviewed: 0, datasetId: 'j.exceptions' });
+    expect(again).toMatchObject({ requeued: 4, reviewed: 4, alreadyReviewed: 0, datasetId: 'j.exceptions' });
     expect(await requeueExceptions(deps, 'j')).toEqual({
       requeued: 0,
-      exceptions: 0,
+      reviewed: 0,
+      byKind: {},
       alreadyReviewed: 0,
       datasetId: 'j.exceptions',
     });
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 1, REQUEUED: 4 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 1, REQUEUED: 4, SUPERSEDED: 0 });
     // Each requeued exception points at the entry that refers back to its own item.
-    for (const x of (await deps.exceptions.list('j', 'REQUEUED')).items) {
+    for (const x of (await deps.exceptions.list('j', { status: 'REQUEUED' })).items) {
       const [entry] = await collect(
         deps.catalog.entries('j.exceptions', x.requeuedAs?.id ?? 0, x.requeuedAs?.id ?? 0),
       );

@@ -41,7 +41,7 @@ const event = (runId: string) => ({
 async function allExceptions(e: CoreEnv) {
   const out = [];
   for (let next: string | undefined, first = true; first || next; first = false) {
-    const page = await e.deps.exceptions.list('j', undefined, { next, limit: 100 });
+    const page = await e.deps.exceptions.list('j', {}, { next, limit: 100 });
     out.push(...page.items);
     next = page.next;
   }
@@ -119,9 +119,13 @@ describe('exceptions beyond what a commit carries', () => {
     await expect(processBatch(e.deps, event('run-1'), quietWorker('a'))).rejects.toBeInstanceOf(
       InjectedFaultError,
     );
-    const [first] = (await e.deps.exceptions.list('j', 'OPEN', { limit: 1 })).items;
+    const [first] = (await e.deps.exceptions.list('j', { status: 'OPEN' }, { limit: 1 })).items;
     expect(first).toBeDefined();
-    await e.deps.exceptions.resolve('j', first?.exceptionId as string, 'looked at it', 'x');
+    await e.deps.exceptions.decide(
+      'j',
+      [{ exceptionId: first?.exceptionId as string, to: 'RESOLVED', note: 'looked at it' }],
+      'x',
+    );
     await planRun(e.deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
     await expectExactlyTheCommittedOnes(e, 'after the next plan');
     expect((await e.deps.exceptions.get('j', first?.exceptionId as string))?.status).toBe('RESOLVED');

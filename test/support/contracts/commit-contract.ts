@@ -66,7 +66,7 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
           itemsExcepted: 1,
           diagnostics: { preflight: { ready: { ok: true, detail: 'all' } } },
         });
-        const [x] = (await deps.exceptions.list('j', 'OPEN')).items;
+        const [x] = (await deps.exceptions.list('j', { status: 'OPEN' })).items;
         expect(x).toMatchObject({
           itemId: 3,
           runId: 'run-1',
@@ -92,7 +92,7 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
             exceptions: [{ itemId: 5, kind: 'k', details: {} }],
           }),
         ).rejects.toBeInstanceOf(LeaseLostError);
-        const staged = { key: 'staging/j/inventory/x.1.jsonl', at: 'x' };
+        const staged = { key: 'staging/j/inventory/x.1.jsonl' };
         await expect(
           deps.commits.commit({ ...stale, itemsSucceeded: 0, itemsExcepted: 120, exceptions: [], staged }),
         ).rejects.toBeInstanceOf(LeaseLostError);
@@ -101,7 +101,7 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
         );
 
         expect(await deps.batches.getBatch('j', INVENTORY, 1)).toEqual(before);
-        expect((await deps.exceptions.list('j', undefined)).items).toEqual([]);
+        expect((await deps.exceptions.list('j', {})).items).toEqual([]);
         expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
         await deps.commits.commit({
           ...leaseOf(b, 'b'),
@@ -138,17 +138,22 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
         expect(await collect(deps.attempts.list('j', INVENTORY, 1))).toHaveLength(1);
       });
 
-      it('refuses more than 98 exceptions with a RangeError, writing nothing', async () => {
+      it('refuses more than 48 exceptions with a RangeError, writing nothing', async () => {
         const { take, deps } = await setup(makeEnv, 'commit-too-many');
         const a = await take('a');
-        const many = Array.from({ length: 99 }, (_, i) => ({ itemId: i + 1, kind: 'k', details: {} }));
+        const many = Array.from({ length: 49 }, (_, i) => ({ itemId: i + 1, kind: 'k', details: {} }));
 
         await expect(
-          deps.commits.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 0, itemsExcepted: 99, exceptions: many }),
+          deps.commits.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 0, itemsExcepted: 49, exceptions: many }),
         ).rejects.toBeInstanceOf(RangeError);
 
         expect((await deps.batches.getBatch('j', INVENTORY, 1))?.status).toBe('RUNNING');
-        expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
+        expect(await deps.exceptions.counts('j')).toEqual({
+          OPEN: 0,
+          RESOLVED: 0,
+          REQUEUED: 0,
+          SUPERSEDED: 0,
+        });
       });
 
       it('drops an output key of an earlier commit when the commit names none', async () => {
@@ -178,12 +183,9 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
       });
 
       it('records the publish of staged exceptions with the commit, until it is finished', async () => {
-        const { take, deps } = await setup(makeEnv, 'commit-staged');
+        const { take, clock, deps } = await setup(makeEnv, 'commit-staged');
         const a = await take('a');
-        const staged = {
-          key: 'staging/j/inventory/0000000000000001.1.jsonl',
-          at: '2026-01-01T00:00:01.000Z',
-        };
+        const staged = { key: 'staging/j/inventory/0000000000000001.1.jsonl' };
 
         await deps.commits.commit({
           ...leaseOf(a, 'a'),
@@ -194,11 +196,61 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
         });
 
         const pending = await deps.publishes.pendingPublishes('j');
+        const at = new Date(clock.now()).toISOString();
         expect(pending).toEqual([
-          { jobId: 'j', scope: INVENTORY, start: 1, runId: 'run-1', token: 1, ...staged },
+          { jobId: 'j', scope: INVENTORY, start: 1, end: 10, runId: 'run-1', token: 1, at, key: staged.key },
         ]);
         await deps.publishes.finishPublish(pending[0] as (typeof pending)[number]);
         expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
+      });
+
+      it('records that the open exceptions it processed are to be superseded, with the commit', async () => {
+        const { take, clock, deps } = await setup(makeEnv, 'commit-supersede');
+        const a = await take('a');
+
+        await deps.commits.commit({
+          ...leaseOf(a, 'a'),
+          itemsSucceeded: 10,
+          itemsExcepted: 0,
+          exceptions: [],
+          supersede: true,
+        });
+
+        const at = new Date(clock.now()).toISOString();
+        expect(await deps.publishes.pendingPublishes('j')).toEqual([
+          { jobId: 'j', scope: INVENTORY, start: 1, end: 10, runId: 'run-1', token: 1, at, supersede: true },
+        ]);
+      });
+
+      it('reopens the record of an item set aside again, keeping both occurrences', async () => {
+        const { take, clock, deps } = await setup(makeEnv, 'commit-reopen');
+        const first = await take('a');
+        const x = { itemId: 3, kind: 'bad-address', details: {} };
+        await deps.commits.commit({
+          ...leaseOf(first, 'a'),
+          itemsSucceeded: 9,
+          itemsExcepted: 1,
+          exceptions: [x],
+        });
+        await deps.exceptions.decide('j', [{ exceptionId: '3', to: 'RESOLVED', note: 'seen' }], 'x');
+        clock.advance(1000);
+        const second = await take('b', 11);
+
+        await deps.commits.commit({
+          ...leaseOf(second, 'b'),
+          itemsSucceeded: 9,
+          itemsExcepted: 1,
+          exceptions: [{ ...x, itemId: 3, kind: 'timeout' }],
+        });
+
+        expect(await deps.exceptions.get('j', '3')).toMatchObject({
+          status: 'OPEN',
+          kind: 'timeout',
+          occurrences: 2,
+          note: 'seen',
+          lastOccurrence: `run-1#${'11'.padStart(16, '0')}#1`,
+        });
+        expect((await deps.exceptions.occurrences('j', '3')).map((o) => o.batchStart)).toEqual([1, 11]);
       });
     });
 

@@ -2,10 +2,22 @@ import { z } from 'zod';
 import { planTransactions, validateEntries } from '../../../core/adapters/catalog-entries.ts';
 import { decodeCursor, encodeCursor, pageLimit } from '../../../core/adapters/paging.ts';
 import { keys, pad } from '../../../core/contracts/tables.ts';
-import { DatasetConflictError, DatasetNotFoundError, ValidationError } from '../../../core/errors.ts';
+import {
+  DatasetConflictError,
+  DatasetDeletingError,
+  DatasetNotFoundError,
+  ValidationError,
+} from '../../../core/errors.ts';
 import type { CatalogEntry, Dataset, DatasetSpec, EntryDescriptor } from '../../../core/model.ts';
 import { DatasetSpec as DatasetSpecSchema } from '../../../core/model.ts';
-import type { CatalogStore, NewEntry, Page, PageRequest, RegisterResult } from '../../../core/ports/index.ts';
+import type {
+  AcceptedContent,
+  CatalogStore,
+  NewEntry,
+  Page,
+  PageRequest,
+  RegisterResult,
+} from '../../../core/ports/index.ts';
 import { MAX_ID, Name, parse } from '../../../core/validation.ts';
 import type { FakeContext } from './fake-records.ts';
 import { compact, copy, omit, pageOf } from './fake-table.ts';
@@ -118,6 +130,59 @@ export class FakeCatalogStore implements CatalogStore {
     return marker?.kind === 'location' ? marker.start : undefined;
   }
 
+  async markDatasetDeleting(datasetId: string, _at: string): Promise<void> {
+    const dataset = this.#dataset(datasetId);
+    if (!dataset) throw new DatasetNotFoundError({ datasetId });
+    this.#putDataset({ ...dataset, state: 'DELETING' });
+  }
+
+  /** The first `limit` records of the partition in key order, META kept (it is deleted last). */
+  async deleteDatasetPage(datasetId: string, limit: number): Promise<number> {
+    const pk = keys.dataset(datasetId).pk;
+    const doomed = this.ctx.tables.catalog
+      .partition(pk)
+      .slice(0, limit + 1)
+      .filter(([sk]) => sk !== 'META')
+      .slice(0, limit);
+    for (const [sk] of doomed) this.ctx.tables.catalog.delete({ pk, sk });
+    return doomed.length;
+  }
+
+  async deleteDatasetRecord(datasetId: string): Promise<void> {
+    this.ctx.tables.catalog.delete(keys.datasetListing(datasetId));
+    this.ctx.tables.catalog.delete(keys.dataset(datasetId));
+  }
+
+  async acceptEntry(
+    datasetId: string,
+    start: number,
+    content: AcceptedContent,
+    at: string,
+  ): Promise<CatalogEntry> {
+    const dataset = this.#dataset(datasetId);
+    if (!dataset) throw new DatasetNotFoundError({ datasetId });
+    if (dataset.state === 'DELETING') throw new DatasetDeletingError({ datasetId });
+    const r = this.ctx.tables.catalog.get(keys.entry(datasetId, start));
+    if (r?.kind !== 'entry')
+      throw new ValidationError([
+        {
+          field: 'start',
+          rule: `must be the first id of an entry of data set ${datasetId} (${start} is not)`,
+        },
+      ]);
+    const { checksum: _, ...rest } = r.entry;
+    const entry = compact<CatalogEntry>({
+      ...rest,
+      size: content.size,
+      checksum: content.checksum,
+      weights: weightsOf(content.weights),
+      acceptedAt: at,
+    });
+    this.#putEntry(entry);
+    this.#putDataset({ ...dataset, lastAcceptedAt: at });
+    return copy(entry);
+  }
+
   /**
    * One transaction of the adapter: the counter moves by the group's ids, with an entry and a marker each; the
    * locations already registered are skipped and the rest take the ids right after the counter.
@@ -178,6 +243,7 @@ export class FakeCatalogStore implements CatalogStore {
   #highIdOf(datasetId: string): number {
     const dataset = this.#dataset(datasetId);
     if (!dataset) throw new DatasetNotFoundError({ datasetId });
+    if (dataset.state === 'DELETING') throw new DatasetDeletingError({ datasetId });
     return dataset.highId;
   }
 

@@ -1,3 +1,4 @@
+import { occurrenceWrites } from '../../../core/adapters/exception-record.ts';
 import { keys } from '../../../core/contracts/tables.ts';
 import type { Attempt } from '../../../core/model.ts';
 import {
@@ -6,8 +7,9 @@ import {
   type CommitInput,
   type CommitStore,
   type FailInput,
+  publishOf,
 } from '../../../core/ports/index.ts';
-import { exceptionRecord, recordKey } from './fake-exception-store.ts';
+import { applyOccurrence } from './fake-exception-store.ts';
 import { leaseLost } from './fake-lease-store.ts';
 import {
   batchOf,
@@ -40,7 +42,7 @@ export class FakeCommitStore implements CommitStore {
       itemsSucceeded: c.itemsSucceeded,
       itemsExcepted: c.itemsExcepted,
     });
-    const exceptions = c.exceptions.map((x) => exceptionRecord(c.jobId, c.runId, c.start, x, iso(now)));
+    for (const x of c.exceptions) occurrenceWrites(c, x, iso(now)); // refused as DynamoDB would be sent them
     const b = batchOf(t, c.jobId, c.scope, c.start);
     if (!fenced(b, c, now) || hasAttempt(t, attempt)) throw leaseLost(c, 'commit');
     const ended = omit(b, ...LEASE_ATTRIBUTES, 'error', 'reservedBy', 'reservedUntil', 'outputKey');
@@ -55,12 +57,14 @@ export class FakeCommitStore implements CommitStore {
       outputKey: c.outputKey,
     });
     putAttempt(t, attempt);
-    // Written as they are: one record per item and run, so a retried commit overwrites, never duplicates.
-    for (const x of exceptions) t.exceptions.put(recordKey(x), x);
-    if (c.staged) {
-      const { jobId, scope, start, runId, token } = c;
-      const publish = copy({ jobId, scope, start, runId, token, key: c.staged.key, at: c.staged.at });
-      t.inventory.put(keys.publish(jobId, scope, start, token), { kind: 'publish', publish });
+    // Each exception: its occurrence, and the item's record created or reopened.
+    for (const x of c.exceptions) applyOccurrence(t.exceptions, c, x, iso(now));
+    const publish = publishOf(c, iso(now));
+    if (publish) {
+      t.inventory.put(keys.publish(c.jobId, c.scope, c.start, c.token), {
+        kind: 'publish',
+        publish: copy(publish),
+      });
     }
   }
 

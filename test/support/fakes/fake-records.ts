@@ -1,15 +1,7 @@
 import { keys, pad } from '../../../core/contracts/tables.ts';
-import type {
-  Attempt,
-  Batch,
-  BatchScope,
-  CatalogEntry,
-  Dataset,
-  ItemException,
-  Job,
-  Run,
-} from '../../../core/model.ts';
+import type { Attempt, Batch, BatchScope, CatalogEntry, Dataset, Job, Run } from '../../../core/model.ts';
 import type { Clock, ExceptionPublish, NewBatch, NewCut, OutputMove } from '../../../core/ports/index.ts';
+import type { ExceptionRow } from './fake-exception-store.ts';
 import { compact, copy, FakeTable, type Key } from './fake-table.ts';
 
 /** What the inventory table holds, one kind per sort key prefix (core/contracts/tables.ts). */
@@ -40,7 +32,7 @@ export type CatalogRecord =
 /** The tables of one fake deployment. */
 export interface FakeTables {
   readonly inventory: FakeTable<InventoryRecord>;
-  readonly exceptions: FakeTable<ItemException>;
+  readonly exceptions: FakeTable<ExceptionRow>;
   readonly catalog: FakeTable<CatalogRecord>;
 }
 

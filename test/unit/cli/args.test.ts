@@ -25,10 +25,16 @@ const USAGE_ERRORS: [string[], string][] = [
   [[...create, '--batch-size', 'ten'], '--batch-size: must be a positive integer'],
   [[...create, '--batch-size', '100001'], '--batch-size: must be <= 100000'],
   [
-    [...create, '--batch-size', '10', '--batch-weight', '5'],
+    [...create, '--batch-size', '10', '--batch-weight', '65536'],
     '--batch-weight: is not allowed together with --batch-size',
   ],
   [[...create, '--batch-weight', '-5'], '--batch-weight: must be a positive number'],
+  [[...create, '--batch-weight', '10'], 'error: --batch-weight: must be >= 1024 bytes (1 KiB)\n'],
+  [[...create, '--batch-weight', '0'], 'error: --batch-weight: must be >= 1024 bytes (1 KiB)\n'],
+  [
+    [...create, '--batch-weight', '10737418241'],
+    'error: --batch-weight: must be <= 10737418240 bytes (10 GiB, the largest ephemeral storage of a worker)\n',
+  ],
   [[...create, '--config', '{bad'], '--config: must be valid JSON'],
   [[...create, '--config', '[1]'], '--config: must be a JSON object'],
   [

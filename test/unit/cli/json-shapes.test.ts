@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { Command } from '../../../cli/commands/args.ts';
 import { readArgs, validateArgs } from '../../../cli/commands/args.ts';
 import { batches, diagnose } from '../../../cli/commands/batches.ts';
-import { exceptionsList, exceptionsRequeue } from '../../../cli/commands/exceptions.ts';
+import { exceptionsList, exceptionsShow } from '../../../cli/commands/exceptions.ts';
+import { exceptionsSummary } from '../../../cli/commands/exceptions-export.ts';
+import { exceptionsRequeue, exceptionsResolve } from '../../../cli/commands/exceptions-review.ts';
 import { main } from '../../../cli/commands/main.ts';
 import { run } from '../../../cli/commands/run.ts';
 import { contextFor } from '../../../cli/commands/support.ts';
@@ -60,7 +62,48 @@ const SHAPES = {
   }),
   exceptions: z.strictObject({
     jobId: z.string(),
-    exceptions: z.array(z.object({ exceptionId: z.string(), status: z.string() })),
+    exceptions: z.array(z.object({ exceptionId: z.string(), status: z.string(), occurrences: z.number() })),
+  }),
+  exceptionShow: z.strictObject({
+    exception: z.object({ exceptionId: z.string(), status: z.string() }),
+    occurrences: z.array(
+      z.strictObject({
+        jobId: z.string(),
+        itemId: z.number(),
+        runId: z.string(),
+        batchStart: z.number(),
+        token: z.number(),
+        kind: z.string(),
+        details: z.record(z.string(), z.unknown()),
+        at: z.string(),
+      }),
+    ),
+  }),
+  exceptionSummary: z.strictObject({
+    jobId: z.string(),
+    total: z.number(),
+    byStatus: z.strictObject({
+      OPEN: z.number(),
+      RESOLVED: z.number(),
+      REQUEUED: z.number(),
+      SUPERSEDED: z.number(),
+    }),
+    byKind: z.record(z.string(), z.number()),
+  }),
+  exceptionResolve: z.strictObject({
+    jobId: z.string(),
+    reviewed: z.number(),
+    byKind: z.record(z.string(), z.number()),
+    alreadyReviewed: z.number(),
+    exception: z.object({ exceptionId: z.string(), status: z.string() }).optional(),
+  }),
+  exceptionRequeue: z.strictObject({
+    jobId: z.string(),
+    datasetId: z.string(),
+    requeued: z.number(),
+    reviewed: z.number(),
+    byKind: z.record(z.string(), z.number()),
+    alreadyReviewed: z.number(),
   }),
   localDown: z.strictObject({
     pid: z.number().nullable(),
@@ -149,7 +192,7 @@ const runRecord: Run = {
 };
 const exception: ItemException = {
   jobId: 'j1',
-  exceptionId: '0000000000000003#r1',
+  exceptionId: '0000000000000003',
   itemId: 3,
   runId: 'r1',
   batchStart: 1,
@@ -157,6 +200,10 @@ const exception: ItemException = {
   details: { reason: 'no postal code' },
   status: 'OPEN',
   createdAt: job.createdAt,
+  lastSeenAt: job.createdAt,
+  occurrences: 1,
+  lastOccurrence: 'r1#1#1',
+  requeues: 0,
 };
 
 async function* each<T>(items: T[]) {
@@ -192,9 +239,32 @@ function fakeTarget(): Target {
     list: () => each([batch(1, 'SUCCEEDED', 'old-hash'), batch(11, 'FAILED')]),
   };
   const cuts = { pendingCuts: () => each([]) };
-  const exceptions = { list: async () => ({ items: [exception] }) };
+  let current = exception;
+  const exceptions = {
+    list: async () => ({ items: [current] }),
+    get: async () => current,
+    occurrences: async () => [
+      {
+        jobId: 'j1',
+        itemId: 3,
+        runId: 'r1',
+        batchStart: 1,
+        token: 1,
+        kind: current.kind,
+        details: {},
+        at: job.createdAt,
+      },
+    ],
+    decide: async (_j: string, decisions: { to: 'RESOLVED'; note: string }[]) => {
+      current = { ...current, status: 'RESOLVED', note: decisions[0]?.note };
+      return { moved: [current.exceptionId], taken: [] };
+    },
+  };
+  // No object of the data set was ever accepted: no batch is stale.
+  const catalog = { getDataset: async () => ({ datasetId: 'ds', highId: 20, createdAt: job.createdAt }) };
   const deps = {
     jobs,
+    catalog,
     runs,
     attempts,
     batches,
@@ -202,6 +272,7 @@ function fakeTarget(): Target {
     exceptions,
     processors: defaultRegistry,
     clock: systemClock,
+    faults: async () => undefined,
   };
   return {
     kind: 'local',
@@ -249,6 +320,35 @@ describe('--json shapes (docs/cli.md)', () => {
     SHAPES.exceptions.parse(await jsonOf(exceptionsList, ['j1']));
   });
 
+  it('exceptions show: the record and its occurrences', async () => {
+    const doc = SHAPES.exceptionShow.parse(await jsonOf(exceptionsShow, ['j1', '3']));
+    expect(doc.occurrences).toHaveLength(1);
+  });
+
+  it('exceptions summary: counts by status (every status) and by kind', async () => {
+    const doc = SHAPES.exceptionSummary.parse(await jsonOf(exceptionsSummary, ['j1']));
+    expect(doc).toMatchObject({ total: 1, byStatus: { OPEN: 1 }, byKind: { 'missing-postal-code': 1 } });
+  });
+
+  it('exceptions resolve: the counts, and the exception when one is named', async () => {
+    const one = SHAPES.exceptionResolve.parse(await jsonOf(exceptionsResolve, ['j1', '3', '--note', 'n']));
+    expect(one).toMatchObject({ reviewed: 1, alreadyReviewed: 0, exception: { status: 'RESOLVED' } });
+    const bulk = SHAPES.exceptionResolve.parse(
+      await jsonOf(exceptionsResolve, ['j1', '--kind', 'missing-postal-code', '--note', 'n']),
+    );
+    expect(bulk).toEqual({
+      jobId: 'j1',
+      reviewed: 1,
+      byKind: { 'missing-postal-code': 1 },
+      alreadyReviewed: 0,
+    });
+  });
+
+  it('exceptions requeue: the counts and the data set', async () => {
+    const doc = SHAPES.exceptionRequeue.parse(await jsonOf(exceptionsRequeue, ['j1', '--kind', 'none']));
+    expect(doc).toMatchObject({ requeued: 0, datasetId: 'j1.exceptions' });
+  });
+
   it('local down when nothing runs', async () => {
     const io = memoryIo();
     const code = await main(
@@ -276,6 +376,6 @@ describe('--json shapes (docs/cli.md)', () => {
   });
 
   it('keeps the requeue command to its documented flags', () => {
-    expect(Object.keys(exceptionsRequeue.flags)).toEqual(['id']);
+    expect(Object.keys(exceptionsRequeue.flags)).toEqual(['id', 'kind', 'run', 'from', 'to', 'all']);
   });
 });

@@ -17,7 +17,7 @@ export interface ExecutionRecord {
   /** Epoch milliseconds. */
   readonly startDate: number;
   stopDate?: number;
-  /** The input as given to StartExecution (JSON text, or not, which fails the execution). */
+  /** The input as given to StartExecution: JSON text (the endpoint refuses any other). */
   readonly input: string;
   output?: string;
   error?: string;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SfnApiError } from '../errors.ts';
 import type { ExecutionRecord } from './execution-store.ts';
+import type { Json } from './json.ts';
 import type { LocalStepFunctions } from './sfn-runner.ts';
 
 /**
@@ -50,6 +51,22 @@ function validation(field: string, constraint: string, value: unknown): SfnApiEr
     'ValidationException',
     `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${constraint}`,
   );
+}
+
+/**
+ * The input of StartExecution, parsed: as on AWS, input that is not JSON, or over 256 KiB, is refused with
+ * InvalidExecutionInput before any execution exists.
+ */
+function executionInput(input: string): Json {
+  const refuse = (why: string) =>
+    new SfnApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${why}'`);
+  const bytes = Buffer.byteLength(input);
+  if (bytes > MAX_INPUT_BYTES) throw refuse(`${bytes} bytes, over the limit of ${MAX_INPUT_BYTES} bytes`);
+  try {
+    return JSON.parse(input) as Json;
+  } catch (error) {
+    throw refuse(`not JSON: ${(error as Error).message}`);
+  }
 }
 
 function machineOf(sfn: LocalStepFunctions, body: Body): string {
@@ -130,14 +147,13 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     const name = text(body, 'name', { max: 80 }) ?? randomUUID();
     if (isBadName(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
     const input = text(body, 'input') ?? '{}';
-    if (Buffer.byteLength(input) > MAX_INPUT_BYTES)
-      throw new SfnApiError('InvalidExecutionInput', `the input is over ${MAX_INPUT_BYTES} bytes`);
+    const value = executionInput(input);
     const existing = sfn.store.get(sfn.executionArn(name));
     // As on AWS: the same name and input while RUNNING is the same start; anything else is a conflict.
     if (existing && !(existing.status === 'RUNNING' && existing.input === input)) {
       throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
     }
-    const record = existing ?? sfn.startExecution(name, input);
+    const record = existing ?? sfn.startExecution(name, input, value);
     return { executionArn: record.executionArn, startDate: seconds(record.startDate) };
   },
   DescribeExecution: (sfn, body) => describe(executionOf(sfn, body)),

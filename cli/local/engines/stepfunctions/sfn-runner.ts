@@ -80,10 +80,10 @@ export class LocalStepFunctions {
   }
 
   /**
-   * Start an execution named `name` (the run id). Input that is not JSON fails it at once with ValidationError,
-   * before any state runs, so that nothing is written.
+   * Start an execution named `name` (the run id) with `input`, the JSON text StartExecution was given (the
+   * endpoint refuses any other, as AWS does), and `value`, that text parsed.
    */
-  startExecution(name: string, input: string): ExecutionRecord {
+  startExecution(name: string, input: string, value: Json): ExecutionRecord {
     const executionArn = this.executionArn(name);
     const record = this.store.create({
       executionArn,
@@ -99,11 +99,6 @@ export class LocalStepFunctions {
       inputDetails: { truncated: false },
       roleArn: this.roleArn,
     });
-    const parsed = parseInput(input);
-    if ('cause' in parsed) {
-      this.store.close(record, { status: 'FAILED', error: 'ValidationError', cause: parsed.cause });
-      return record;
-    }
     const controller = new AbortController();
     this.#running.set(executionArn, controller);
     const context = {
@@ -111,7 +106,7 @@ export class LocalStepFunctions {
       StateMachine: { Id: this.stateMachineArn, Name: this.name },
     };
     const scope: RunScope = { history, lane, signal: controller.signal, context };
-    void this.#run(this.#o.machine.definition, parsed.value, scope)
+    void this.#run(this.#o.machine.definition, value, scope)
       .outcome.then(
         (outcome) => {
           // A stopped execution was closed by stopExecution.
@@ -220,19 +215,6 @@ export class LocalStepFunctions {
       ),
       abort: () => controller.abort(),
     };
-  }
-}
-
-/**
- * Input that is not JSON fails the execution with a ValidationError whose cause has the shape a Lambda failure's
- * cause has (`{"errorType","errorMessage"}`), so that readers parse one format.
- */
-function parseInput(input: string): { value: Json } | { cause: string } {
-  try {
-    return { value: JSON.parse(input) as Json };
-  } catch (error) {
-    const errorMessage = `invalid execution input: (root): must be a JSON document (${(error as Error).message})`;
-    return { cause: JSON.stringify({ errorType: 'ValidationError', errorMessage }) };
   }
 }
 

@@ -6,6 +6,9 @@ import { fakeDeps } from '../../../support/fakes/fake-deps.ts';
 import { expectTiling, idCounts, manifestOf } from '../../../support/inventory-checks.ts';
 import { appendRecords, collect, quietWorker, seedDataset } from '../../../support/seed-data.ts';
 
+/** Item weights are bytes; a weight target is at least 1 KiB. */
+const KiB = 1024;
+
 const spec = (batching: unknown = { by: 'count', size: 100 }) => ({
   jobId: 'j',
   datasetId: 'ds',
@@ -114,8 +117,8 @@ describe('planRun incremental', () => {
   it('cuts batches by cumulative weight, a too heavy item alone', async () => {
     const deps = fakeDeps();
     const weights = [5, 5, 5, 50, 1, 1, 1, 1, 9, 2];
-    await seedDataset(deps, 'ds', 10, { weights: (i) => weights[i - 1] as number });
-    await createJob(deps, spec({ by: 'weight', target: 10 }));
+    await seedDataset(deps, 'ds', 10, { weights: (i) => (weights[i - 1] as number) * KiB });
+    await createJob(deps, spec({ by: 'weight', target: 10 * KiB }));
 
     const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
 
@@ -128,7 +131,7 @@ describe('planRun incremental', () => {
       [9, 9],
       [10, 10],
     ]);
-    expect((await expectTiling(deps, 'j')).map((b) => b.weight)).toEqual([10, 5, 50, 4, 9, 2]);
+    expect((await expectTiling(deps, 'j')).map((b) => b.weight / KiB)).toEqual([10, 5, 50, 4, 9, 2]);
   });
 
   it('never reserves an id twice nor leaves a gap when planners race', async () => {

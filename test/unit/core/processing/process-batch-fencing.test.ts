@@ -57,7 +57,7 @@ describe('processBatch fencing', () => {
     });
     const history = await collect(deps.attempts.list('j', INVENTORY, 1));
     expect(history.map((h) => [h.attempt, h.outcome, h.owner])).toEqual([[1, 'LEASE_EXPIRED', 'run-1/w1']]);
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
   });
 
   it('cannot commit once its lease expired, even with nobody else on the batch', async () => {
@@ -101,6 +101,6 @@ describe('processBatch fencing', () => {
     expect(await deps.jobs.getJob('j')).toBeUndefined();
     const output = outputKeyOf('j', INVENTORY, { start: 1, end: 10 });
     expect(await deps.objects.get(deps.buckets.work, output)).toBeUndefined();
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
   });
 });

@@ -25,7 +25,7 @@ describe('processBatch with more exceptions than a commit carries', () => {
     const report = await processBatch(deps, event(0), quietWorker('w1'));
 
     expect(report).toMatchObject({ outcome: 'SUCCEEDED', itemsSucceeded: 0, itemsExcepted: 150 });
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 150, RESOLVED: 0, REQUEUED: 0 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 150, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
     expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
     expect((await deps.objects.list(deps.buckets.work, 'staging/')).items).toEqual([]);
   });
@@ -41,7 +41,7 @@ describe('processBatch with more exceptions than a commit carries', () => {
 
     expect(before.OPEN).toBe(0);
     expect((await deps.batches.getBatch('j', { kind: 'inventory' }, 1))?.status).toBe('SUCCEEDED');
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 150, RESOLVED: 0, REQUEUED: 0 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 150, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
     expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
   });
 
@@ -53,7 +53,7 @@ describe('processBatch with more exceptions than a commit carries', () => {
     await expect(processBatch(deps, event(0), quietWorker('w1'))).rejects.toBeInstanceOf(InjectedFaultError);
     await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-2');
 
-    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0 });
+    expect(await deps.exceptions.counts('j')).toEqual({ OPEN: 0, RESOLVED: 0, REQUEUED: 0, SUPERSEDED: 0 });
     expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
   });
 });

@@ -58,7 +58,9 @@ describe('processBatch', () => {
     const rows = rowsOf(await deps.objects.get(deps.buckets.work, key));
     expect(rows.map((r) => r.id)).toEqual([2, 4, 6, 8, 10]);
     expect(rows[0].output).toEqual({ half: 1, tag: 'a', connected: false });
-    expect((await deps.exceptions.list('j', 'OPEN')).items.map((x) => [x.itemId, x.kind])).toEqual([
+    expect(
+      (await deps.exceptions.list('j', { status: 'OPEN' })).items.map((x) => [x.itemId, x.kind]),
+    ).toEqual([
       [1, 'odd'],
       [3, 'odd'],
       [5, 'odd'],
