@@ -1,51 +1,6 @@
 import { z } from 'zod';
-import { Id, JsonObject, Name, PositiveInt, PositiveNumber, Text } from './validation.ts';
-
-/**
- * The bounds of a weight batching target, in bytes. Below 1 KiB nearly every item is a batch of its own (a
- * target of 10 over items of 1 KB cut 7,500 one-item batches); above 10 GiB a batch no longer fits in a worker's
- * largest ephemeral storage (Lambda's 10,240 MiB).
- */
-export const BATCH_WEIGHT = { min: 1024, max: 10 * 1024 ** 3 } as const;
-
-/** A weight batching target within BATCH_WEIGHT: one rule, whichever bound is broken (zod refuses NaN and ±Infinity). */
-export const BatchWeightTarget = z.number({ error: 'must be a number' }).superRefine((n, ctx) => {
-  if (n < BATCH_WEIGHT.min)
-    ctx.addIssue({ code: 'custom', message: `must be >= ${BATCH_WEIGHT.min} bytes (1 KiB)` });
-  else if (n > BATCH_WEIGHT.max)
-    ctx.addIssue({
-      code: 'custom',
-      message: `must be <= ${BATCH_WEIGHT.max} bytes (10 GiB, the largest ephemeral storage of a worker)`,
-    });
-});
-
-/** Items per batch at most, whatever their weight: `size`, and `maxItems` of a weight policy. */
-export const MAX_BATCH_ITEMS = 100_000;
-
-const batchingOf = (target: z.ZodType<number>) =>
-  z.discriminatedUnion(
-    'by',
-    [
-      z.strictObject({ by: z.literal('count'), size: PositiveInt(MAX_BATCH_ITEMS) }),
-      z.strictObject({
-        by: z.literal('weight'),
-        target,
-        /** An upper bound on items per batch whatever their weight. @default 100000 */
-        maxItems: PositiveInt(MAX_BATCH_ITEMS).optional(),
-      }),
-    ],
-    { error: "must be { by: 'count', size } or { by: 'weight', target }" },
-  );
-
-/**
- * How a job cuts its id space into batches, as a job record holds it. A job created before the weight target
- * had bounds keeps its target: it stays readable, runnable and deletable.
- */
-export const Batching = batchingOf(PositiveNumber);
-export type Batching = z.infer<typeof Batching>;
-
-/** The batching policy a job is created with: the same shape, the weight target within BATCH_WEIGHT. */
-export const BatchingPolicy = batchingOf(BatchWeightTarget);
+import { BatchingPolicy } from './batching-policy.ts';
+import { Id, JsonObject, Name, PositiveInt, Text } from './validation.ts';
 
 export const ProcessorRef = z.strictObject({
   name: Name,
@@ -200,62 +155,6 @@ export interface RunStats {
   readonly states: Readonly<Record<string, StateStats>>;
 }
 
-/**
- * Where an exception stands. OPEN waits for review; RESOLVED and REQUEUED are a reviewer's decisions; SUPERSEDED
- * closed it because a later attempt processed the item. The one list of statuses: everything else reads it here.
- */
-export const EXCEPTION_STATUSES = ['OPEN', 'RESOLVED', 'REQUEUED', 'SUPERSEDED'] as const;
-export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
-
-/**
- * An item set aside: one record per (job, item) in the job's review queue, or per (sample run, item) for a
- * sample, which stays apart from the queue. Its fields describe the latest occurrence; each occurrence is kept
- * too (`ExceptionOccurrence`). A later occurrence reopens a closed record; the review fields then tell the
- * previous decision.
- */
-export interface ItemException {
-  readonly jobId: string;
-  /** The item id, zero-padded to 16 digits; `S#<runId>#<item id>` for a sample run's exception. */
-  readonly exceptionId: string;
-  readonly itemId: number;
-  /** Set for a sample run's exception: the run. */
-  readonly sampleRunId?: string;
-  /** The run, batch and kind of the latest occurrence. */
-  readonly runId: string;
-  readonly batchStart: number;
-  readonly kind: string;
-  readonly details: Record<string, unknown>;
-  readonly status: ExceptionStatus;
-  /** First occurrence. */
-  readonly createdAt: string;
-  /** Latest occurrence, or the commit that superseded it. */
-  readonly lastSeenAt: string;
-  /** How many attempts set the item aside. */
-  readonly occurrences: number;
-  /** `<runId>#<batch start>#<token>` of the latest occurrence. */
-  readonly lastOccurrence: string;
-  /** How many times the item was fed back: a requeue registers it once per count. */
-  readonly requeues: number;
-  /** Of the latest review. */
-  readonly note?: string;
-  readonly resolvedAt?: string;
-  readonly requeuedAs?: { datasetId: string; id: number };
-  /** The commit that processed the item after it was set aside. */
-  readonly supersededBy?: { runId: string; at: string };
-}
-
-/** One attempt that set an item aside: kept apart from the record, which holds the latest. */
-export interface ExceptionOccurrence {
-  readonly jobId: string;
-  readonly itemId: number;
-  readonly runId: string;
-  readonly batchStart: number;
-  readonly token: number;
-  readonly kind: string;
-  readonly details: Record<string, unknown>;
-  readonly at: string;
-}
-
 /** One catalog entry: a single object, or a chunk of records (an id range in one JSON Lines object). */
 export interface CatalogEntry {
   readonly datasetId: string;
@@ -324,4 +223,18 @@ export interface Item {
 /** What loading an item's record needs: where it is and what its object must look like. */
 export type ItemLocation = Omit<Item, 'datasetId' | 'weight'>;
 
+// The batching policy and the exception records have files of their own; the model names them with the rest.
+export {
+  BATCH_WEIGHT,
+  Batching,
+  BatchingPolicy,
+  BatchWeightTarget,
+  MAX_BATCH_ITEMS,
+} from './batching-policy.ts';
+export {
+  EXCEPTION_STATUSES,
+  type ExceptionOccurrence,
+  type ExceptionStatus,
+  type ItemException,
+} from './exception-model.ts';
 export { Id };

@@ -183,7 +183,7 @@ describe('deleteJob', () => {
 
     const report = await deleteJob(deps, 'addr');
     expect(report.existed).toBe(true);
-    expect(report.exceptions).toBe(1);
+    expect(report.exceptions).toBe(2); // the exception's record and its one occurrence
     expect(report.objects).toBe(2);
     await expect(getJob(deps, 'addr')).rejects.toThrow(/does not exist/);
     const after = await countItems(env);
