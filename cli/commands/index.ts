@@ -15,6 +15,7 @@ import { datasetsAccept, datasetsDelete } from './datasets-lifecycle.ts';
 import { EXCEPTIONS_COMMANDS } from './exceptions.ts';
 import { initCommand } from './init.ts';
 import { jobsCreate, jobsDelete, jobsList, jobsShow, jobsUpdateConfig } from './jobs.ts';
+import { jobsHistory } from './jobs-history.ts';
 import { localDownCommand, localUpCommand } from './local.ts';
 import { run } from './run.ts';
 import { runsList, runsShow } from './runs.ts';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   jobsList,
   jobsShow,
   jobsUpdateConfig,
+  jobsHistory,
   jobsDelete,
   run,
   runsList,

@@ -2,11 +2,12 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/tables.ts';
 import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import type { Job } from '../model.ts';
-import type { JobStore, Page, PageRequest } from '../ports/index.ts';
+import type { ConfigVersion, JobStore, Page, PageRequest, TimeWindow } from '../ports/index.ts';
 import { DynamoInventoryAdapter, deleteKeys, isConditionalCheckFailed, transact } from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromJobItem, toJobItem } from './inventory-records.ts';
 import { decodeCursor, encodeCursor } from './paging.ts';
+import { windowItems } from './time-window.ts';
 
 const configHistoryItem = (job: Pick<Job, 'jobId' | 'config' | 'configHash' | 'processor'>, at: string) => ({
   ...keys.configHistory(job.jobId, at),
@@ -121,6 +122,19 @@ export class DynamoJobStore extends DynamoInventoryAdapter implements JobStore {
     const job = await this.getJob(jobId);
     if (!job) throw new JobNotFoundError({ jobId });
     return job;
+  }
+
+  /** C#<iso time> records: their keys are in time order, so the window is a key range. */
+  async *configHistory(jobId: string, window: TimeWindow = {}): AsyncIterable<ConfigVersion> {
+    for await (const item of windowItems(this.ctx, jobId, 'C#', window, false)) {
+      yield {
+        jobId,
+        at: String(item.at),
+        config: (item.config ?? {}) as Record<string, unknown>,
+        configHash: String(item.configHash),
+        processorVersion: String(item.processorVersion),
+      };
+    }
   }
 
   async markJobDeleting(jobId: string, at: string): Promise<void> {

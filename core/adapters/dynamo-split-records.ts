@@ -1,10 +1,18 @@
 import { keys } from '../contracts/tables.ts';
 import { ContentionError } from '../errors.ts';
 import type { Batch } from '../model.ts';
-import type { NewBatch, OutputMove, SplitRequest, SplitStore } from '../ports/index.ts';
+import type {
+  NewBatch,
+  OutputMove,
+  SplitRecord,
+  SplitRequest,
+  SplitStore,
+  TimeWindow,
+} from '../ports/index.ts';
 import { freeToReserve } from './dynamo-batch-records.ts';
 import { DynamoInventoryAdapter, jobItems, type TransactOutcome, transact } from './dynamo-support.ts';
 import { toNewBatchItem } from './inventory-records.ts';
+import { windowItems } from './time-window.ts';
 
 /**
  * What a new part of a split batch keeps: its status and the config and run that completed it. Its output
@@ -117,6 +125,16 @@ export class DynamoSplitStore extends DynamoInventoryAdapter implements SplitSto
       },
     ]);
     return out.ok;
+  }
+
+  /** H#<iso time>#<start> records: their keys are in time order, so the window is a key range. */
+  async *listSplits(jobId: string, window: TimeWindow = {}): AsyncIterable<SplitRecord> {
+    for await (const item of windowItems(this.ctx, jobId, 'H#', window, true)) {
+      if (item.kind !== 'split') continue;
+      const [start, end] = String(item.from).split('-').map(Number) as [number, number];
+      const parts = (item.parts as [number, number][]).map(([s, e]) => [Number(s), Number(e)] as const);
+      yield { jobId, at: String(item.at), from: { start, end }, parts };
+    }
   }
 
   /** Moves not yet finished: usually none, so one Query that reads nothing. */

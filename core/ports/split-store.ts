@@ -1,5 +1,14 @@
 import type { Batch } from '../model.ts';
 import type { NewBatch } from './batch-store.ts';
+import type { TimeWindow } from './job-store.ts';
+
+/** A split as the job's history keeps it: batch `from` replaced at `at` by `parts`. */
+export interface SplitRecord {
+  readonly jobId: string;
+  readonly at: string;
+  readonly from: { readonly start: number; readonly end: number };
+  readonly parts: readonly (readonly [number, number])[];
+}
 
 /** A split of one batch, asked by a planner; see SplitStore.splitBatch. */
 export interface SplitRequest {
@@ -39,6 +48,11 @@ export interface SplitStore {
    * Refused (false) when the batch changed since it was read, is leased, or is reserved by another live run.
    */
   splitBatch(split: SplitRequest): Promise<boolean>;
+  /**
+   * Splits of the job's batches in time order (the key starts with the instant), within `window`, read page by
+   * page: a caller that stops iterating reads no further page.
+   */
+  listSplits(jobId: string, window?: TimeWindow): AsyncIterable<SplitRecord>;
   /** Output moves of split batches not yet finished, oldest range first. */
   pendingMoves(jobId: string): Promise<OutputMove[]>;
   /** Step 2 of a move: every part names its own output object and its counts. No-op once recorded. */

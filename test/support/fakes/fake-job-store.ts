@@ -1,8 +1,9 @@
 import { decodeCursor, encodeCursor } from '../../../core/adapters/paging.ts';
+import { skRange } from '../../../core/adapters/time-window.ts';
 import { keys } from '../../../core/contracts/tables.ts';
 import { JobDeletingError, JobNotFoundError } from '../../../core/errors.ts';
 import type { Job } from '../../../core/model.ts';
-import type { JobStore, Page, PageRequest } from '../../../core/ports/index.ts';
+import type { ConfigVersion, JobStore, Page, PageRequest, TimeWindow } from '../../../core/ports/index.ts';
 import { type FakeContext, type InventoryRecord, jobOf, putJob } from './fake-records.ts';
 import { copy, pageOf } from './fake-table.ts';
 
@@ -68,6 +69,18 @@ export class FakeJobStore implements JobStore {
     putJob(this.ctx.tables, job);
     this.ctx.tables.inventory.put(keys.configHistory(jobId, at), configRecord(job));
     return copy(job);
+  }
+
+  /** C#<iso time> records within the window's key range, in key (time) order or reversed. */
+  async *configHistory(jobId: string, window: TimeWindow = {}): AsyncIterable<ConfigVersion> {
+    const [lo, hi] = skRange('C#', window, false);
+    const rows = this.ctx.tables.inventory.between(keys.jobPk(jobId), lo, hi);
+    if (window.newestFirst) rows.reverse();
+    for (const [sk, r] of rows) {
+      if (r.kind !== 'config') continue;
+      const { config, configHash, processorVersion } = copy(r);
+      yield { jobId, at: sk.slice(2), config, configHash, processorVersion };
+    }
   }
 
   async markJobDeleting(jobId: string, at: string): Promise<void> {

@@ -1,6 +1,14 @@
+import { skRange } from '../../../core/adapters/time-window.ts';
 import { keys } from '../../../core/contracts/tables.ts';
 import type { Batch, BatchScope } from '../../../core/model.ts';
-import type { NewBatch, OutputMove, SplitRequest, SplitStore } from '../../../core/ports/index.ts';
+import type {
+  NewBatch,
+  OutputMove,
+  SplitRecord,
+  SplitRequest,
+  SplitStore,
+  TimeWindow,
+} from '../../../core/ports/index.ts';
 import {
   batchOf,
   type FakeContext,
@@ -72,6 +80,19 @@ export class FakeSplitStore implements SplitStore {
     };
     t.inventory.put(moveKey, { kind: 'move', move });
     return true;
+  }
+
+  /** H#<iso time>#<start> records within the window's key range, in key (time) order or reversed. */
+  async *listSplits(jobId: string, window: TimeWindow = {}): AsyncIterable<SplitRecord> {
+    const [lo, hi] = skRange('H#', window, true);
+    const rows = this.ctx.tables.inventory.between(keys.jobPk(jobId), lo, hi);
+    if (window.newestFirst) rows.reverse();
+    for (const [sk, r] of rows) {
+      if (r.kind !== 'split') continue;
+      const [start, end] = r.from.split('-').map(Number) as [number, number];
+      const at = sk.slice(2, sk.lastIndexOf('#'));
+      yield { jobId, at, from: { start, end }, parts: r.parts.map(([s, e]) => [s, e] as const) };
+    }
   }
 
   async pendingMoves(jobId: string): Promise<OutputMove[]> {
