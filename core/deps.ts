@@ -5,6 +5,8 @@ import type {
   Clock,
   CommitStore,
   CutStore,
+  EventBus,
+  EventLog,
   ExceptionStore,
   FaultHook,
   JobStore,
@@ -33,6 +35,7 @@ export interface Deps {
   readonly commits: CommitStore;
   readonly attempts: AttemptStore;
   readonly publishes: PublishStore;
+  readonly events: EventLog;
   readonly catalog: CatalogStore;
   readonly exceptions: ExceptionStore;
   readonly objects: ObjectStore;
@@ -41,6 +44,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly faults: FaultHook;
   readonly secrets?: SecretResolver;
+  /** Where events are published (EventBridge); without one the job's event log is the only record. */
+  readonly bus?: EventBus;
   /** Whether a run still executes; without it a reservation is live until it expires. */
   readonly liveness?: RunLiveness;
   /** How long a plan's reservation of a batch holds without a live run behind it. @default 6 hours */

@@ -16,7 +16,7 @@ export interface BatchkeeperStackProps extends StackProps {
    * @default batchkeeper's built-in processors
    */
   readonly processors?: LoadedProcessors;
-  /** @default {} (RETAIN, 30-day manifests) */
+  /** @default {} (RETAIN, 30-day manifests, bus `${stackName}-events`) */
   readonly dataStores?: DataStoresProps;
 }
 
@@ -53,6 +53,7 @@ export class BatchkeeperStack extends Stack {
       [ENV.dataBucket]: this.stores.dataBucket.bucketName,
       [ENV.workBucket]: this.stores.workBucket.bucketName,
       [ENV.stateMachineArn]: this.pipeline.runJob.stateMachine.stateMachineArn,
+      [ENV.eventBus]: this.stores.eventBus.eventBusName,
       BATCHKEEPER_OPERATOR_POLICY_ARN: this.pipeline.operatorPolicy.policy.managedPolicyArn,
       BATCHKEEPER_SECRETS_KEY_ARN: this.stores.secretsKey.keyArn,
       BATCHKEEPER_ALARM_TOPIC_ARN: this.pipeline.monitoring.alarmTopic.topicArn,

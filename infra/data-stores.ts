@@ -1,5 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -38,14 +39,19 @@ export interface DataStoresProps {
    * @default 365
    */
   readonly accessLogRetentionDays?: number;
+  /**
+   * Name of the custom event bus batchkeeper publishes to.
+   * @default `${stackName}-events`
+   */
+  readonly eventBusName?: string;
 }
 
 export type TableRole = keyof TableNames;
 
 /**
  * The stateful half of batchkeeper: the three tables of core/contracts/tables.ts, the data and work buckets, their
- * access-log bucket, and two customer-managed keys. The data key encrypts tables and buckets; the secrets key
- * encrypts only the data sets' secrets, so that a grant on the one never opens the other.
+ * access-log bucket, two customer-managed keys, and the event bus. The data key encrypts tables and buckets; the
+ * secrets key encrypts only the data sets' secrets, so that a grant on the one never opens the other.
  */
 export class DataStores extends Construct {
   /** Encrypts the tables and the data and work buckets. */
@@ -58,6 +64,11 @@ export class DataStores extends Construct {
   /** Manifests, outputs, sample outputs and Map results, under WORK_PREFIXES. */
   readonly workBucket: Bucket;
   readonly accessLogsBucket: Bucket;
+  /**
+   * Where committed batches and finished runs are published. It keeps no data, yet it lives with the stores:
+   * consumers attach their rules to it by name, and those must outlive any change to the pipeline.
+   */
+  readonly eventBus: EventBus;
 
   constructor(scope: Construct, id: string, props: DataStoresProps = {}) {
     super(scope, id);
@@ -97,6 +108,12 @@ export class DataStores extends Construct {
       tables[spec.role] = table;
     }
     this.tables = tables as Record<TableRole, Table>;
+
+    // No archive: the event log in the inventory table is the record; the bus only delivers.
+    this.eventBus = new EventBus(this, 'EventBus', {
+      eventBusName: props.eventBusName ?? `${Stack.of(this).stackName}-events`,
+      description: 'batchkeeper: committed batches and finished runs',
+    });
 
     this.accessLogsBucket = new Bucket(this, 'AccessLogsBucket', {
       // Server access logs can only be delivered to SSE-S3 buckets.

@@ -21,7 +21,8 @@ export interface PipelineFunctionsProps {
 /**
  * The five handlers of functions/, as the function table of core/contracts/functions.ts has them (entry,
  * timeout, memory). Each gets the resource names through ENV and nothing else: permissions are granted by
- * PipelineAccess, one statement at a time.
+ * PipelineAccess, one statement at a time. Only the three that publish events (Plan, ProcessBatch, Finalize)
+ * get the event bus's name.
  */
 export class PipelineFunctions extends Construct {
   readonly planRun: HandlerFunction;
@@ -41,13 +42,18 @@ export class PipelineFunctions extends Construct {
       [ENV.workBucket]: stores.workBucket.bucketName,
       [ENV.stateMachineArn]: props.stateMachineArn,
     };
-    const fn = (spec: FunctionSpec, description: string, entryFile?: string) => {
+    const publishing = { ...environment, [ENV.eventBus]: stores.eventBus.eventBusName };
+    const fn = (
+      spec: FunctionSpec,
+      description: string,
+      o: { entryFile?: string; publishes?: boolean } = {},
+    ) => {
       const limits = limitsOf(spec, props.worker);
       return new HandlerFunction(this, spec.id, {
-        environment,
+        environment: o.publishes ? publishing : environment,
         logRetention: props.logRetention,
         entry: spec.entry,
-        entryFile,
+        entryFile: o.entryFile,
         description,
         memorySize: limits.memoryMb,
         timeout: Duration.seconds(limits.timeoutSeconds),
@@ -57,11 +63,12 @@ export class PipelineFunctions extends Construct {
     this.planRun = fn(
       FUNCTIONS.planRun,
       'batchkeeper Plan: validate the input, reserve batch ranges, write the manifest',
+      { publishes: true },
     );
     this.processBatch = fn(
       FUNCTIONS.processBatch,
       'batchkeeper ProcessBatch: lease, preflight, process and commit one batch',
-      props.processBatchEntry,
+      { entryFile: props.processBatchEntry, publishes: true },
     );
     this.recordFailure = fn(
       FUNCTIONS.recordFailure,
@@ -70,6 +77,7 @@ export class PipelineFunctions extends Construct {
     this.finalizeRun = fn(
       FUNCTIONS.finalizeRun,
       'batchkeeper Finalize: aggregate counts and timings into the run and job records',
+      { publishes: true },
     );
     this.registerObjects = fn(
       FUNCTIONS.registerObjects,

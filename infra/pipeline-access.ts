@@ -12,6 +12,7 @@ import {
   listStatement,
   objectArn,
   objectStatement,
+  putEventsStatement,
   type TableAccess,
   tableStatements,
 } from './policy-statements.ts';
@@ -37,7 +38,8 @@ const MOVE_OBJECTS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload',
 /**
  * Least privilege, one function at a time. The table below is the whole story: a permission not written here
  * does not exist. Only ProcessBatch reads secrets (and decrypts through Secrets Manager); every other KMS
- * statement is bound to DynamoDB or S3 by `kms:ViaService`.
+ * statement is bound to DynamoDB or S3 by `kms:ViaService`. Only the functions that record events (a commit, a
+ * run's end) publish them, and only to the deployment's bus.
  */
 export function grantPipelineAccess(props: PipelineAccessProps): void {
   const { functions: fns, stores } = props;
@@ -145,8 +147,15 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   // RecordFailure: the attempt log and the batch status.
   tables(fns.recordFailure, { inventory: 'readWrite' });
 
-  // Finalize: aggregate the run from the inventory and count its exceptions.
+  // Finalize: aggregate the run from the inventory and count its exceptions; it drops the pending marks of the
+  // events it publishes (the run's end, and what workers left).
   tables(fns.finalizeRun, { inventory: 'readWrite', exceptions: 'read' });
+  fns.finalizeRun.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));
+
+  // Events: ProcessBatch publishes its commit, Finalize the run's end, and Plan relays what a dead worker or
+  // run recorded but did not publish. RecordFailure and RegisterObjects record no event.
+  for (const fn of [fns.planRun, fns.processBatch, fns.finalizeRun])
+    fn.role.addToPrincipalPolicy(putEventsStatement(stores.eventBus));
 
   // RegisterObjects: new objects under datasets/ of the data bucket become catalog entries.
   tables(fns.registerObjects, { catalog: 'readWrite' });

@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -91,4 +92,9 @@ export function listStatement(bucket: IBucket): PolicyStatement {
 /** The object-level wildcard ARN that `objectStatement` produces, for the matching nag acknowledgement. */
 export function objectArn(bucket: IBucket, prefix: string): string {
   return bucket.arnForObjects(`${prefix}*`);
+}
+
+/** PutEvents on one bus, the deployment's own (never `default`, never `*`). */
+export function putEventsStatement(bus: IEventBus): PolicyStatement {
+  return new PolicyStatement({ actions: ['events:PutEvents'], resources: [bus.eventBusArn] });
 }

@@ -12,6 +12,7 @@ import {
 import { batches, diagnose } from './batches.ts';
 import { datasetsList, datasetsRegister, datasetsShow } from './datasets.ts';
 import { datasetsAccept, datasetsDelete } from './datasets-lifecycle.ts';
+import { eventsTail } from './events.ts';
 import { EXCEPTIONS_COMMANDS } from './exceptions.ts';
 import { initCommand } from './init.ts';
 import { jobsCreate, jobsDelete, jobsList, jobsShow, jobsUpdateConfig } from './jobs.ts';
@@ -40,6 +41,7 @@ export const COMMANDS: readonly Command[] = [
   runsList,
   runsShow,
   batches,
+  eventsTail,
   ...EXCEPTIONS_COMMANDS,
   diagnose,
 ];

@@ -1,6 +1,7 @@
 import { keys } from '../contracts/tables.ts';
 import {
   attemptOf,
+  batchCommitted,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
   type CommitStore,
@@ -9,6 +10,7 @@ import {
   type NewException,
   publishOf,
 } from '../ports/index.ts';
+import { eventPuts } from './dynamo-event-log.ts';
 import { publishItem } from './dynamo-publish-records.ts';
 import {
   DynamoInventoryAdapter,
@@ -82,6 +84,8 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
       },
       ...exceptionWrites(this.ctx, c, c.exceptions, iso(now)),
       ...(publish ? [{ Put: { TableName: this.ctx.table, Item: publishItem(publish) } }] : []),
+      // The commit's event, in the job's log and pending for the bus: there is one if and only if the commit is.
+      ...eventPuts(batchCommitted(c, iso(now))).map((Item) => ({ Put: { TableName: this.ctx.table, Item } })),
     ]);
     if (!out.ok) throw leaseLost(c, 'commit');
   }

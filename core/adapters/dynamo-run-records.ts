@@ -2,8 +2,14 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../contracts/tables.ts';
 import { JobNotFoundError } from '../errors.ts';
 import type { Run } from '../model.ts';
-import type { Page, PageRequest, RunStore } from '../ports/index.ts';
-import { DynamoInventoryAdapter, isConditionalCheckFailed, transact } from './dynamo-support.ts';
+import type { JobEvent, Page, PageRequest, RunStore } from '../ports/index.ts';
+import { eventPuts } from './dynamo-event-log.ts';
+import {
+  DynamoInventoryAdapter,
+  isConditionalCheckFailed,
+  type TransactItem,
+  transact,
+} from './dynamo-support.ts';
 import { aliasNames } from './expression-names.ts';
 import { fromRunItem, toRunItem } from './inventory-records.ts';
 import { decodeCursor, encodeCursor } from './paging.ts';
@@ -56,16 +62,24 @@ export class DynamoRunStore extends DynamoInventoryAdapter implements RunStore {
     jobId: string,
     runId: string,
     patch: Pick<Run, 'status' | 'finishedAt' | 'stats'>,
+    event?: JobEvent,
   ): Promise<Run> {
-    const out = await transact(this.ctx, [
+    const close = (withEvent: boolean): TransactItem[] => [
       {
         Update: {
           TableName: this.ctx.table,
           Key: keys.run(jobId, runId),
-          UpdateExpression: `SET #status = :s, finishedAt = :f${patch.stats ? ', stats = :st' : ''}`,
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: `SET #status = :s, finishedAt = :f${patch.stats ? ', stats = :st' : ''}${withEvent ? ', endEventId = :e' : ''}`,
+          // The run's end is told once: the close that records the event is the first one.
+          ConditionExpression: `attribute_exists(pk)${withEvent ? ' AND attribute_not_exists(endEventId)' : ''}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':s': patch.status, ':f': patch.finishedAt, ':st': patch.stats },
+          ExpressionAttributeValues: {
+            ':s': patch.status,
+            ':f': patch.finishedAt,
+            ':st': patch.stats,
+            ...(withEvent ? { ':e': event?.eventId } : {}),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
       {
@@ -77,7 +91,14 @@ export class DynamoRunStore extends DynamoInventoryAdapter implements RunStore {
           ExpressionAttributeValues: { ':r': runId },
         },
       },
-    ]);
+      ...(withEvent && event
+        ? eventPuts(event).map((Item) => ({ Put: { TableName: this.ctx.table, Item } }))
+        : []),
+    ];
+    let out = await transact(this.ctx, close(event !== undefined));
+    // The event was recorded by an earlier close (its run has endEventId): close again without it.
+    if (!out.ok && event && out.reasons[0]?.code === 'ConditionalCheckFailed' && out.reasons[0].item)
+      out = await transact(this.ctx, close(false));
     if (!out.ok) throw new JobNotFoundError({ jobId });
     const run = await this.getRun(jobId, runId);
     if (!run) throw new JobNotFoundError({ jobId });

@@ -20,7 +20,7 @@ import { Id, JsonObject, Name, parse } from '../validation.ts';
  */
 
 /**
- * Largest `details` kept verbatim, as JSON text. A commit writes up to ~48 exceptions in one transaction (4 MB
+ * Largest `details` kept verbatim, as JSON text. A commit writes up to 47 exceptions in one transaction (4 MB
  * in all), so one chatty processor must not be able to fail the batch: bigger details are kept as a preview.
  */
 export const MAX_DETAILS_BYTES = 16 * 1024;

@@ -1,7 +1,14 @@
 import { ENV, type TableNames } from '../contracts/tables.ts';
 import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
-import { type Clock, type FaultHook, noFaults, type RunLiveness, systemClock } from '../ports/index.ts';
+import {
+  type Clock,
+  type EventBus,
+  type FaultHook,
+  noFaults,
+  type RunLiveness,
+  systemClock,
+} from '../ports/index.ts';
 import type { ProcessorRegistry } from '../processors/registry.ts';
 import type { Clients } from './clients.ts';
 import { DynamoAttemptStore } from './dynamo-attempt-records.ts';
@@ -9,6 +16,7 @@ import { DynamoBatchStore } from './dynamo-batch-records.ts';
 import { DynamoCatalogStore } from './dynamo-catalog-store.ts';
 import { DynamoCommitStore } from './dynamo-commit-records.ts';
 import { DynamoCutStore } from './dynamo-cut-records.ts';
+import { DynamoEventLog } from './dynamo-event-log.ts';
 import { DynamoExceptionStore } from './dynamo-exception-store.ts';
 import { DynamoJobStore } from './dynamo-job-records.ts';
 import { DynamoLeaseStore } from './dynamo-lease-records.ts';
@@ -28,6 +36,8 @@ export interface DepsOptions {
   readonly faults?: FaultHook;
   readonly liveness?: RunLiveness;
   readonly reservationMs?: number;
+  /** Where events are published; without one the job's event log is the only record (the local mode). */
+  readonly bus?: EventBus;
 }
 
 /**
@@ -50,6 +60,7 @@ export function makeDeps(o: DepsOptions): Deps {
     faults: o.faults ?? noFaults,
     liveness: o.liveness,
     reservationMs: o.reservationMs,
+    bus: o.bus,
   };
 }
 
@@ -65,6 +76,7 @@ export function inventoryStores(props: DynamoInventoryProps) {
     commits: new DynamoCommitStore(props),
     attempts: new DynamoAttemptStore(props),
     publishes: new DynamoPublishStore(props),
+    events: new DynamoEventLog(props),
   };
 }
 

@@ -16,6 +16,8 @@
  *             J#<jobId> / M#<start>#<end>        output move of a split batch, until its parts own their objects
  *             J#<jobId> / N#<start>              new ranges cut past the watermark, until their batches are created
  *             J#<jobId> / P#<batch sk>#<token>   staged exceptions of a committed attempt, until they are written
+ *             J#<jobId> / V#<iso time>#<eventId> the job's event log: one per committed batch and per finished run
+ *             J#<jobId> / Q#<eventId>            an event not yet published to the bus
  *             JOBS / <jobId>                     listing
  *   GSI open     openPk = J#<jobId>, openSk = <start>: batches not yet SUCCEEDED (sparse)
  *   GSI byRun    runPk = J#<jobId>#<runId>, runSk = sk: attempts of one run (sparse)
@@ -64,6 +66,7 @@ export const ENV = {
   dataBucket: 'BATCHKEEPER_DATA_BUCKET',
   workBucket: 'BATCHKEEPER_WORK_BUCKET',
   stateMachineArn: 'BATCHKEEPER_STATE_MACHINE_ARN',
+  eventBus: 'BATCHKEEPER_EVENT_BUS',
 } as const;
 
 /** Width of zero-padded ids in sort keys: Number.MAX_SAFE_INTEGER has 16 digits. */
@@ -102,6 +105,8 @@ export const keys = {
     pk: `J#${jobId}`,
     sk: `P#${keys.batchPrefix(scope)}${pad(start)}#${token}`,
   }),
+  event: (jobId: string, at: string, eventId: string) => ({ pk: `J#${jobId}`, sk: `V#${at}#${eventId}` }),
+  pendingEvent: (jobId: string, eventId: string) => ({ pk: `J#${jobId}`, sk: `Q#${eventId}` }),
   /** The prefix of a scope's exception records; the item id follows. */
   exceptionPrefix: (scope: ScopeLike) => (scope.kind === 'inventory' ? 'X#' : `XS#${scope.runId}#`),
   exception: (jobId: string, scope: ScopeLike, itemId: number) => ({
@@ -123,3 +128,22 @@ export const keys = {
 };
 
 type ScopeLike = { kind: 'inventory' } | { kind: 'sample'; runId: string };
+
+/** Above every character of an ISO instant and of a zero-padded id: closes a range after its last key. */
+const AFTER = '~';
+
+/**
+ * The sort key range of a window over records keyed `<prefix><iso time><tail>`: `tail` is what may follow the
+ * instant in a key (`#<start>` for H#, nothing for C#), so the upper bound takes every key at `until`.
+ * @example skRange('H#', { until: '2026-01-01T00:00:00.000Z' }, true) // ['H#', 'H#2026-01-01T00:00:00.000Z~']
+ */
+export function skRange(
+  prefix: string,
+  window: { readonly since?: string; readonly until?: string },
+  tail: boolean,
+): readonly [string, string] {
+  const lo = `${prefix}${window.since ?? ''}`;
+  const hi =
+    window.until === undefined ? `${prefix}${AFTER}` : `${prefix}${window.until}${tail ? AFTER : ''}`;
+  return [lo, hi];
+}

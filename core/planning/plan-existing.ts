@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { settlePendingPublishes } from '../exceptions/exception-staging.ts';
 import type { Batch } from '../model.ts';
 import type { NewBatch } from '../ports/index.ts';
+import { relayQuietly } from '../runs/relay-events.ts';
 import { addToManifest, type PlanContext } from './plan-context.ts';
 import { settlePendingCuts } from './plan-new.ts';
 import { settleMove, settlePendingMoves } from './split-outputs.ts';
@@ -19,6 +20,8 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
   await settlePendingCuts(ctx, live);
   await settlePendingMoves(ctx.deps, ctx.job.jobId, ctx.runId, live);
   await settlePendingPublishes(ctx.deps, ctx.job.jobId);
+  // Events a worker or a Finalize could not publish (the bus was down, or they died first).
+  await relayQuietly(ctx.deps, ctx.job.jobId);
   // Batches under a live lease are busy: the open query leaves them out and counts them.
   const free = {
     now: ctx.deps.clock.now(),

@@ -22,10 +22,10 @@ export interface CommitInput extends LeaseRef {
 }
 
 /**
- * Exceptions a commit transaction carries beside the batch, the attempt and a publish record: each is an
- * occurrence and an update of the item's record (DynamoDB: 100 items per transaction).
+ * Exceptions a commit transaction carries beside the batch, the attempt, a publish record and the commit's event
+ * (two items): each is an occurrence and an update of the item's record (DynamoDB: 100 items per transaction).
  */
-export const COMMIT_EXCEPTIONS_MAX = 48;
+export const COMMIT_EXCEPTIONS_MAX = 47;
 
 export interface FailInput extends LeaseRef {
   readonly owner: string;

@@ -6,6 +6,8 @@ export * from './catalog-store.ts';
 export * from './commit-store.ts';
 export * from './common.ts';
 export * from './cut-store.ts';
+export * from './event-bus.ts';
+export * from './event-log.ts';
 export * from './exception-store.ts';
 export * from './job-store.ts';
 export * from './lease-store.ts';

@@ -3,8 +3,9 @@ import type { Deps } from '../deps.ts';
 import { LeaseLostError } from '../errors.ts';
 import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
 import type { BatchScope, Job } from '../model.ts';
-import { COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
+import { batchEventId, COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
+import { relayQuietly } from '../runs/relay-events.ts';
 import { dropIfBatchGone, type Lease, type phases } from './batch-steps.ts';
 import type { Answer, Preflight } from './preflight.ts';
 
@@ -98,6 +99,8 @@ async function commitBatch(
     );
     if (publish) await publishStaged(deps, publish);
   }
+  // The commit's event is in the job's log; it goes to the bus now, or with the next relay.
+  await relayQuietly(deps, lease.jobId, [batchEventId(lease)]);
 }
 
 const sameScope = (a: BatchScope, b: BatchScope) =>

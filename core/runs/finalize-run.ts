@@ -2,6 +2,8 @@ import type { Deps } from '../deps.ts';
 import { JobNotFoundError } from '../errors.ts';
 import type { FinalizeEvent, FinalizeOutput } from '../events.ts';
 import type { Attempt, RunStats, StateStats } from '../model.ts';
+import { runFinished } from '../ports/index.ts';
+import { relayQuietly } from './relay-events.ts';
 
 /**
  * Aggregate a run from its attempts (the byRun index): per batch its last outcome, items, and per-state timings
@@ -32,12 +34,12 @@ export async function finalizeRun(deps: Deps, event: FinalizeEvent): Promise<Fin
     states: stateStats(all),
   };
   const status = failed > 0 || event.mapError ? (succeeded.length > 0 ? 'PARTIAL' : 'FAILED') : 'SUCCEEDED';
-  await deps.runs.finishRun(event.jobId, event.runId, {
-    status,
-    finishedAt: new Date(deps.clock.now()).toISOString(),
-    stats,
-  });
+  const finishedAt = new Date(deps.clock.now()).toISOString();
   const { batchesSucceeded, batchesFailed, batchesNotDone, itemsSucceeded, itemsExcepted } = stats;
+  const counts = { batchesSucceeded, batchesFailed, batchesNotDone, itemsSucceeded, itemsExcepted };
+  const told = runFinished({ ...run, status }, counts, finishedAt);
+  await deps.runs.finishRun(event.jobId, event.runId, { status, finishedAt, stats }, told);
+  await relayQuietly(deps, event.jobId);
   return {
     jobId: event.jobId,
     runId: event.runId,

@@ -1,9 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { makeClients } from '../../core/adapters/clients.ts';
+import { busNameFromEnv, EventBridgeBus } from '../../core/adapters/eventbridge-bus.ts';
 import { makeDeps, namesFromEnv } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../core/contracts/metrics.ts';
@@ -38,11 +40,14 @@ export function deps(): Deps {
   if (!cached) {
     const clients = makeClients();
     const stateMachineArn = process.env[ENV.stateMachineArn];
+    const busName = busNameFromEnv();
     cached = makeDeps({
       clients,
       ...namesFromEnv(),
       processors,
       liveness: stateMachineArn ? new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn }) : undefined,
+      // Only the functions that publish events have a bus (Plan, ProcessBatch, Finalize).
+      bus: busName ? new EventBridgeBus({ client: new EventBridgeClient({}), busName }) : undefined,
     });
   }
   return cached;

@@ -1,12 +1,16 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { z } from 'zod';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
+import { EventBridgeBus } from '../../core/adapters/eventbridge-bus.ts';
 import { makeDeps } from '../../core/adapters/make-deps.ts';
 import { registerObjects } from '../../core/catalog/register-objects.ts';
 import { InjectedFaultError, LeaseLostError } from '../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../core/events.ts';
 import { deleteJob } from '../../core/jobs/jobs.ts';
 import { planRun } from '../../core/planning/plan-run.ts';
+import type { JobEvent } from '../../core/ports/event-bus.ts';
 import { processBatch } from '../../core/processing/process-batch.ts';
 import { recordFailure } from '../../core/processing/record-failure.ts';
 import { type AnyProcessor, defineProcessor } from '../../core/processors/define-processor.ts';
@@ -312,5 +316,51 @@ describe('the actions each function issues are granted to its role', () => {
       /^RegisterObjects: dynamodb:PutItem on catalog \(L#/,
     );
     expectAllGranted(e);
+  });
+
+  it('covers Plan, ProcessBatch and Finalize putting events on the bus, and no other function', async () => {
+    const e = await coreEnv('iam-events');
+    const events = new EventBridgeClient({
+      endpoint: inject('localEndpoints').moto,
+      credentials: LOCAL_CREDENTIALS,
+      region: LOCAL_REGION,
+    });
+    onTestFinished(() => events.destroy());
+    const busName = `bk-events-${randomBytes(4).toString('hex')}`;
+    await events.send(new CreateEventBusCommand({ Name: busName }));
+    const rec = recordActions({ ...e.env, clients: { ...e.env.clients, events }, eventBus: busName });
+    onTestFinished(() => rec.stop());
+    const bus = new EventBridgeBus({ client: events, busName });
+    const at = new Date().toISOString();
+    const of = (type: JobEvent['type'], eventId: string): JobEvent => ({
+      eventId,
+      type,
+      jobId: 'j',
+      runId: 'run-1',
+      at,
+      detail: {},
+    });
+    // The adapter on moto, as each publishing function would call it: a commit, a run's end, a relay of both.
+    await rec.as('processBatch', () => bus.publish([of('BatchCommitted', 'j/B#1#1')]));
+    await rec.as('finalizeRun', () => bus.publish([of('RunFinished', 'j/run#run-1')]));
+    await rec.as('planRun', () =>
+      bus.publish([of('BatchCommitted', 'j/B#11#1'), of('RunFinished', 'j/run#0')]),
+    );
+    expect(rec.lines()).toEqual([
+      'Finalize: events:PutEvents on bus',
+      'Plan: events:PutEvents on bus',
+      'ProcessBatch: events:PutEvents on bus',
+    ]);
+    expect(check.misses(rec.needed)).toEqual([]);
+    // The check bites: the same action from a function that records no event is not granted.
+    const others = (['recordFailure', 'registerObjects'] as const).map((fn) => ({
+      fn,
+      action: 'events:PutEvents',
+      store: 'bus',
+    }));
+    expect(check.misses(others)).toEqual([
+      'RecordFailure: events:PutEvents on bus',
+      'RegisterObjects: events:PutEvents on bus',
+    ]);
   });
 });

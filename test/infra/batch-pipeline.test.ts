@@ -49,7 +49,8 @@ describe('PipelineFunctions', () => {
         LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
       });
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
-      for (const name of Object.values(ENV)) expect(env).toHaveProperty(name);
+      // Every resource name; the event bus's only where events are published (the next test).
+      for (const name of Object.values(ENV)) if (name !== ENV.eventBus) expect(env).toHaveProperty(name);
       // On AWS the SDK uses the real endpoints: no local override may leak into a function.
       expect(Object.keys(env).filter((k) => k.startsWith('AWS_ENDPOINT_URL'))).toEqual([]);
       expect(env).toMatchObject({
@@ -58,6 +59,15 @@ describe('PipelineFunctions', () => {
       });
     }
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+  });
+
+  it('names the event bus to Plan, ProcessBatch and Finalize, and to no other function', () => {
+    const fns = pipeline.functions;
+    const busOf = (f: typeof fns.planRun) =>
+      resources[logicalId(stack, f.fn)]?.Properties.Environment.Variables[ENV.eventBus];
+    const bus = { Ref: logicalId(stack, stack.stores.eventBus) };
+    expect([fns.planRun, fns.processBatch, fns.finalizeRun].map(busOf)).toEqual([bus, bus, bus]);
+    expect([fns.recordFailure, fns.registerObjects].map(busOf)).toEqual([undefined, undefined]);
   });
 
   it('sizes ProcessBatch for the largest worker', () => {

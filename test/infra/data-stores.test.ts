@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { WORK_PREFIXES } from '../../core/contracts/s3-keys.ts';
-import { TABLE_SPECS } from '../../core/contracts/tables.ts';
+import { ENV, TABLE_SPECS } from '../../core/contracts/tables.ts';
 import { build, logicalId } from './support.ts';
 
 const { stack, template } = build();
@@ -105,5 +105,13 @@ describe('DataStores', () => {
       EventBridgeConfiguration: { EventBridgeEnabled: true },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  it('declares one custom event bus named after the stack, with no archive, and outputs its name', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.resourceCountIs('AWS::Events::Archive', 0);
+    const bus = logicalId(stack, stores.eventBus);
+    expect(template.toJSON().Resources[bus].Properties.Name).toBe(`${stack.stackName}-events`);
+    template.hasOutput(ENV.eventBus.replace(/_/g, ''), { Value: { Ref: bus }, Description: ENV.eventBus });
   });
 });

@@ -91,10 +91,12 @@ describe('least privilege', () => {
     expect(access(operatorPolicy)).toEqual({ catalog: 'R', inventory: 'R', exceptions: 'R' });
   });
 
-  it('lets only Plan and ProcessBatch delete items, only in the inventory table, and no one batch writes', () => {
+  it('lets only Plan, ProcessBatch and Finalize delete items, only in the inventory table, and no one batch writes', () => {
     const inventory = { 'Fn::GetAtt': [logicalId(stack, stack.stores.tables.inventory), 'Arn'] };
     const deleters = all.filter((g) => allows(g.statement, 'dynamodb:DeleteItem'));
-    expect(deleters.map((g) => g.owner).sort()).toEqual([roleOf(fns.planRun), processBatchRole].sort());
+    expect(deleters.map((g) => g.owner).sort()).toEqual(
+      [roleOf(fns.planRun), processBatchRole, roleOf(fns.finalizeRun)].sort(),
+    );
     for (const { statement } of deleters) expect(resourcesOf(statement)).toEqual([inventory]);
     // BatchWriteItem is authorized as itself, puts and deletes alike: it would reach any item of a table.
     expect(all.filter((g) => allows(g.statement, 'dynamodb:BatchWriteItem'))).toEqual([]);
@@ -129,6 +131,23 @@ describe('least privilege', () => {
         [stateMachineRole, 'map-results'],
       ].sort(),
     );
+  });
+
+  it("lets only Plan, ProcessBatch and Finalize put events, and only on the deployment's bus", () => {
+    const bus = { 'Fn::GetAtt': [logicalId(stack, stack.stores.eventBus), 'Arn'] };
+    const publishers = all.filter((g) => allows(g.statement, 'events:PutEvents'));
+    expect(publishers.map((g) => g.owner).sort()).toEqual(
+      [roleOf(fns.planRun), processBatchRole, roleOf(fns.finalizeRun)].sort(),
+    );
+    for (const { statement } of publishers) {
+      expect(actions(statement)).toEqual(['events:PutEvents']);
+      expect(resourcesOf(statement)).toEqual([bus]);
+    }
+    // Nothing else of EventBridge for anyone: no rule, target, archive or bus management.
+    const otherEvents = all.filter((g) =>
+      actions(g.statement).some((a) => a.startsWith('events:') && a !== 'events:PutEvents'),
+    );
+    expect(otherEvents).toEqual([]);
   });
 
   it('grants no secret at all when no data set has one', () => {

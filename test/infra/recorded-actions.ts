@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Clients } from '../../core/adapters/clients.ts';
 import type { FUNCTIONS } from '../../core/contracts/functions.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
@@ -6,8 +7,8 @@ import type { BatchkeeperStack } from '../../infra/batchkeeper-stack.ts';
 import { allows, grants, logicalId, resourcesOf, type Statement, type TemplateResources } from './support.ts';
 
 /**
- * The local engines enforce no IAM. These helpers record, per Lambda function, the DynamoDB and S3 actions its
- * core code asks for (as IAM authorizes them: a transaction item by item, a 404 only with s3:ListBucket), and
+ * The local engines enforce no IAM. These helpers record, per Lambda function, the DynamoDB, S3 and EventBridge
+ * actions its core code asks for (as IAM authorizes them: a transaction item by item, a 404 only with s3:ListBucket), and
  * check each against the Allow statements of that function's role in the synthesized template.
  */
 
@@ -22,7 +23,7 @@ const SHOWN: Record<FunctionName, string> = {
   registerObjects: 'RegisterObjects',
 };
 
-/** A table role, `work` or `data` for the buckets, or the unknown name itself. */
+/** A table role, `work` or `data` for the buckets, `bus` for the event bus, or the unknown name itself. */
 type Store = string;
 
 /** One action a request needs IAM to allow. */
@@ -53,13 +54,16 @@ export interface Recorder {
 }
 
 export interface Recorded {
-  readonly clients: Pick<Clients, 'doc' | 's3'>;
+  /** `events` is recorded when there is one: PutEvents to the bus. */
+  readonly clients: Pick<Clients, 'doc' | 's3'> & { readonly events?: EventBridgeClient };
   readonly tables: TableNames;
   readonly bucket: string;
   readonly dataBucket: string;
+  /** The name of the bus that stands for the deployment's (store `bus`). @default - none */
+  readonly eventBus?: string;
 }
 
-/** Record what the shared document and S3 clients send while a function is named; nothing otherwise. */
+/** Record what the shared document, S3 and EventBridge clients send while a function is named; nothing otherwise. */
 export function recordActions(env: Recorded): Recorder {
   const needed: Needed[] = [];
   let current: FunctionName | undefined;
@@ -70,8 +74,11 @@ export function recordActions(env: Recorded): Recorder {
     [env.dataBucket, 'data'],
   ]);
   const bucket = (name: unknown): Store => buckets.get(String(name)) ?? `bucket ${String(name)}`;
+  const bus = (name: unknown): Store =>
+    env.eventBus !== undefined && name === env.eventBus ? 'bus' : `bus ${String(name)}`;
   const ddbName = `record-ddb-${randomUUID()}`;
   const s3Name = `record-s3-${randomUUID()}`;
+  const eventsName = `record-events-${randomUUID()}`;
 
   env.clients.doc.middlewareStack.add(
     (next, context) => async (args) => {
@@ -110,6 +117,15 @@ export function recordActions(env: Recorded): Recorder {
     },
     { step: 'initialize', name: s3Name },
   );
+  env.clients.events?.middlewareStack.add(
+    (next, context) => async (args) => {
+      const fn = current;
+      const name = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      if (fn) for (const a of eventsActions(name, args.input as Input, bus)) needed.push({ fn, ...a });
+      return next(args);
+    },
+    { step: 'initialize', name: eventsName },
+  );
 
   return {
     needed,
@@ -127,6 +143,7 @@ export function recordActions(env: Recorded): Recorder {
     stop() {
       env.clients.doc.middlewareStack.remove(ddbName);
       env.clients.s3.middlewareStack.remove(s3Name);
+      env.clients.events?.middlewareStack.remove(eventsName);
     },
   };
 }
@@ -213,6 +230,15 @@ function s3Actions(name: string, input: Input, bucket: (name: unknown) => Store)
     default:
       return [{ action: `s3:${name}`, store: bucket(input.Bucket) }];
   }
+}
+
+/** IAM authorizes PutEvents per entry, on the bus each entry names (`default` when it names none). */
+function eventsActions(name: string, input: Input, bus: (name: unknown) => Store): Action[] {
+  if (name !== 'PutEvents')
+    return [{ action: `events:${name}`, store: bus(input.Name ?? input.EventBusName) }];
+  const entries = (input.Entries ?? []) as { EventBusName?: string }[];
+  const names = [...new Set(entries.map((e) => e.EventBusName ?? 'default'))];
+  return names.map((n) => ({ action: 'events:PutEvents', store: bus(n) }));
 }
 
 /** The part of a sort key before its first '#': what kind of record it is. */
@@ -317,7 +343,9 @@ export function grantCheck(stack: BatchkeeperStack, resources: TemplateResources
     work: logicalId(stack, stack.stores.workBucket),
     data: logicalId(stack, stack.stores.dataBucket),
   };
+  const busId = logicalId(stack, stack.stores.eventBus);
   const resourceOf = (n: Needed): string => {
+    if (n.action.startsWith('events:')) return n.store === 'bus' ? `arn:${busId}` : `unknown ${n.store}`;
     if (n.action.startsWith('dynamodb:')) {
       const id = tableIds[n.store];
       if (!id) return `unknown ${n.store}`;

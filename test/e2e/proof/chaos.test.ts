@@ -10,6 +10,7 @@ import {
   AFTER_LEASE_POINTS,
   caughtFaults,
   checkCommits,
+  checkEvents,
   checkOutputs,
   checkReviewQueue,
   unfencedExceptions,
@@ -150,6 +151,12 @@ async function judge(steps: readonly Step[]) {
     traced: caught.filter((f) => AFTER_LEASE_POINTS.includes(f.point)).length,
     unfenced: unfencedExceptions(exceptions, attempts),
     queue: checkReviewQueue(exceptions, ITEMS, setAsideByChaos),
+    events: checkEvents(
+      await s.allEvents(c.deps, JOB),
+      attempts,
+      await s.allRuns(c.deps, JOB),
+      await c.deps.events.pending(JOB, 1000),
+    ),
     takeovers: inventory.filter((a) => a.outcome === 'LEASE_EXPIRED').length,
     /** Attempts an after-lease fault can have left: RecordFailure's FAILED, or a takeover's LEASE_EXPIRED. */
     failedOrExpired: attempts.filter(
@@ -260,6 +267,14 @@ function expectInvariants(
     .soft(extra.slice(0, 20), 'items with an exception they should not have, or more than one')
     .toEqual([]);
   expect.soft(notOpen.slice(0, 20), 'exceptions closed though nobody reviewed them').toEqual([]);
+  const { events } = verdict;
+  expect
+    .soft(events.missing.slice(0, 20), `${events.missing.length} commits without their event`)
+    .toEqual([]);
+  expect.soft(events.extra.slice(0, 20), 'events of no commit').toEqual([]);
+  expect.soft(events.repeated.slice(0, 20), 'events recorded twice').toEqual([]);
+  expect.soft(events.runs.slice(0, 20), 'run ends and their events').toEqual([]);
+  expect.soft(events.pending, 'events left unpublished after the recovery').toBe(0);
   // The backfill over 1..3,000 after the recovery set its ~230 excepted items aside again.
   expect
     .soft(verdict.queue.repeated, 'exceptions set aside again, each still one record')

@@ -14,8 +14,8 @@ import type { LocalState } from '../../../cli/local/local-state.ts';
 import { type Clients, makeClients } from '../../../core/adapters/clients.ts';
 import { makeDeps } from '../../../core/adapters/make-deps.ts';
 import type { Deps } from '../../../core/deps.ts';
-import type { ItemException } from '../../../core/model.ts';
-import type { FaultHook } from '../../../core/ports/index.ts';
+import type { ItemException, Run } from '../../../core/model.ts';
+import type { FaultHook, JobEvent } from '../../../core/ports/index.ts';
 import { builtinProcessors } from '../../../core/processors/builtin.ts';
 import { createRegistry } from '../../../core/processors/registry.ts';
 import type { HostOptions, HostReady } from './fixtures/local-host.ts';
@@ -246,6 +246,30 @@ export async function allExceptions(deps: Deps, jobId: string): Promise<ItemExce
   let next: string | undefined;
   do {
     const page = await deps.exceptions.list(jobId, {}, { limit: 500, next });
+    out.push(...page.items);
+    next = page.next;
+  } while (next);
+  return out;
+}
+
+/** Every event in the job's log, in time order. */
+export async function allEvents(deps: Deps, jobId: string): Promise<JobEvent[]> {
+  const out: JobEvent[] = [];
+  let next: string | undefined;
+  do {
+    const page = await deps.events.list(jobId, {}, { limit: 1000, next });
+    out.push(...page.items);
+    next = page.next;
+  } while (next);
+  return out;
+}
+
+/** Every run record of the job. */
+export async function allRuns(deps: Deps, jobId: string): Promise<Run[]> {
+  const out: Run[] = [];
+  let next: string | undefined;
+  do {
+    const page = await deps.runs.listRuns(jobId, { limit: 1000, next });
     out.push(...page.items);
     next = page.next;
   } while (next);

@@ -163,7 +163,7 @@ describe('fencing', () => {
 
 describe('history', () => {
   it('keeps every attempt and its outcome, and the commit records config, run, counts and exceptions', async () => {
-    // (A commit carries at most 48 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
+    // (A commit carries at most 47 exceptions; ProcessBatch stages more: test/local/core/staged-exceptions.test.ts.)
     const { take, clock, deps } = await setup('lease-history');
     const a = granted(await take('a'));
     await deps.commits.fail({
@@ -180,7 +180,7 @@ describe('history', () => {
     expect((await deps.batches.getBatch('j', inventory, 1))?.status).toBe('FAILED');
     const c = granted(await take('c'));
     clock.advance(50);
-    const many = Array.from({ length: 48 }, (_, i) => ({
+    const many = Array.from({ length: 47 }, (_, i) => ({
       itemId: i + 1,
       kind: 'bad-address',
       details: { i },
@@ -193,7 +193,7 @@ describe('history', () => {
         exceptions,
         outputKey: 'outputs/j/x',
       });
-    await expect(commitC([...many, { itemId: 49, kind: 'k', details: { i: 48 } }])).rejects.toBeInstanceOf(
+    await expect(commitC([...many, { itemId: 48, kind: 'k', details: { i: 47 } }])).rejects.toBeInstanceOf(
       RangeError,
     );
     await commitC(many);
@@ -204,7 +204,7 @@ describe('history', () => {
       [2, 'FAILED', 'b', 'TypeError'],
       [3, 'SUCCEEDED', 'c', undefined],
     ]);
-    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 48 });
+    expect(history[2]).toMatchObject({ configHash: 'hash-a', durationMs: 50, itemsExcepted: 47 });
     const batch = await deps.batches.getBatch('j', inventory, 1);
     expect(batch).toMatchObject({
       status: 'SUCCEEDED',
@@ -214,7 +214,7 @@ describe('history', () => {
       outputKey: 'outputs/j/x',
     });
     expect(batch?.leaseOwner).toBeUndefined();
-    expect((await deps.exceptions.counts('j')).OPEN).toBe(48);
+    expect((await deps.exceptions.counts('j')).OPEN).toBe(47);
     expect((await collect(deps.attempts.runAttempts('j', 'run-1'))).length).toBe(3);
   });
 

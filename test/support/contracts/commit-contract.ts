@@ -66,6 +66,28 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
           itemsExcepted: 1,
           diagnostics: { preflight: { ready: { ok: true, detail: 'all' } } },
         });
+        const at = new Date(clock.now()).toISOString();
+        expect((await deps.events.list('j', {})).items).toEqual([
+          {
+            eventId: 'j/B#1#1',
+            type: 'BatchCommitted',
+            jobId: 'j',
+            runId: 'run-1',
+            at,
+            detail: {
+              scope: 'inventory',
+              start: 1,
+              end: 10,
+              configHash: 'hash-a',
+              itemsSucceeded: 9,
+              itemsExcepted: 1,
+              outputKey: 'outputs/j/1-10.jsonl',
+              token: 1,
+              attempt: 1,
+            },
+          },
+        ]);
+        expect((await deps.events.pending('j', 10)).map((e) => e.eventId)).toEqual(['j/B#1#1']);
         const [x] = (await deps.exceptions.list('j', { status: 'OPEN' })).items;
         expect(x).toMatchObject({
           itemId: 3,
@@ -103,6 +125,7 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
         expect(await deps.batches.getBatch('j', INVENTORY, 1)).toEqual(before);
         expect((await deps.exceptions.list('j', {})).items).toEqual([]);
         expect(await deps.publishes.pendingPublishes('j')).toEqual([]);
+        expect((await deps.events.list('j', {})).items, 'a refused commit tells nothing').toEqual([]);
         await deps.commits.commit({
           ...leaseOf(b, 'b'),
           itemsSucceeded: 10,
@@ -138,13 +161,13 @@ export function describeCommitContract(name: string, makeEnv: MakeEnv): void {
         expect(await collect(deps.attempts.list('j', INVENTORY, 1))).toHaveLength(1);
       });
 
-      it('refuses more than 48 exceptions with a RangeError, writing nothing', async () => {
+      it('refuses more than 47 exceptions with a RangeError, writing nothing', async () => {
         const { take, deps } = await setup(makeEnv, 'commit-too-many');
         const a = await take('a');
-        const many = Array.from({ length: 49 }, (_, i) => ({ itemId: i + 1, kind: 'k', details: {} }));
+        const many = Array.from({ length: 48 }, (_, i) => ({ itemId: i + 1, kind: 'k', details: {} }));
 
         await expect(
-          deps.commits.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 0, itemsExcepted: 49, exceptions: many }),
+          deps.commits.commit({ ...leaseOf(a, 'a'), itemsSucceeded: 0, itemsExcepted: 48, exceptions: many }),
         ).rejects.toBeInstanceOf(RangeError);
 
         expect((await deps.batches.getBatch('j', INVENTORY, 1))?.status).toBe('RUNNING');

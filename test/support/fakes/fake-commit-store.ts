@@ -3,6 +3,7 @@ import { keys } from '../../../core/contracts/tables.ts';
 import type { Attempt } from '../../../core/model.ts';
 import {
   attemptOf as attemptRecord,
+  batchCommitted,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
   type CommitStore,
@@ -19,6 +20,7 @@ import {
   LEASE_ATTRIBUTES,
   putAttempt,
   putBatch,
+  putEvent,
 } from './fake-records.ts';
 import { compact, copy, iso, omit } from './fake-table.ts';
 
@@ -59,6 +61,7 @@ export class FakeCommitStore implements CommitStore {
     putAttempt(t, attempt);
     // Each exception: its occurrence, and the item's record created or reopened.
     for (const x of c.exceptions) applyOccurrence(t.exceptions, c, x, iso(now));
+    putEvent(t, batchCommitted(c, iso(now)));
     const publish = publishOf(c, iso(now));
     if (publish) {
       t.inventory.put(keys.publish(c.jobId, c.scope, c.start, c.token), {

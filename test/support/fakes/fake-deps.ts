@@ -1,5 +1,6 @@
 import type { Deps } from '../../../core/deps.ts';
 import {
+  type EventBus,
   type FaultHook,
   noFaults,
   type RunLiveness,
@@ -13,6 +14,7 @@ import { FakeCatalogStore } from './fake-catalog-store.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeCommitStore } from './fake-commit-store.ts';
 import { FakeCutStore } from './fake-cut-store.ts';
+import { FakeEventLog } from './fake-event-log.ts';
 import { FakeExceptionStore } from './fake-exception-store.ts';
 import { FakeJobStore } from './fake-job-store.ts';
 import { FakeLeaseStore } from './fake-lease-store.ts';
@@ -35,6 +37,8 @@ export interface FakeDepsOptions {
   readonly liveness?: RunLiveness;
   readonly secrets?: SecretResolver;
   readonly reservationMs?: number;
+  /** Where events are published; test/support/fakes/fake-event-bus.ts keeps what it is sent. */
+  readonly bus?: EventBus;
 }
 
 /** Deps whose clock and object store the test can reach: `deps.clock.advance(ms)`, `deps.objects.put(...)`. */
@@ -68,6 +72,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     commits: new FakeCommitStore(ctx),
     attempts: new FakeAttemptStore(ctx),
     publishes: new FakePublishStore(ctx),
+    events: new FakeEventLog(ctx),
     catalog: new FakeCatalogStore(ctx),
     exceptions: new FakeExceptionStore(ctx),
     objects: new FakeObjectStore([buckets.work, buckets.data]),
@@ -78,6 +83,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     secrets: options.secrets,
     liveness: options.liveness,
     reservationMs: options.reservationMs,
+    bus: options.bus,
   };
 }
 

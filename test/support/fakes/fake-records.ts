@@ -1,6 +1,13 @@
 import { keys, pad } from '../../../core/contracts/tables.ts';
 import type { Attempt, Batch, BatchScope, CatalogEntry, Dataset, Job, Run } from '../../../core/model.ts';
-import type { Clock, ExceptionPublish, NewBatch, NewCut, OutputMove } from '../../../core/ports/index.ts';
+import type {
+  Clock,
+  ExceptionPublish,
+  JobEvent,
+  NewBatch,
+  NewCut,
+  OutputMove,
+} from '../../../core/ports/index.ts';
 import type { ExceptionRow } from './fake-exception-store.ts';
 import { compact, copy, FakeTable, type Key } from './fake-table.ts';
 
@@ -16,11 +23,12 @@ export type InventoryRecord =
     }
   | { readonly kind: 'batch'; readonly batch: Batch }
   | { readonly kind: 'attempt'; readonly attempt: Attempt }
-  | { readonly kind: 'run'; readonly run: Run }
+  | { readonly kind: 'run'; readonly run: Run; readonly endEventId?: string }
   | { readonly kind: 'cut'; readonly cut: NewCut }
   | { readonly kind: 'split'; readonly from: string; readonly parts: readonly (readonly [number, number])[] }
   | { readonly kind: 'move'; readonly move: OutputMove }
-  | { readonly kind: 'publish'; readonly publish: ExceptionPublish };
+  | { readonly kind: 'publish'; readonly publish: ExceptionPublish }
+  | { readonly kind: 'event'; readonly event: JobEvent };
 
 /** What the catalog table holds. */
 export type CatalogRecord =
@@ -163,3 +171,9 @@ export function freeToReserve(b: Batch, runId: string, now: number, staleRuns: r
 
 /** The sparse `open` index holds a batch while it is not SUCCEEDED: a commit removes it, a lease adds it back. */
 export const isOpen = (b: Batch): boolean => b.status !== 'SUCCEEDED';
+
+/** An event's two records, as DynamoDB's commit or close writes them: its place in the log and its pending mark. */
+export function putEvent(t: FakeTables, event: JobEvent): void {
+  t.inventory.put(keys.event(event.jobId, event.at, event.eventId), { kind: 'event', event: copy(event) });
+  t.inventory.put(keys.pendingEvent(event.jobId, event.eventId), { kind: 'event', event: copy(event) });
+}

@@ -2,8 +2,8 @@ import { decodeCursor, encodeCursor } from '../../../core/adapters/paging.ts';
 import { keys } from '../../../core/contracts/tables.ts';
 import { JobNotFoundError } from '../../../core/errors.ts';
 import type { Run } from '../../../core/model.ts';
-import type { Page, PageRequest, RunStore } from '../../../core/ports/index.ts';
-import { type FakeContext, jobOf, putJob, recordAt } from './fake-records.ts';
+import type { JobEvent, Page, PageRequest, RunStore } from '../../../core/ports/index.ts';
+import { type FakeContext, jobOf, putEvent, putJob, recordAt } from './fake-records.ts';
 import { compact, copy, pageOf } from './fake-table.ts';
 
 /** RunStore in memory, with DynamoRunStore's rules: the first plan of a run wins, a finish names the job's last run. */
@@ -39,9 +39,11 @@ export class FakeRunStore implements RunStore {
     jobId: string,
     runId: string,
     patch: Pick<Run, 'status' | 'finishedAt' | 'stats'>,
+    event?: JobEvent,
   ): Promise<Run> {
     const t = this.ctx.tables;
-    const current = recordAt(t, keys.run(jobId, runId), 'run')?.run;
+    const record = recordAt(t, keys.run(jobId, runId), 'run');
+    const current = record?.run;
     const job = jobOf(t, jobId);
     // Both records must exist, or neither is written.
     if (!current || !job) throw new JobNotFoundError({ jobId });
@@ -51,8 +53,16 @@ export class FakeRunStore implements RunStore {
       finishedAt: patch.finishedAt,
       stats: patch.stats ?? current.stats,
     };
-    t.inventory.put(keys.run(jobId, runId), { kind: 'run', run: copy(compact(run)) });
+    // The run's end is told once: only the first close records the event.
+    const tell = event !== undefined && record?.endEventId === undefined;
+    const endEventId = tell ? event.eventId : record?.endEventId;
+    t.inventory.put(keys.run(jobId, runId), {
+      kind: 'run',
+      run: copy(compact(run)),
+      ...(endEventId ? { endEventId } : {}),
+    });
     putJob(t, { ...job, lastRunId: runId });
+    if (tell) putEvent(t, event);
     return copy(compact(run));
   }
 }

@@ -1,7 +1,7 @@
 import type { ManifestItem, ProcessBatchEvent } from '../../../../core/events.ts';
 import { createJob } from '../../../../core/jobs/jobs.ts';
 import { planRun } from '../../../../core/planning/plan-run.ts';
-import type { FaultHook } from '../../../../core/ports/index.ts';
+import type { EventBus, FaultHook } from '../../../../core/ports/index.ts';
 import { builtinProcessors } from '../../../../core/processors/builtin.ts';
 import type { AnyProcessor } from '../../../../core/processors/define-processor.ts';
 import { createRegistry } from '../../../../core/processors/registry.ts';
@@ -26,6 +26,7 @@ export interface BatchEnvOptions {
   readonly secretArn?: string;
   readonly secrets?: Readonly<Record<string, string>>;
   readonly faults?: FaultHook;
+  readonly bus?: EventBus;
 }
 
 /**
@@ -41,6 +42,7 @@ export async function batchEnv(o: BatchEnvOptions): Promise<{
     processors: createRegistry([...builtinProcessors, ...(o.processors ?? [])]),
     secrets: new FakeSecretResolver(o.secrets),
     faults: o.faults,
+    bus: o.bus,
   });
   const at = new Date(deps.clock.now()).toISOString();
   await deps.catalog.createDataset({ datasetId: 'ds', secretArn: o.secretArn }, at);

@@ -1,0 +1,4 @@
+import { describeEventLogContract } from '../../support/contracts/event-log-contract.ts';
+import { adaptersEnv } from './adapters-env.ts';
+
+describeEventLogContract('DynamoDB Local', adaptersEnv);
