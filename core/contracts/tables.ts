@@ -123,3 +123,22 @@ export const keys = {
 };
 
 type ScopeLike = { kind: 'inventory' } | { kind: 'sample'; runId: string };
+
+/** Above every character of an ISO instant and of a zero-padded id: closes a range after its last key. */
+const AFTER = '~';
+
+/**
+ * The sort key range of a window over records keyed `<prefix><iso time><tail>`: `tail` is what may follow the
+ * instant in a key (`#<start>` for H#, nothing for C#), so the upper bound takes every key at `until`.
+ * @example skRange('H#', { until: '2026-01-01T00:00:00.000Z' }, true) // ['H#', 'H#2026-01-01T00:00:00.000Z~']
+ */
+export function skRange(
+  prefix: string,
+  window: { readonly since?: string; readonly until?: string },
+  tail: boolean,
+): readonly [string, string] {
+  const lo = `${prefix}${window.since ?? ''}`;
+  const hi =
+    window.until === undefined ? `${prefix}${AFTER}` : `${prefix}${window.until}${tail ? AFTER : ''}`;
+  return [lo, hi];
+}

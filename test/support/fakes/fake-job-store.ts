@@ -1,6 +1,5 @@
 import { decodeCursor, encodeCursor } from '../../../core/adapters/paging.ts';
-import { skRange } from '../../../core/adapters/time-window.ts';
-import { keys } from '../../../core/contracts/tables.ts';
+import { keys, skRange } from '../../../core/contracts/tables.ts';
 import { JobDeletingError, JobNotFoundError } from '../../../core/errors.ts';
 import type { Job } from '../../../core/model.ts';
 import type { ConfigVersion, JobStore, Page, PageRequest, TimeWindow } from '../../../core/ports/index.ts';

@@ -1,5 +1,4 @@
-import { skRange } from '../../../core/adapters/time-window.ts';
-import { keys } from '../../../core/contracts/tables.ts';
+import { keys, skRange } from '../../../core/contracts/tables.ts';
 import type { Batch, BatchScope } from '../../../core/model.ts';
 import type {
   NewBatch,
