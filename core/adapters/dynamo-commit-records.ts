@@ -4,6 +4,7 @@ import {
   batchCommitted,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
+  type CommitRecorded,
   type CommitStore,
   type FailInput,
   type LeaseRef,
@@ -41,11 +42,12 @@ function exceptionWrites(
 
 /** CommitStore on DynamoDB (layout in core/contracts/tables.ts). */
 export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitStore {
-  async commit(c: CommitInput): Promise<void> {
+  async commit(c: CommitInput): Promise<CommitRecorded> {
     if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
       throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
     const now = this.ctx.clock.now();
     const publish = publishOf(c, iso(now));
+    const event = batchCommitted(c, iso(now));
     const attempt = attemptOf(c, 'SUCCEEDED', now, {
       itemsSucceeded: c.itemsSucceeded,
       itemsExcepted: c.itemsExcepted,
@@ -85,9 +87,10 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
       ...exceptionWrites(this.ctx, c, c.exceptions, iso(now)),
       ...(publish ? [{ Put: { TableName: this.ctx.table, Item: publishItem(publish) } }] : []),
       // The commit's event, in the job's log and pending for the bus: there is one if and only if the commit is.
-      ...eventPuts(batchCommitted(c, iso(now))).map((Item) => ({ Put: { TableName: this.ctx.table, Item } })),
+      ...eventPuts(event).map((Item) => ({ Put: { TableName: this.ctx.table, Item } })),
     ]);
     if (!out.ok) throw leaseLost(c, 'commit');
+    return publish ? { event, publish } : { event };
   }
 
   /** Fail (or give back for a retry): fenced like commit; the attempt is logged with its error. */

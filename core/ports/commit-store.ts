@@ -1,4 +1,5 @@
 import type { Attempt } from '../model.ts';
+import type { JobEvent } from './event-bus.ts';
 import type { LeaseRef } from './lease-store.ts';
 import type { ExceptionPublish, StagedExceptions } from './publish-store.ts';
 
@@ -43,10 +44,19 @@ export interface NewException {
   readonly details: Record<string, unknown>;
 }
 
+/** What a commit recorded beside the batch: its event, and the exceptions work it left for after it. */
+export interface CommitRecorded {
+  readonly event: JobEvent;
+  readonly publish?: ExceptionPublish;
+}
+
 /** The fenced end of an attempt: only the current token's owner, before its lease expires. */
 export interface CommitStore {
-  /** Records the attempt, the batch's end and its exceptions, in one transaction. */
-  commit(input: CommitInput): Promise<void>;
+  /**
+   * Records the attempt, the batch's end, its exceptions and its event, in one transaction. Returns what it
+   * recorded for after the commit: the event to publish, and the exceptions work left (if any).
+   */
+  commit(input: CommitInput): Promise<CommitRecorded>;
   /** Fenced like commit. */
   fail(input: FailInput): Promise<void>;
 }

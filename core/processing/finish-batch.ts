@@ -2,8 +2,8 @@ import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { LeaseLostError } from '../errors.ts';
 import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
-import type { BatchScope, Job } from '../model.ts';
-import { batchEventId, COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
+import type { Job } from '../model.ts';
+import { COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
 import { relayQuietly } from '../runs/relay-events.ts';
 import { dropIfBatchGone, type Lease, type phases } from './batch-steps.ts';
@@ -77,7 +77,7 @@ async function commitBatch(
     done.lines > 0 &&
     (await deps.exceptions.hasOpen(lease.jobId, lease.start, lease.end));
   await deps.faults('process.beforeCommit');
-  await deps.commits
+  const recorded = await deps.commits
     .commit({
       ...lease,
       itemsSucceeded: done.lines,
@@ -93,15 +93,7 @@ async function commitBatch(
       throw e;
     });
   await deps.faults('process.afterCommit');
-  if (staged || supersede) {
-    const [publish] = (await deps.publishes.pendingPublishes(lease.jobId)).filter(
-      (p) => p.start === lease.start && p.token === lease.token && sameScope(p.scope, lease.scope),
-    );
-    if (publish) await publishStaged(deps, publish);
-  }
+  if (recorded.publish) await publishStaged(deps, recorded.publish);
   // The commit's event is in the job's log; it goes to the bus now, or with the next relay.
-  await relayQuietly(deps, lease.jobId, [batchEventId(lease)]);
+  await relayQuietly(deps, lease.jobId, [recorded.event]);
 }
-
-const sameScope = (a: BatchScope, b: BatchScope) =>
-  a.kind === b.kind && (a.kind === 'inventory' || a.runId === (b as { runId: string }).runId);

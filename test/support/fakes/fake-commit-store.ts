@@ -6,6 +6,7 @@ import {
   batchCommitted,
   COMMIT_EXCEPTIONS_MAX,
   type CommitInput,
+  type CommitRecorded,
   type CommitStore,
   type FailInput,
   publishOf,
@@ -35,7 +36,7 @@ const attemptOf = (...args: Parameters<typeof attemptRecord>) => compact<Attempt
 export class FakeCommitStore implements CommitStore {
   constructor(private readonly ctx: FakeContext) {}
 
-  async commit(c: CommitInput): Promise<void> {
+  async commit(c: CommitInput): Promise<CommitRecorded> {
     if (c.exceptions.length > COMMIT_EXCEPTIONS_MAX)
       throw new RangeError(`a commit carries at most ${COMMIT_EXCEPTIONS_MAX} exceptions; stage the rest`);
     const t = this.ctx.tables;
@@ -61,7 +62,8 @@ export class FakeCommitStore implements CommitStore {
     putAttempt(t, attempt);
     // Each exception: its occurrence, and the item's record created or reopened.
     for (const x of c.exceptions) applyOccurrence(t.exceptions, c, x, iso(now));
-    putEvent(t, batchCommitted(c, iso(now)));
+    const event = batchCommitted(c, iso(now));
+    putEvent(t, event);
     const publish = publishOf(c, iso(now));
     if (publish) {
       t.inventory.put(keys.publish(c.jobId, c.scope, c.start, c.token), {
@@ -69,6 +71,7 @@ export class FakeCommitStore implements CommitStore {
         publish: copy(publish),
       });
     }
+    return publish ? { event: copy(event), publish: copy(publish) } : { event: copy(event) };
   }
 
   async fail(f: FailInput): Promise<void> {
