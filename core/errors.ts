@@ -93,6 +93,18 @@ export class JobBusyError extends BatchkeeperError {
   }
 }
 
+/** Deleting a job that other jobs depend on (they read its outputs or wait on it), without force. */
+export class JobInUseError extends BatchkeeperError {
+  constructor(ctx: { jobId: string; dependents: readonly string[] }) {
+    const shown = ctx.dependents.slice(0, 10).join(', ');
+    const more = ctx.dependents.length > 10 ? ` and ${ctx.dependents.length - 10} more` : '';
+    super(
+      `job ${ctx.jobId} is a producer of job(s) ${shown}${more}: delete them first, or force (they will then wait forever)`,
+      ctx,
+    );
+  }
+}
+
 export class DatasetNotFoundError extends BatchkeeperError {
   constructor(ctx: { datasetId: string }) {
     super(`data set ${ctx.datasetId} does not exist`, ctx);

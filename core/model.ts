@@ -10,6 +10,9 @@ export const ProcessorRef = z.strictObject({
 });
 export type ProcessorRef = z.infer<typeof ProcessorRef>;
 
+/** Jobs one job may depend on: each is read by its plans and locked by its workers. */
+export const MAX_DEPENDENCIES = 5;
+
 /** What a user asks for when creating a job. */
 export const JobSpec = z.strictObject({
   jobId: Name,
@@ -25,6 +28,15 @@ export const JobSpec = z.strictObject({
   toleratedFailurePercentage: z.number().min(0).max(100).default(100),
   /** How long a lease lasts without a heartbeat. @default 900 */
   leaseSeconds: PositiveInt(86_400).default(900),
+  /**
+   * Jobs this one waits on, over the same ids (core/jobs/dependencies.ts): its runs take only ranges their
+   * batches completed (READY), and its batches over a range they redo become stale. A job over `<P>.outputs`
+   * depends on P whether or not P is named here. `trigger` starts an incremental run when P commits.
+   */
+  dependsOn: z
+    .array(z.strictObject({ jobId: Name, trigger: z.boolean().default(false) }))
+    .max(MAX_DEPENDENCIES, { error: `must name at most ${MAX_DEPENDENCIES} jobs` })
+    .optional(),
 });
 export type JobSpecInput = z.input<typeof JobSpec>;
 export type JobSpec = z.infer<typeof JobSpec>;
@@ -85,6 +97,19 @@ export interface Batch extends BatchRange {
    * objects (see core/planning/split-outputs.ts): no lease, reservation or further split is granted until it is done.
    */
   readonly moveFrom?: string;
+  /**
+   * The READY lock (core/jobs/dependencies.ts): consumer batches reading this batch's output hold it until
+   * `readUntil` at most; the producer takes no lease on it and does not split it while `readers` > 0 and
+   * `readUntil` is still ahead. `readEpoch` grows each time a lapsed lock is taken anew, so a late release of
+   * a lapsed reader cannot free a newer reader's lock.
+   */
+  readonly readers?: number;
+  readonly readUntil?: number;
+  readonly readEpoch?: number;
+  /** A consumer's: the digest of the producer batches its last commit read (core/jobs/dependencies.ts). */
+  readonly consumed?: string;
+  /** Set when a consumer batch was reopened because its producers redid its range: what changed. */
+  readonly staleFrom?: string;
 }
 
 export type AttemptOutcome = 'SUCCEEDED' | 'FAILED' | 'RETRY' | 'LEASE_EXPIRED';
@@ -199,6 +224,11 @@ export interface Dataset extends DatasetSpec {
   readonly createdAt: string;
   /** Set when the data set is a job's requeued exceptions. */
   readonly exceptionsOf?: string;
+  /**
+   * Set when the data set is a job's outputs (`<jobId>.outputs`): nothing is registered into it; its items are
+   * the output lines of the job's committed batches, read through core/catalog/outputs-source.ts.
+   */
+  readonly outputsOf?: string;
   /** Set by `datasets delete`: nothing registers into it or reads it any more, and a re-run of the delete finishes it. */
   readonly state?: 'DELETING';
   /** The last time a corrected object was accepted (`datasets accept`): until then no batch can be stale. */
@@ -214,10 +244,32 @@ export interface Item {
   readonly checksum?: string;
   readonly size?: number;
   readonly ready: boolean;
-  readonly format: 'object' | 'jsonl';
+  readonly format: ItemFormat;
   /** For chunk entries: the line of this item in the object (0-based). */
   readonly line?: number;
   readonly ref?: { datasetId: string; id: number };
+  /**
+   * For a job with producers (core/jobs/dependencies.ts): the producer batches that hold this id, as they were
+   * when read. The READY lock and the consumed record are taken from them.
+   */
+  readonly producers?: readonly ProducerBatchRef[];
+}
+
+/**
+ * How an item's record is found in its object: the whole object, the line `line` of a chunk, or (a job's
+ * outputs) the line whose `id` is the item's id.
+ */
+export type ItemFormat = 'object' | 'jsonl' | 'output';
+
+/** A producer batch as a consumer read it: the lock and the staleness rules compare against it. */
+export interface ProducerBatchRef {
+  readonly jobId: string;
+  readonly start: number;
+  readonly end: number;
+  readonly token: number;
+  readonly completedAt: string;
+  /** The run that had reserved it when it was read (a dead one: a live one's reservation makes it not READY). */
+  readonly reservedBy?: string;
 }
 
 /** What loading an item's record needs: where it is and what its object must look like. */

@@ -52,6 +52,44 @@ export class DynamoBatchStore extends DynamoInventoryAdapter implements BatchSto
     }
   }
 
+  async reopenStale(
+    jobId: string,
+    batch: Pick<Batch, 'start' | 'token' | 'consumed'>,
+    staleFrom: string,
+    now: number,
+  ): Promise<boolean> {
+    const scope = { kind: 'inventory' } as const;
+    try {
+      await this.ctx.doc.send(
+        new UpdateCommand(
+          aliasNames({
+            TableName: this.ctx.table,
+            Key: keys.batch(jobId, scope, batch.start),
+            UpdateExpression: 'SET #status = :pending, openPk = :openPk, openSk = :openSk, staleFrom = :why',
+            ConditionExpression:
+              '#status = :succeeded AND token = :token AND consumed = :consumed' +
+              ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':pending': 'PENDING',
+              ':succeeded': 'SUCCEEDED',
+              ':openPk': openPkOf(jobId, scope),
+              ':openSk': pad(batch.start),
+              ':why': staleFrom,
+              ':token': batch.token,
+              ':consumed': batch.consumed ?? '',
+              ':now': now,
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalCheckFailed(e)) return false;
+      throw e;
+    }
+  }
+
   /** Reserve an existing batch for a run: refused under a live lease or another live run's reservation. */
   async reserveExisting(
     jobId: string,

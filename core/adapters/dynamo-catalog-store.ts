@@ -14,6 +14,7 @@ import { DatasetSpec } from '../model.ts';
 import type {
   AcceptedContent,
   CatalogStore,
+  NewDataset,
   NewEntry,
   Page,
   PageRequest,
@@ -38,13 +39,18 @@ const ENTRY_PAGE = 100;
 /** BatchGetItem takes at most 100 keys, so a listing page is at most that. */
 const LISTING_MAX = 100;
 
-const NewDatasetSpec = z.strictObject({ ...DatasetSpec.shape, exceptionsOf: Name.optional() });
+const NewDatasetSpec = z.strictObject({
+  ...DatasetSpec.shape,
+  exceptionsOf: Name.optional(),
+  outputsOf: Name.optional(),
+});
 
 const DatasetItem = z.object({
   datasetId: z.string(),
   description: z.string().optional(),
   secretArn: z.string().optional(),
   exceptionsOf: z.string().optional(),
+  outputsOf: z.string().optional(),
   highId: z.number().int().min(0),
   createdAt: z.string(),
   state: z.literal('DELETING').optional(),
@@ -69,7 +75,7 @@ export class DynamoCatalogStore implements CatalogStore {
    * Create a data set, or return it when it already exists with the same secret and origin; the META item and
    * its listing are written together so that a listed data set always has a counter.
    */
-  async createDataset(spec: DatasetSpec & { exceptionsOf?: string }, at: string): Promise<Dataset> {
+  async createDataset(spec: NewDataset, at: string): Promise<Dataset> {
     const wanted = parse(NewDatasetSpec, spec, 'data set spec');
     const meta = compact({
       ...keys.dataset(wanted.datasetId),
@@ -321,7 +327,7 @@ export class DynamoCatalogStore implements CatalogStore {
 }
 
 function sameDataset(existing: Dataset, wanted: z.infer<typeof NewDatasetSpec>): Dataset {
-  for (const field of ['secretArn', 'exceptionsOf'] as const) {
+  for (const field of ['secretArn', 'exceptionsOf', 'outputsOf'] as const) {
     if (existing[field] !== wanted[field])
       throw new DatasetConflictError({ datasetId: wanted.datasetId, field });
   }

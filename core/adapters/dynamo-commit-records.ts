@@ -60,7 +60,9 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
           UpdateExpression:
             'SET #status = :succeeded, completedAt = :at, completedRunId = :run, configHash = :hash,' +
             ` itemsSucceeded = :ok, itemsExcepted = :ex${c.outputKey ? ', outputKey = :out' : ''}` +
-            ` REMOVE leaseOwner, leaseRunId, leaseExpiresAt, openPk, openSk, #error, reservedBy, reservedUntil${c.outputKey ? '' : ', outputKey'}`,
+            `${c.consumed ? ', consumed = :consumed' : ''}` +
+            ' REMOVE leaseOwner, leaseRunId, leaseExpiresAt, openPk, openSk, #error, reservedBy, reservedUntil,' +
+            ` staleFrom${c.outputKey ? '' : ', outputKey'}${c.consumed ? '' : ', consumed'}`,
           ConditionExpression: FENCE,
           ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
           ExpressionAttributeValues: {
@@ -71,6 +73,7 @@ export class DynamoCommitStore extends DynamoInventoryAdapter implements CommitS
             ':ok': c.itemsSucceeded,
             ':ex': c.itemsExcepted,
             ':out': c.outputKey,
+            ':consumed': c.consumed,
             ':token': c.token,
             ':owner': c.owner,
             ':now': now,

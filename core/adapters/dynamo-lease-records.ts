@@ -8,8 +8,12 @@ import {
   expiredAttemptOf,
   type HeartbeatInput,
   type LeaseStore,
+  type ReadLock,
+  type ReadLockInput,
+  readLocked,
 } from '../ports/index.ts';
 import { DynamoBatchStore } from './dynamo-batch-records.ts';
+import { lockRead, NOT_READ_LOCKED, releaseRead } from './dynamo-read-locks.ts';
 import {
   DynamoInventoryAdapter,
   FENCE,
@@ -112,13 +116,19 @@ export class DynamoLeaseStore extends DynamoInventoryAdapter implements LeaseSto
           new UpdateCommand(
             aliasNames({
               ...grant,
-              ExpressionAttributeValues: { ...grant.ExpressionAttributeValues, ':succeeded': 'SUCCEEDED' },
+              ExpressionAttributeValues: {
+                ...grant.ExpressionAttributeValues,
+                ':succeeded': 'SUCCEEDED',
+                ':readOne': 1,
+              },
               ConditionExpression:
                 'attribute_exists(pk)' +
                 // Mutual exclusion: no live lease of anyone; a dead worker's batch is taken over below.
                 ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now) AND #status <> :running' +
                 // Not while the output of the batch it was split from is being moved into its own object.
                 ' AND attribute_not_exists(moveFrom)' +
+                // Not while consumers read its output (the READY lock).
+                ` AND ${NOT_READ_LOCKED}` +
                 ` AND ${POLICY_CLAUSE[input.policy]}`,
               ReturnValues: 'ALL_NEW',
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -134,13 +144,21 @@ export class DynamoLeaseStore extends DynamoInventoryAdapter implements LeaseSto
         if (!old) return { outcome: 'MISSING' };
         const batch = fromBatchItem(old);
         const live = batch.leaseExpiresAt !== undefined && batch.leaseExpiresAt >= now;
-        if (live || batch.moveFrom !== undefined) return { outcome: 'BUSY', batch };
+        if (live || batch.moveFrom !== undefined || readLocked(batch, now)) return { outcome: 'BUSY', batch };
         if (batch.status !== 'RUNNING') return { outcome: 'ALREADY_DONE', batch };
         const taken = await takeOver(this.ctx, input, batch, now);
         if (taken) return taken;
         if (tries >= TAKEOVER_TRIES) return { outcome: 'BUSY', batch };
       }
     }
+  }
+
+  lockRead(input: ReadLockInput): Promise<ReadLock | undefined> {
+    return lockRead(this.ctx, input);
+  }
+
+  releaseRead(lock: ReadLock): Promise<void> {
+    return releaseRead(this.ctx, lock);
   }
 
   async heartbeat(input: HeartbeatInput): Promise<void> {

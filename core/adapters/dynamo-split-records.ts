@@ -10,6 +10,7 @@ import type {
   TimeWindow,
 } from '../ports/index.ts';
 import { freeToReserve } from './dynamo-batch-records.ts';
+import { NOT_READ_LOCKED } from './dynamo-read-locks.ts';
 import { DynamoInventoryAdapter, jobItems, type TransactOutcome, transact } from './dynamo-support.ts';
 import { toNewBatchItem } from './inventory-records.ts';
 import { windowItems } from './time-window.ts';
@@ -68,7 +69,7 @@ export class DynamoSplitStore extends DynamoInventoryAdapter implements SplitSto
           ConditionExpression:
             'token = :token AND #end = :oldEnd AND attribute_not_exists(moveFrom)' +
             ' AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now)' +
-            ` AND ${free.clause}`,
+            ` AND ${NOT_READ_LOCKED} AND ${free.clause}`,
           ExpressionAttributeNames: { '#end': 'end', '#count': 'count' },
           ExpressionAttributeValues: {
             ':end': first.end,
@@ -81,6 +82,7 @@ export class DynamoSplitStore extends DynamoInventoryAdapter implements SplitSto
             ':token': batch.token,
             ':oldEnd': batch.end,
             ':now': r.now,
+            ':readOne': 1,
             ...free.values,
           },
         },

@@ -26,6 +26,7 @@ const JobItem = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   lastRunId: z.string().optional(),
+  dependsOn: z.array(z.object({ jobId: z.string(), trigger: z.boolean() })).optional(),
 });
 
 export function toJobItem(job: Job): Record<string, unknown> {
@@ -64,6 +65,11 @@ const BatchItem = z.object({
   error: z.string().optional(),
   splitFrom: z.string().optional(),
   moveFrom: z.string().optional(),
+  readers: z.number().int().optional(),
+  readUntil: z.number().int().optional(),
+  readEpoch: z.number().int().optional(),
+  consumed: z.string().optional(),
+  staleFrom: z.string().optional(),
 });
 
 export const scopeKey = (scope: BatchScope): Record<string, unknown> =>

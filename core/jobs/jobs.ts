@@ -1,12 +1,20 @@
 import { readableDataset } from '../catalog/delete-dataset.ts';
 import { jobPrefixes } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import { JobBusyError, JobConflictError, JobNotFoundError, ValidationError } from '../errors.ts';
+import {
+  JobBusyError,
+  JobConflictError,
+  JobInUseError,
+  JobNotFoundError,
+  ValidationError,
+} from '../errors.ts';
 import type { Job } from '../model.ts';
 import { JobSpec } from '../model.ts';
 import type { Page, PageRequest } from '../ports/index.ts';
 import { type Json, Name, parse } from '../validation.ts';
 import { configHash } from './config-hash.ts';
+import { dependentsOf } from './dependencies.ts';
+import { checkDependencies, outputsDatasetSpec } from './dependency-checks.ts';
 
 /**
  * Create a job. The config is validated by the processor's schema (defaults applied) and hashed with the
@@ -24,6 +32,13 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
     );
   }
   const config = processor.parseConfig(spec.config) as Record<string, Json>;
+  const { createOutputsOf } = await checkDependencies(deps, spec);
+  // A producer's outputs data set comes with its first reader, once every check has passed.
+  if (createOutputsOf !== undefined)
+    await deps.catalog.createDataset(
+      outputsDatasetSpec(createOutputsOf),
+      new Date(deps.clock.now()).toISOString(),
+    );
   await readableDataset(deps, spec.datasetId);
   const ref = { name: processor.name, version: processor.version };
   const at = new Date(deps.clock.now()).toISOString();
@@ -58,6 +73,7 @@ const SPEC_PARTS: readonly [string, (j: Job) => unknown][] = [
   ['maxConcurrency', (j) => j.maxConcurrency],
   ['toleratedFailurePercentage', (j) => j.toleratedFailurePercentage],
   ['leaseSeconds', (j) => j.leaseSeconds],
+  ['dependsOn', (j) => j.dependsOn ?? []],
 ];
 
 /** The names of the spec parts in which two jobs differ; none for the same spec. */
@@ -121,6 +137,9 @@ export async function deleteJob(
   const job = await deps.jobs.getJob(id);
   if (!job) return { existed: false, inventoryItems: 0, exceptions: 0, objects: 0 };
   if (!options.force) {
+    const dependents = await dependentsOf(deps, id);
+    if (dependents.length > 0)
+      throw new JobInUseError({ jobId: id, dependents: dependents.map((d) => d.job.jobId) });
     const live = await deps.batches.findLiveLease(id);
     if (live)
       throw new JobBusyError({ jobId: id, batchStart: live.start, leaseExpiresAt: live.leaseExpiresAt ?? 0 });

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps.ts';
 import type { ManifestItem, RunInput } from '../events.ts';
 import type { Job } from '../model.ts';
+import type { GatedSource } from '../jobs/dependencies.ts';
 import type { Source } from '../ports/index.ts';
 
 /** Manifests stay within what one Distributed Map run should carry. @default 10000 */
@@ -19,6 +20,8 @@ export interface PlanContext {
   readonly input: RunInput;
   readonly runId: string;
   readonly source: Source;
+  /** A consumer's producers' readiness (core/jobs/dependencies.ts); absent for a job without producers. */
+  readonly gate?: GatedSource;
   readonly reservedUntil: number;
   readonly maxBatches: number;
   /** Manifest items ahead of the Map within which Plan creates new batches itself. */

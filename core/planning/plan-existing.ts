@@ -50,6 +50,11 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
       ctx.skippedBusy++;
       continue;
     }
+    // A consumer's range whose producers are not READY waits for them.
+    if (ctx.gate && !(await ctx.gate.isReadyRange(found.start, found.end))) {
+      ctx.skippedBusy++;
+      continue;
+    }
     const batch = which === 'bounds' ? await cutToBounds(ctx, found, stale) : found;
     if (!batch) continue;
     if (

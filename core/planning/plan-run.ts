@@ -5,6 +5,7 @@ import type { Deps } from '../deps.ts';
 import { DEFAULT_RESERVATION_MS } from '../deps.ts';
 import { JobDeletingError, JobNotFoundError } from '../errors.ts';
 import { type PlanOutput, RunId, RunInput } from '../events.ts';
+import { GatedSource, producersOf } from '../jobs/dependencies.ts';
 import type { Job, Run } from '../model.ts';
 import { parse } from '../validation.ts';
 import { withEntries } from './manifest-entries.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_MAX_BATCHES, LEAD_PER_WORKER, type PlanContext } from './plan-c
 import { planExisting } from './plan-existing.ts';
 import { planNew } from './plan-new.ts';
 import { planSample } from './plan-sample.ts';
+import { planStale } from './plan-stale.ts';
 
 /**
  * Plan a run: validate the input, reserve the batch ranges to do, write them as a manifest to S3, record the
@@ -28,12 +30,17 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
   if (done?.manifestKey) return outputOf(deps, job, input, done);
 
   const now = deps.clock.now();
+  const producers = producersOf(job).map((p) => p.jobId);
+  const inner = await sourceFor(deps, job.datasetId);
+  // A consumer plans only what its producers have READY: new ranges up to their frontier from its watermark.
+  const gate = producers.length > 0 ? new GatedSource(deps, inner, producers, job.watermark) : undefined;
   const ctx: PlanContext = {
     deps,
     job,
     input,
     runId,
-    source: await sourceFor(deps, job.datasetId),
+    source: gate ?? inner,
+    gate,
     reservedUntil: now + (deps.reservationMs ?? DEFAULT_RESERVATION_MS),
     maxBatches: input.maxBatches ?? DEFAULT_MAX_BATCHES,
     lead: LEAD_PER_WORKER * (input.maxConcurrency ?? job.maxConcurrency),
@@ -46,6 +53,7 @@ export async function planRun(deps: Deps, rawInput: unknown, runId: string): Pro
   else {
     if (input.mode !== 'backfill') await planExisting(ctx, 'open');
     else await planExisting(ctx, 'bounds');
+    if (gate && input.mode === 'incremental') await planStale(ctx, gate);
     if (input.mode !== 'retry-failed') await planNew(ctx);
   }
   return finish(ctx);

@@ -32,6 +32,17 @@ export interface BatchStore {
   batchContaining(jobId: string, id: number): Promise<Batch | undefined>;
   /** Create sample batches (apart from the inventory). Idempotent. */
   putSampleBatches(jobId: string, runId: string, batches: readonly NewBatch[], at: string): Promise<void>;
+  /**
+   * Reopen a consumer's SUCCEEDED batch whose producers redid its range (core/jobs/dependencies.ts): PENDING
+   * again, with what changed in `staleFrom`, only while it is still as read (token, consumed digest) and under no
+   * live lease. Returns whether it did.
+   */
+  reopenStale(
+    jobId: string,
+    batch: Pick<Batch, 'start' | 'token' | 'consumed'>,
+    staleFrom: string,
+    now: number,
+  ): Promise<boolean>;
   /** Reserve an existing batch for a run unless it is under a live lease or a live reservation. */
   reserveExisting(
     jobId: string,

@@ -1,6 +1,9 @@
 import type { CatalogEntry, Dataset, DatasetSpec, EntryDescriptor, Item } from '../model.ts';
 import type { Page, PageRequest } from './common.ts';
 
+/** A data set to create: a user's, or one the framework keeps for a job (its requeued exceptions, its outputs). */
+export type NewDataset = DatasetSpec & { readonly exceptionsOf?: string; readonly outputsOf?: string };
+
 /** New entries to register; ids are handed out by the store. */
 export interface NewEntry {
   readonly count: number;
@@ -31,7 +34,7 @@ export interface AcceptedContent {
 
 /** The catalog: data sets and their items, with ids from an atomic counter. */
 export interface CatalogStore {
-  createDataset(spec: DatasetSpec & { exceptionsOf?: string }, at: string): Promise<Dataset>;
+  createDataset(spec: NewDataset, at: string): Promise<Dataset>;
   getDataset(datasetId: string): Promise<Dataset | undefined>;
   listDatasets(page?: PageRequest): Promise<Page<Dataset>>;
   /** One counter write per call (within a transaction with the entries); a location registers once. */

@@ -20,6 +20,8 @@ export interface CommitInput extends LeaseRef {
    * closed as superseded once it is in (core/exceptions/exception-staging.ts), so a crash cannot skip it.
    */
   readonly supersede?: boolean;
+  /** A consumer's: the digest of the producer batches it read (core/jobs/dependencies.ts). */
+  readonly consumed?: string;
 }
 
 /**

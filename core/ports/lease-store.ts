@@ -1,4 +1,4 @@
-import type { Attempt, Batch, BatchScope } from '../model.ts';
+import type { Attempt, Batch, BatchScope, ProducerBatchRef } from '../model.ts';
 
 export interface LeaseGrant {
   readonly token: number;
@@ -56,13 +56,43 @@ export interface HeartbeatInput {
   readonly leaseMs: number;
 }
 
+/** A consumer's READY lock on a producer batch, as it was read (core/jobs/dependencies.ts). */
+export interface ReadLockInput {
+  readonly ref: ProducerBatchRef;
+  /** The run that reserved the batch when it was read, if any: a lock is refused once another run reserves it. */
+  readonly reservedBy?: string;
+  /** Epoch ms until which the lock holds at most (the consumer's lease expiry). */
+  readonly until: number;
+}
+
+/** A READY lock held: what releases it. */
+export interface ReadLock {
+  readonly jobId: string;
+  readonly start: number;
+  readonly epoch: number;
+}
+
 /** Leases with fencing tokens: one live owner per batch. */
 export interface LeaseStore {
-  /** Take the lease when no live lease holds the batch; a dead owner's lease is taken over. */
+  /**
+   * Take the lease when no live lease holds the batch and no consumer holds its READY lock; a dead owner's lease
+   * is taken over.
+   */
   acquire(input: AcquireInput): Promise<AcquireResult>;
   /** Extend the lease, fenced by the token. */
   heartbeat(input: HeartbeatInput): Promise<void>;
+  /**
+   * Take a READY lock on a producer batch still as it was read (SUCCEEDED, the same token, no live lease, no
+   * move, no other reservation). Undefined when it changed.
+   */
+  lockRead(input: ReadLockInput): Promise<ReadLock | undefined>;
+  /** Give a READY lock back; a lock that lapsed and was taken anew since is left alone. */
+  releaseRead(lock: ReadLock): Promise<void>;
 }
+
+/** Whether consumers hold a READY lock on a batch at `now`. */
+export const readLocked = (b: Batch, now: number): boolean =>
+  (b.readers ?? 0) > 0 && (b.readUntil ?? 0) >= now;
 
 /** The LEASE_EXPIRED attempt logged when a dead worker's lease, as it was read, is taken over. */
 export function expiredAttemptOf(jobId: string, scope: BatchScope, dead: Batch, now: number): Attempt {

@@ -2,7 +2,8 @@ import { jsonLines, outputKeyOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import { LeaseLostError } from '../errors.ts';
 import { publishStaged, stageExceptions } from '../exceptions/exception-staging.ts';
-import type { Job } from '../model.ts';
+import { consumedDigest } from '../jobs/dependencies.ts';
+import type { Job, ProducerBatchRef } from '../model.ts';
 import { COMMIT_EXCEPTIONS_MAX, type NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext } from '../processors/define-processor.ts';
 import { relayQuietly } from '../runs/relay-events.ts';
@@ -26,6 +27,8 @@ export async function finishBatch(
   done: Processed,
   answers: Preflight,
   clock: ReturnType<typeof phases>,
+  /** A consumer's: the producer batches it read, kept with its attempt and as a digest on its batch. */
+  consumed: readonly ProducerBatchRef[] = [],
 ) {
   const { lines, exceptions } = done;
   // Every committed batch has its one object, empty when every item was set aside: it replaces whatever an
@@ -41,7 +44,14 @@ export async function finishBatch(
     outputKey,
   };
   await done.processor.afterBatch(done.withState, summary);
-  await commitBatch(deps, lease, { lines: lines.length, exceptions, outputKey, answers, laps: clock.laps });
+  await commitBatch(deps, lease, {
+    lines: lines.length,
+    exceptions,
+    outputKey,
+    answers,
+    laps: clock.laps,
+    consumed,
+  });
   return {
     outcome: 'SUCCEEDED' as const,
     start: lease.start,
@@ -64,6 +74,7 @@ async function commitBatch(
     outputKey: string;
     answers: Preflight;
     laps: Record<string, number>;
+    consumed: readonly ProducerBatchRef[];
   },
 ): Promise<void> {
   const { exceptions, outputKey } = done;
@@ -83,7 +94,12 @@ async function commitBatch(
       itemsSucceeded: done.lines,
       itemsExcepted: exceptions.length,
       outputKey,
-      diagnostics: { preflight: done.answers, timings: done.laps },
+      diagnostics: {
+        preflight: done.answers,
+        timings: done.laps,
+        ...(done.consumed.length > 0 ? { consumed: done.consumed } : {}),
+      },
+      ...(done.consumed.length > 0 ? { consumed: consumedDigest(done.consumed) } : {}),
       exceptions: inline ? exceptions : [],
       staged,
       supersede,

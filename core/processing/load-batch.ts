@@ -2,7 +2,8 @@ import { sourceFor, sourceOfDataset } from '../catalog/sources.ts';
 import { isSha256, sha256 } from '../checksum.ts';
 import { parseLocation } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
-import type { Batch, Dataset, Item, ItemLocation } from '../model.ts';
+import { refsOfItems } from '../jobs/dependencies.ts';
+import type { Batch, Dataset, Item, ItemLocation, ProducerBatchRef } from '../model.ts';
 import type { Source } from '../ports/index.ts';
 import { type Preflight, preflightFailed } from './preflight.ts';
 
@@ -16,6 +17,8 @@ export interface LoadedItem {
 export interface LoadedBatch {
   readonly items: LoadedItem[];
   readonly answers: Preflight;
+  /** For a job with producers: the producer batches its items were read from (core/jobs/dependencies.ts). */
+  readonly producers: ProducerBatchRef[];
 }
 
 /**
@@ -32,9 +35,11 @@ export async function loadBatch(
     readonly answered?: Preflight;
     /** The catalog's items of the batch's range, when they were read already or came with the manifest. */
     readonly listed?: readonly ItemLocation[];
+    /** Where the items are listed from when they were not: the data set's source unless given. */
+    readonly source?: Source;
   } = {},
 ): Promise<LoadedBatch> {
-  const items = options.listed ?? (await listItems(sourceOfDataset(deps, dataset), batch));
+  const items = options.listed ?? (await listItems(options.source ?? sourceOfDataset(deps, dataset), batch));
   const notReady = items.filter((i) => !i.ready).length;
   const missingIds = batch.count - items.length;
   const ready = {
@@ -46,11 +51,14 @@ export async function loadBatch(
   const originals = await resolveRefs(deps, items, answered);
   const sources = originals ? items.map((item, k) => originals[k] ?? item) : items;
   const { bodies, answers } = await fetchObjects(deps, batch, sources, answered);
-  const loaded = items.map((item, k) => {
+  const loaded: LoadedItem[] = [];
+  for (const [k, item] of items.entries()) {
     const source = sources[k] as ItemLocation;
-    return { id: item.id, raw: recordOf(bodies.get(source.location) as string | string[], source) };
-  });
-  return { items: loaded, answers };
+    const raw = recordOf(bodies.get(source.location) as Decoded, source);
+    // An id its producer set aside has no output line: there is nothing to process.
+    if (raw !== ABSENT) loaded.push({ id: item.id, raw });
+  }
+  return { items: loaded, answers, producers: refsOfItems(items) };
 }
 
 /** The catalog's items of a range, in id order. */
@@ -93,7 +101,7 @@ async function resolveRefs(
 }
 
 async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocation[], answered: Preflight) {
-  const bodies = new Map<string, string | string[]>();
+  const bodies = new Map<string, Decoded>();
   const mismatches: string[] = [];
   for (const item of items) {
     if (bodies.has(item.location)) continue;
@@ -123,14 +131,33 @@ async function fetchObjects(deps: Deps, batch: Batch, items: readonly ItemLocati
   return { bodies, answers };
 }
 
+/** An object decoded once: the whole text, its lines, or (a job's outputs) its outputs by id. */
+type Decoded = string | string[] | Map<number, unknown>;
+
+/** An id with no line in its producer's output object. */
+const ABSENT = Symbol('absent');
+
 /** An object decoded once: JSON Lines objects are split once, not once per item. */
-function decode(body: Uint8Array, format: Item['format']): string | string[] {
+function decode(body: Uint8Array, format: Item['format']): Decoded {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  if (format === 'output') return outputsById(text);
   return format === 'jsonl' ? text.split('\n') : text;
 }
 
-/** One record: the whole object, or one line of a chunk. Text that is not JSON is returned as is. */
-function recordOf(decoded: string | string[], item: ItemLocation): unknown {
+/** A batch's output object (`{"id":N,"output":...}` per line) as a map from id to output. */
+function outputsById(text: string): Map<number, unknown> {
+  const out = new Map<number, unknown>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const { id, output } = JSON.parse(line) as { id: number; output: unknown };
+    out.set(id, output);
+  }
+  return out;
+}
+
+/** One record: the whole object, one line of a chunk, or one output. Text that is not JSON is returned as is. */
+function recordOf(decoded: Decoded, item: ItemLocation): unknown {
+  if (decoded instanceof Map) return decoded.has(item.id) ? decoded.get(item.id) : ABSENT;
   const raw = typeof decoded === 'string' ? decoded : (decoded[item.line ?? 0] ?? '');
   try {
     return JSON.parse(raw);

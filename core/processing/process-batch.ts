@@ -2,6 +2,8 @@ import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError, InjectedFaultError, JobDeletingError } from '../errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
 import { effectiveHash } from '../jobs/config-hash.ts';
+import { sourceOfDataset } from '../catalog/sources.ts';
+import { GatedSource, producersOf } from '../jobs/dependencies.ts';
 import { getJob } from '../jobs/jobs.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
 import type { AcquirePolicy } from '../ports/index.ts';
@@ -18,6 +20,7 @@ import {
 } from './batch-inputs.ts';
 import { heartbeater, type Lease, phases, recordFailure, resolveSecret, runItems } from './batch-steps.ts';
 import { finishBatch, type Processed } from './finish-batch.ts';
+import { lockProducers, releaseProducers } from './producer-locks.ts';
 import { type LoadedBatch, loadBatch } from './load-batch.ts';
 import { answersOf, type Preflight } from './preflight.ts';
 
@@ -98,12 +101,18 @@ async function processOne(
     const clock = phases(deps);
     const inputs = await loadInputs(deps, job, lease, reads);
     answers = inputs.answers;
-    clock.lap('loadMs');
-    const done = await runProcessor(deps, job, lease, inputs, worker, leaseMs);
-    answers = { ...answers, valid: done.valid };
-    clock.lap('processMs');
-    const report = await finishBatch(deps, job, lease, done, answers, clock);
-    return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
+    // A consumer holds its producers' batches (the READY lock) until its commit is in.
+    const locks = await lockProducers(deps, lease, inputs.producers, deps.clock.now() + leaseMs, answers);
+    try {
+      clock.lap('loadMs');
+      const done = await runProcessor(deps, job, lease, inputs, worker, leaseMs);
+      answers = { ...answers, valid: done.valid };
+      clock.lap('processMs');
+      const report = await finishBatch(deps, job, lease, done, answers, clock, inputs.producers);
+      return { ...report, durationMs: deps.clock.now() - began, tookOverFrom: got.tookOverFrom };
+    } finally {
+      await releaseProducers(deps, locks);
+    }
   } catch (e) {
     // A simulated crash records nothing, as a real one would not.
     if (!(e instanceof InjectedFaultError)) await recordFailure(deps, lease, answersOf(e, answers), e);
@@ -171,8 +180,12 @@ async function loadInputs(
   const dataset = early ? await early.dataset : await datasetOf(deps, job.datasetId);
   if (!dataset) throw new DatasetNotFoundError({ datasetId: job.datasetId });
   const { secret, safe } = await resolveSecret(deps, dataset, lease);
-  const listed = await knownItems(range, lease.batch, early);
-  const loaded = await loadBatch(deps, dataset, lease.batch, { answered: { safe }, listed });
+  // A job with producers reads its items through their gate, never from what the manifest or the early read say.
+  const producers = producersOf(job).map((p) => p.jobId);
+  const source =
+    producers.length > 0 ? new GatedSource(deps, sourceOfDataset(deps, dataset), producers) : undefined;
+  const listed = source ? undefined : await knownItems(range, lease.batch, early);
+  const loaded = await loadBatch(deps, dataset, lease.batch, { answered: { safe }, listed, source });
   return { ...loaded, secret };
 }
 

@@ -73,7 +73,7 @@ export async function seedJob(
  * `cut`, as the worker of a batch whose cut its Plan left to the run's workers.
  */
 export const takeBatch = (
-  deps: Pick<Deps, 'leases' | 'cuts'>,
+  deps: Pick<Deps, 'leases' | 'cuts' | 'clock'>,
   start: number,
   o: { cut?: number; owner?: string; runId?: string; leaseMs?: number; policy?: AcquirePolicy } = {},
 ) =>

@@ -215,5 +215,90 @@ export function describeLeaseContract(name: string, makeEnv: MakeEnv): void {
         expect(await deps.batches.getBatch('j', INVENTORY, 1)).toEqual(before);
       });
     });
+
+    describe('LeaseStore READY lock (lockRead, releaseRead)', () => {
+      /** Batch 1 committed by `a`, and a reference to it as a consumer reads it. */
+      async function committed(label: string) {
+        const env = await setup(makeEnv, label);
+        await commitAll(env, granted(await env.take('a')), 'a');
+        const b = await env.deps.batches.getBatch('j', INVENTORY, 1);
+        const ref = {
+          jobId: 'j',
+          start: 1,
+          end: 10,
+          token: b?.token ?? 0,
+          completedAt: b?.completedAt ?? '',
+        };
+        return { ...env, ref };
+      }
+      const redo = (env: ContractEnv, owner: string, runId = 'redo') =>
+        env.deps.leases.acquire(acquireInput(1, owner, { runId, policy: 'redo-unless-same-run' }));
+
+      it('keeps the producer off a locked batch until every reader gave it back', async () => {
+        const env = await committed('lock-readers');
+        const until = env.clock.now() + 60_000;
+        const first = await env.deps.leases.lockRead({ ref: env.ref, until });
+        const second = await env.deps.leases.lockRead({ ref: env.ref, until: until + 1 });
+        expect(first && second && first.epoch === second.epoch).toBe(true);
+        expect((await redo(env, 'p1')).outcome).toBe('BUSY');
+        await env.deps.leases.releaseRead(first as NonNullable<typeof first>);
+        expect((await redo(env, 'p2')).outcome).toBe('BUSY');
+        await env.deps.leases.releaseRead(second as NonNullable<typeof second>);
+        expect(granted(await redo(env, 'p3')).token).toBe(env.ref.token + 1);
+      });
+
+      it('lets the producer in once the lock lapsed, and refuses a lock on a batch changed since it was read', async () => {
+        const env = await committed('lock-lapse');
+        await env.deps.leases.lockRead({ ref: env.ref, until: env.clock.now() + 5_000 });
+        env.clock.advance(5_001);
+        granted(await redo(env, 'p'));
+        // Leased, then redone: the old reference is refused either way.
+        expect(
+          await env.deps.leases.lockRead({ ref: env.ref, until: env.clock.now() + 60_000 }),
+        ).toBeUndefined();
+      });
+
+      it('a lapsed reader giving back late leaves a newer reader holding the lock', async () => {
+        const env = await committed('lock-epoch');
+        const old = await env.deps.leases.lockRead({ ref: env.ref, until: env.clock.now() + 1_000 });
+        env.clock.advance(1_001);
+        const fresh = await env.deps.leases.lockRead({ ref: env.ref, until: env.clock.now() + 60_000 });
+        expect(fresh?.epoch).toBe((old?.epoch ?? 0) + 1);
+        await env.deps.leases.releaseRead(old as NonNullable<typeof old>);
+        expect((await redo(env, 'p')).outcome).toBe('BUSY');
+        expect((await env.deps.batches.getBatch('j', INVENTORY, 1))?.readers).toBe(1);
+      });
+
+      it('refuses a lock on a batch another run has reserved since it was read', async () => {
+        const env = await committed('lock-reserved');
+        const now = env.clock.now();
+        expect(await env.deps.batches.reserveExisting('j', 1, 'backfill-1', now + 60_000, now, [])).toBe(
+          true,
+        );
+        expect(await env.deps.leases.lockRead({ ref: env.ref, until: now + 60_000 })).toBeUndefined();
+        // Read while reserved by that (dead) run: the lock is taken.
+        const lock = await env.deps.leases.lockRead({
+          ref: env.ref,
+          reservedBy: 'backfill-1',
+          until: now + 60_000,
+        });
+        expect(lock).toBeDefined();
+      });
+
+      it('grants every one of 8 readers locking at once, and the producer waits for all', async () => {
+        const env = await committed('lock-race');
+        const until = env.clock.now() + 60_000;
+        const locks = await Promise.all(
+          Array.from({ length: 8 }, (_, k) => env.deps.leases.lockRead({ ref: env.ref, until: until + k })),
+        );
+        const held = locks.filter((l) => l !== undefined);
+        expect(held).toHaveLength(8);
+        const b = await env.deps.batches.getBatch('j', INVENTORY, 1);
+        expect(b?.readers).toBe(held.length);
+        for (const l of held) await env.deps.leases.releaseRead(l);
+        expect((await env.deps.batches.getBatch('j', INVENTORY, 1))?.readers).toBe(0);
+        granted(await redo(env, 'p'));
+      });
+    });
   });
 }

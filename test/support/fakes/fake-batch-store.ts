@@ -76,6 +76,19 @@ export class FakeBatchStore implements BatchStore {
     }
   }
 
+  async reopenStale(
+    jobId: string,
+    batch: Pick<Batch, 'start' | 'token' | 'consumed'>,
+    staleFrom: string,
+    now: number,
+  ): Promise<boolean> {
+    const b = batchOf(this.ctx.tables, jobId, INVENTORY, batch.start);
+    if (!b || b.status !== 'SUCCEEDED' || b.token !== batch.token || b.consumed !== batch.consumed) return false;
+    if (leaseLive(b, now)) return false;
+    putBatch(this.ctx.tables, { ...b, status: 'PENDING', staleFrom });
+    return true;
+  }
+
   async reserveExisting(
     jobId: string,
     start: number,

@@ -8,11 +8,12 @@ import {
   DatasetNotFoundError,
   ValidationError,
 } from '../../../core/errors.ts';
-import type { CatalogEntry, Dataset, DatasetSpec, EntryDescriptor } from '../../../core/model.ts';
+import type { CatalogEntry, Dataset, EntryDescriptor } from '../../../core/model.ts';
 import { DatasetSpec as DatasetSpecSchema } from '../../../core/model.ts';
 import type {
   AcceptedContent,
   CatalogStore,
+  NewDataset,
   NewEntry,
   Page,
   PageRequest,
@@ -22,7 +23,11 @@ import { MAX_ID, Name, parse } from '../../../core/validation.ts';
 import type { FakeContext } from './fake-records.ts';
 import { compact, copy, omit, pageOf } from './fake-table.ts';
 
-const NewDatasetSpec = z.strictObject({ ...DatasetSpecSchema.shape, exceptionsOf: Name.optional() });
+const NewDatasetSpec = z.strictObject({
+  ...DatasetSpecSchema.shape,
+  exceptionsOf: Name.optional(),
+  outputsOf: Name.optional(),
+});
 const LISTING_PK = keys.datasetListing('').pk;
 /** BatchGetItem takes at most 100 keys, so a listing page is at most that. */
 const LISTING_MAX = 100;
@@ -54,11 +59,11 @@ function checkRange(start: number, end: number): void {
 export class FakeCatalogStore implements CatalogStore {
   constructor(private readonly ctx: FakeContext) {}
 
-  async createDataset(spec: DatasetSpec & { exceptionsOf?: string }, at: string): Promise<Dataset> {
+  async createDataset(spec: NewDataset, at: string): Promise<Dataset> {
     const wanted = parse(NewDatasetSpec, spec, 'data set spec');
     const existing = this.#dataset(wanted.datasetId);
     if (existing) {
-      for (const field of ['secretArn', 'exceptionsOf'] as const) {
+      for (const field of ['secretArn', 'exceptionsOf', 'outputsOf'] as const) {
         if (existing[field] !== wanted[field])
           throw new DatasetConflictError({ datasetId: wanted.datasetId, field });
       }

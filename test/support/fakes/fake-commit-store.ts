@@ -48,7 +48,16 @@ export class FakeCommitStore implements CommitStore {
     for (const x of c.exceptions) occurrenceWrites(c, x, iso(now)); // refused as DynamoDB would be sent them
     const b = batchOf(t, c.jobId, c.scope, c.start);
     if (!fenced(b, c, now) || hasAttempt(t, attempt)) throw leaseLost(c, 'commit');
-    const ended = omit(b, ...LEASE_ATTRIBUTES, 'error', 'reservedBy', 'reservedUntil', 'outputKey');
+    const ended = omit(
+      b,
+      ...LEASE_ATTRIBUTES,
+      'error',
+      'reservedBy',
+      'reservedUntil',
+      'outputKey',
+      'consumed',
+      'staleFrom',
+    );
     putBatch(t, {
       ...ended,
       status: 'SUCCEEDED',
@@ -58,6 +67,7 @@ export class FakeCommitStore implements CommitStore {
       itemsSucceeded: c.itemsSucceeded,
       itemsExcepted: c.itemsExcepted,
       outputKey: c.outputKey,
+      consumed: c.consumed,
     });
     putAttempt(t, attempt);
     // Each exception: its occurrence, and the item's record created or reopened.

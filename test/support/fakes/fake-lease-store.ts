@@ -7,6 +7,9 @@ import {
   expiredAttemptOf,
   type HeartbeatInput,
   type LeaseStore,
+  type ReadLock,
+  type ReadLockInput,
+  readLocked,
 } from '../../../core/ports/index.ts';
 import {
   batchOf,
@@ -24,6 +27,8 @@ const POLICY: Record<AcquirePolicy, (b: Batch, runId: string) => boolean> = {
   'skip-succeeded': (b) => b.status !== 'SUCCEEDED',
   'redo-unless-same-run': (b, runId) => !(b.status === 'SUCCEEDED' && b.completedRunId === runId),
 };
+
+const INVENTORY = { kind: 'inventory' } as const;
 
 /** Races lost to other workers taking over the same dead lease before acquire answers BUSY. */
 const TAKEOVER_TRIES = 3;
@@ -57,7 +62,8 @@ export class FakeLeaseStore implements LeaseStore {
       const now = this.ctx.clock.now();
       const b = batchOf(this.ctx.tables, input.jobId, input.scope, input.start);
       if (!b) return { outcome: 'MISSING' };
-      const free = !leaseLive(b, now) && b.status !== 'RUNNING' && b.moveFrom === undefined;
+      const free =
+        !leaseLive(b, now) && b.status !== 'RUNNING' && b.moveFrom === undefined && !readLocked(b, now);
       if (free && POLICY[input.policy](b, input.runId)) {
         const batch = granted(b, input, now);
         putBatch(this.ctx.tables, batch);
@@ -69,7 +75,8 @@ export class FakeLeaseStore implements LeaseStore {
           batch: copy(batch),
         };
       }
-      if (leaseLive(b, now) || b.moveFrom !== undefined) return { outcome: 'BUSY', batch: copy(b) };
+      if (leaseLive(b, now) || b.moveFrom !== undefined || readLocked(b, now))
+        return { outcome: 'BUSY', batch: copy(b) };
       if (b.status !== 'RUNNING') return { outcome: 'ALREADY_DONE', batch: copy(b) };
       const taken = this.#takeOver(input, b, now);
       if (taken) return taken;
@@ -82,6 +89,35 @@ export class FakeLeaseStore implements LeaseStore {
     const b = batchOf(this.ctx.tables, input.jobId, input.scope, input.start);
     if (!fenced(b, input, now)) throw leaseLost(input, 'heartbeat');
     putBatch(this.ctx.tables, { ...b, leaseExpiresAt: now + input.leaseMs });
+  }
+
+  async lockRead(input: ReadLockInput): Promise<ReadLock | undefined> {
+    const now = this.ctx.clock.now();
+    const { ref } = input;
+    const b = batchOf(this.ctx.tables, ref.jobId, INVENTORY, ref.start);
+    const unchanged =
+      b !== undefined &&
+      b.status === 'SUCCEEDED' &&
+      b.token === ref.token &&
+      b.moveFrom === undefined &&
+      !leaseLive(b, now) &&
+      (b.reservedBy === undefined || b.reservedBy === input.reservedBy || (b.reservedUntil ?? 0) < now);
+    if (!unchanged) return undefined;
+    const lapsed = (b.readUntil ?? 0) < now || (b.readers ?? 0) <= 0;
+    const epoch = lapsed ? (b.readEpoch ?? 0) + 1 : (b.readEpoch ?? 0);
+    putBatch(this.ctx.tables, {
+      ...b,
+      readers: lapsed ? 1 : (b.readers ?? 0) + 1,
+      readUntil: Math.max(input.until, lapsed ? 0 : (b.readUntil ?? 0)),
+      readEpoch: epoch,
+    });
+    return { jobId: ref.jobId, start: ref.start, epoch };
+  }
+
+  async releaseRead(lock: ReadLock): Promise<void> {
+    const b = batchOf(this.ctx.tables, lock.jobId, INVENTORY, lock.start);
+    if (!b || b.readEpoch !== lock.epoch || (b.readers ?? 0) <= 0) return;
+    putBatch(this.ctx.tables, { ...b, readers: (b.readers ?? 0) - 1 });
   }
 
   /** The dead worker's batch as it was read, and its attempt's record, together; undefined when refused. */

@@ -8,6 +8,7 @@ import type {
   SplitStore,
   TimeWindow,
 } from '../../../core/ports/index.ts';
+import { readLocked } from '../../../core/ports/index.ts';
 import {
   batchOf,
   type FakeContext,
@@ -52,6 +53,7 @@ export class FakeSplitStore implements SplitStore {
       stored.end === batch.end &&
       stored.moveFrom === undefined &&
       !leaseLive(stored, r.now) &&
+      !readLocked(stored, r.now) &&
       freeToReserve(stored, r.runId, r.now, r.staleRuns);
     const partsFree = rest.every((p) => !batchOf(t, r.jobId, batch.scope, p.start));
     const moveKey = keys.move(r.jobId, batch.start, batch.end);
