@@ -14,6 +14,7 @@ import type {
   ObjectStore,
   PublishStore,
   RunLiveness,
+  RunStarter,
   RunStore,
   SecretResolver,
   SplitStore,
@@ -48,6 +49,8 @@ export interface Deps {
   readonly bus?: EventBus;
   /** Whether a run still executes; without it a reservation is live until it expires. */
   readonly liveness?: RunLiveness;
+  /** Starts runs: what triggers need (core/runs/triggers.ts); absent where nothing triggers. */
+  readonly starter?: RunStarter;
   /** How long a plan's reservation of a batch holds without a live run behind it. @default 6 hours */
   readonly reservationMs?: number;
 }

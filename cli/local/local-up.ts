@@ -4,10 +4,12 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Clients, LOCAL_CREDENTIALS, LOCAL_REGION, makeClients } from '../../core/adapters/clients.ts';
 import { makeDeps } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
+import { SfnRunStarter } from '../../core/adapters/sfn-run-starter.ts';
 import type { TableNames } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
 import type { FaultHook } from '../../core/ports/index.ts';
 import type { ProcessorRegistry } from '../../core/processors/registry.ts';
+import { TriggerBus } from '../../core/runs/trigger-bus.ts';
 import { findProject } from '../../project/find-project.ts';
 import { RefreshingRegistry } from '../../project/load-processors.ts';
 import { createBucket, createTables, tableNamesFor } from './create-resources.ts';
@@ -70,7 +72,15 @@ export interface LocalOptions {
    * InjectedFaultError simulates a crash there. @default no faults
    */
   readonly faults?: FaultHook;
+  /**
+   * How often the triggered jobs are reconciled (a run started where work is READY and none is live), beside
+   * the runs that commits trigger. @default LOCAL_RECONCILE_MS
+   */
+  readonly reconcileMs?: number;
 }
+
+/** The local mode's reconcile of triggered jobs: every 30 s. */
+export const LOCAL_RECONCILE_MS = 30_000;
 
 export interface LocalMode {
   readonly state: LocalState;
@@ -78,6 +88,8 @@ export interface LocalMode {
   /** The core's dependencies the handlers run with (the same adapters as on AWS). */
   readonly deps: Deps;
   readonly sfn: LocalStepFunctions;
+  /** What starts triggered runs here; `settled()` waits for the triggers in flight. */
+  readonly triggers: TriggerBus;
   readonly stateFile?: string;
   /** Stop everything this local mode started; running executions end ABORTED. Safe to call twice. */
   stop(): Promise<void>;
@@ -149,7 +161,22 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_NAMES.stateMachine}`;
   const liveness = new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn });
   const processors = options.processors ?? (await RefreshingRegistry.open(findProject(options.projectDir)));
-  const deps = makeDeps({ clients, tables, buckets, processors, liveness, faults: options.faults });
+  // No EventBridge here: what is published starts the triggered runs in this process (core/runs/triggers.ts).
+  const bus = new TriggerBus();
+  const starter = new SfnRunStarter({ sfn: clients.sfn, stateMachineArn });
+  const deps = makeDeps({
+    clients,
+    tables,
+    buckets,
+    processors,
+    liveness,
+    faults: options.faults,
+    bus,
+    starter,
+  });
+  bus.bind({ ...deps, starter });
+  bus.reconcileEvery(options.reconcileMs ?? LOCAL_RECONCILE_MS);
+  cleanup.push(() => bus.close());
   const executions = { stateMachineArn, executionsDir: under('executions') };
   const sfn = await startEngine(deps, clients.s3, executions, options, cleanup);
   wired.resolve(sfn);
@@ -175,6 +202,7 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
     clients,
     deps,
     sfn,
+    triggers: bus,
     ...(stateFile === undefined ? {} : { stateFile }),
     stop,
   };

@@ -7,6 +7,7 @@ import {
   type FaultHook,
   noFaults,
   type RunLiveness,
+  type RunStarter,
   systemClock,
 } from '../ports/index.ts';
 import type { ProcessorRegistry } from '../processors/registry.ts';
@@ -36,8 +37,10 @@ export interface DepsOptions {
   readonly faults?: FaultHook;
   readonly liveness?: RunLiveness;
   readonly reservationMs?: number;
-  /** Where events are published; without one the job's event log is the only record (the local mode). */
+  /** Where events are published; without one the job's event log is the only record. */
   readonly bus?: EventBus;
+  /** Starts runs, for the triggers (the TriggerRuns function, the local mode). */
+  readonly starter?: RunStarter;
 }
 
 /**
@@ -61,6 +64,7 @@ export function makeDeps(o: DepsOptions): Deps {
     liveness: o.liveness,
     reservationMs: o.reservationMs,
     bus: o.bus,
+    starter: o.starter,
   };
 }
 

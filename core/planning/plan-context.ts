@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import type { ManifestItem, RunInput } from '../events.ts';
-import type { Job } from '../model.ts';
 import type { GatedSource } from '../jobs/dependencies.ts';
+import type { Job } from '../model.ts';
 import type { Source } from '../ports/index.ts';
 
 /** Manifests stay within what one Distributed Map run should carry. @default 10000 */

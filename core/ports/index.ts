@@ -14,6 +14,7 @@ export * from './lease-store.ts';
 export * from './object-store.ts';
 export * from './publish-store.ts';
 export * from './run-liveness.ts';
+export * from './run-starter.ts';
 export * from './run-store.ts';
 export * from './secret-resolver.ts';
 export * from './split-store.ts';

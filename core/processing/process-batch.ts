@@ -1,8 +1,8 @@
+import { sourceOfDataset } from '../catalog/sources.ts';
 import type { Deps } from '../deps.ts';
 import { DatasetNotFoundError, InjectedFaultError, JobDeletingError } from '../errors.ts';
 import type { ProcessBatchEvent, ProcessBatchOutput } from '../events.ts';
 import { effectiveHash } from '../jobs/config-hash.ts';
-import { sourceOfDataset } from '../catalog/sources.ts';
 import { GatedSource, producersOf } from '../jobs/dependencies.ts';
 import { getJob } from '../jobs/jobs.ts';
 import type { Batch, BatchScope, Job } from '../model.ts';
@@ -20,9 +20,9 @@ import {
 } from './batch-inputs.ts';
 import { heartbeater, type Lease, phases, recordFailure, resolveSecret, runItems } from './batch-steps.ts';
 import { finishBatch, type Processed } from './finish-batch.ts';
-import { lockProducers, releaseProducers } from './producer-locks.ts';
 import { type LoadedBatch, loadBatch } from './load-batch.ts';
 import { answersOf, type Preflight } from './preflight.ts';
+import { lockProducers, releaseProducers } from './producer-locks.ts';
 
 /** What the caller (a Lambda handler, the local runner) knows of where the work runs. */
 export interface WorkerContext {

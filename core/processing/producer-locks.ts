@@ -32,6 +32,9 @@ export async function lockProducers(
 }
 
 /** Give the locks back; one that cannot be (the store is down) lapses with the lease. */
-export async function releaseProducers(deps: Pick<Deps, 'leases'>, locks: readonly ReadLock[]): Promise<void> {
+export async function releaseProducers(
+  deps: Pick<Deps, 'leases'>,
+  locks: readonly ReadLock[],
+): Promise<void> {
   await Promise.all(locks.map((lock) => deps.leases.releaseRead(lock).catch(() => undefined)));
 }
