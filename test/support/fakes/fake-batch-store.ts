@@ -83,8 +83,7 @@ export class FakeBatchStore implements BatchStore {
     now: number,
   ): Promise<boolean> {
     const b = batchOf(this.ctx.tables, jobId, INVENTORY, batch.start);
-    if (b?.status !== 'SUCCEEDED' || b.token !== batch.token || b.consumed !== batch.consumed)
-      return false;
+    if (b?.status !== 'SUCCEEDED' || b.token !== batch.token || b.consumed !== batch.consumed) return false;
     if (leaseLive(b, now)) return false;
     putBatch(this.ctx.tables, { ...b, status: 'PENDING', staleFrom });
     return true;
