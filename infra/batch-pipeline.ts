@@ -22,6 +22,7 @@ import {
 } from './pipeline-config.ts';
 import { RunSchedules } from './schedules.ts';
 import { RunJobStateMachine, stateMachineArns } from './state-machine.ts';
+import { RunTriggers } from './triggers.ts';
 
 export interface BatchPipelineProps {
   /** Tables, buckets and keys (the stateful half). */
@@ -56,6 +57,7 @@ export class BatchPipeline extends Construct {
   readonly operatorPolicy: OperatorPolicy;
   readonly monitoring: PipelineMonitoring;
   readonly schedules: RunSchedules;
+  readonly triggers: RunTriggers;
   readonly registrationDlq: Queue;
   readonly childExecutionType: 'EXPRESS' | 'STANDARD';
 
@@ -85,6 +87,7 @@ export class BatchPipeline extends Construct {
       stores,
       secretArns: this.secrets.secretArns,
       executionsArn: arns.executions,
+      stateMachineArn: arns.stateMachine,
     });
 
     this.runJob = new RunJobStateMachine(this, 'RunJob', {
@@ -107,7 +110,7 @@ export class BatchPipeline extends Construct {
     acknowledge(
       this.registrationDlq,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of object registration (EventBridge target and Lambda on-failure).',
+      'This queue is itself the dead-letter queue of object registration (EventBridge target and Lambda on-failure) and of triggers (EventBridge targets).',
     );
     fns.registerObjects.fn.configureAsyncInvoke({
       onFailure: new SqsDestination(this.registrationDlq),
@@ -133,6 +136,11 @@ export class BatchPipeline extends Construct {
       ],
     });
 
+    this.triggers = new RunTriggers(this, 'Triggers', {
+      bus: stores.eventBus,
+      triggerRuns: fns.triggerRuns,
+      deadLetterQueue: this.registrationDlq,
+    });
     this.schedules = new RunSchedules(this, 'Schedules', {
       stateMachine: this.runJob.stateMachine,
       schedules: props.schedules ?? [],

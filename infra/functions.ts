@@ -19,7 +19,7 @@ export interface PipelineFunctionsProps {
 }
 
 /**
- * The five handlers of functions/, as the function table of core/contracts/functions.ts has them (entry,
+ * The six handlers of functions/, as the function table of core/contracts/functions.ts has them (entry,
  * timeout, memory). Each gets the resource names through ENV and nothing else: permissions are granted by
  * PipelineAccess, one statement at a time. Only the three that publish events (Plan, ProcessBatch, Finalize)
  * get the event bus's name.
@@ -30,6 +30,7 @@ export class PipelineFunctions extends Construct {
   readonly recordFailure: HandlerFunction;
   readonly finalizeRun: HandlerFunction;
   readonly registerObjects: HandlerFunction;
+  readonly triggerRuns: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
@@ -83,10 +84,21 @@ export class PipelineFunctions extends Construct {
       FUNCTIONS.registerObjects,
       'batchkeeper RegisterObjects: add new objects of the data bucket to the catalog',
     );
+    this.triggerRuns = fn(
+      FUNCTIONS.triggerRuns,
+      'batchkeeper TriggerRuns: start the incremental runs of consumers whose producers committed',
+    );
   }
 
   /** Every handler, for alarms and dashboards. */
   all(): readonly HandlerFunction[] {
-    return [this.planRun, this.processBatch, this.recordFailure, this.finalizeRun, this.registerObjects];
+    return [
+      this.planRun,
+      this.processBatch,
+      this.recordFailure,
+      this.finalizeRun,
+      this.registerObjects,
+      this.triggerRuns,
+    ];
   }
 }

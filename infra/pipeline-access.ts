@@ -24,6 +24,8 @@ export interface PipelineAccessProps {
   readonly secretArns: readonly string[];
   /** ARN pattern of the run state machine's executions (Plan checks whether a run is still alive). */
   readonly executionsArn: string;
+  /** ARN of the run state machine: TriggerRuns starts its executions. */
+  readonly stateMachineArn: string;
 }
 
 const indexesOf = (role: TableRole) => TABLE_SPECS.find((s) => s.role === role)?.indexes ?? [];
@@ -119,8 +121,8 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     fns.processBatch,
     stores.workBucket,
     WORK_PREFIXES.outputs,
-    OWN_OBJECTS,
-    'Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix.',
+    [...OWN_OBJECTS, 's3:GetObject'],
+    'Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix; a job over another job\'s outputs reads them there.',
   );
   objects(
     fns.processBatch,
@@ -156,6 +158,21 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   // run recorded but did not publish. RecordFailure and RegisterObjects record no event.
   for (const fn of [fns.planRun, fns.processBatch, fns.finalizeRun])
     fn.role.addToPrincipalPolicy(putEventsStatement(stores.eventBus));
+
+  // TriggerRuns: reads jobs, runs, batches and data sets to see whether a triggered job has work, asks whether
+  // its runs are live, and starts its incremental run.
+  tables(fns.triggerRuns, { inventory: 'read', catalog: 'read' });
+  fns.triggerRuns.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.stateMachineArn] }),
+  );
+  fns.triggerRuns.role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [props.executionsArn] }),
+  );
+  acknowledgeWildcardResource(
+    fns.triggerRuns.role,
+    props.executionsArn,
+    'TriggerRuns asks whether a job\'s runs are still alive; run ids are execution names.',
+  );
 
   // RegisterObjects: new objects under datasets/ of the data bucket become catalog entries.
   tables(fns.registerObjects, { catalog: 'readWrite' });

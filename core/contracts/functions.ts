@@ -79,6 +79,11 @@ export const FUNCTIONS = {
     entry: 'functions/register-objects.ts',
     limits: { memoryMb: 512, timeoutSeconds: 60 },
   },
+  triggerRuns: {
+    id: 'TriggerRuns',
+    entry: 'functions/trigger-runs.ts',
+    limits: { memoryMb: 512, timeoutSeconds: 60 },
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 /** A function run-job.asl.json invokes: its ARN is substituted for its placeholder. */

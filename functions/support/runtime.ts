@@ -8,6 +8,7 @@ import { makeClients } from '../../core/adapters/clients.ts';
 import { busNameFromEnv, EventBridgeBus } from '../../core/adapters/eventbridge-bus.ts';
 import { makeDeps, namesFromEnv } from '../../core/adapters/make-deps.ts';
 import { SfnRunLiveness } from '../../core/adapters/sfn-run-liveness.ts';
+import { SfnRunStarter } from '../../core/adapters/sfn-run-starter.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../core/contracts/metrics.ts';
 import { ENV } from '../../core/contracts/tables.ts';
 import type { Deps } from '../../core/deps.ts';
@@ -46,6 +47,8 @@ export function deps(): Deps {
       ...namesFromEnv(),
       processors,
       liveness: stateMachineArn ? new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn }) : undefined,
+      // Only TriggerRuns is granted StartExecution; the others never start runs.
+      starter: stateMachineArn ? new SfnRunStarter({ sfn: clients.sfn, stateMachineArn }) : undefined,
       // Only the functions that publish events have a bus (Plan, ProcessBatch, Finalize).
       bus: busName ? new EventBridgeBus({ client: new EventBridgeClient({}), busName }) : undefined,
     });

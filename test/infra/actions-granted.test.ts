@@ -8,7 +8,7 @@ import { makeDeps } from '../../core/adapters/make-deps.ts';
 import { registerObjects } from '../../core/catalog/register-objects.ts';
 import { InjectedFaultError, LeaseLostError } from '../../core/errors.ts';
 import type { ManifestItem, ProcessBatchEvent } from '../../core/events.ts';
-import { deleteJob } from '../../core/jobs/jobs.ts';
+import { createJob, deleteJob } from '../../core/jobs/jobs.ts';
 import { planRun } from '../../core/planning/plan-run.ts';
 import type { JobEvent } from '../../core/ports/event-bus.ts';
 import { processBatch } from '../../core/processing/process-batch.ts';
@@ -16,6 +16,7 @@ import { recordFailure } from '../../core/processing/record-failure.ts';
 import { type AnyProcessor, defineProcessor } from '../../core/processors/define-processor.ts';
 import { createRegistry } from '../../core/processors/registry.ts';
 import { finalizeRun } from '../../core/runs/finalize-run.ts';
+import { triggerOnEvents } from '../../core/runs/triggers.ts';
 import { JsonObject } from '../../core/validation.ts';
 import { type CoreEnv, collect, coreEnv, quietWorker, seedJob } from '../support/core-env.ts';
 import { manifestOf } from '../support/inventory-checks.ts';
@@ -178,6 +179,51 @@ describe('the actions each function issues are granted to its role', () => {
       e,
       /^Plan: s3:DeleteObject on work staging\//,
       /^ProcessBatch: s3:ListBucket on work \(to read the missing key staging\//,
+    );
+    expectAllGranted(e);
+  });
+
+  it("covers a job over another job's outputs: the READY gate, the lock, and TriggerRuns starting it", async () => {
+    const e = await recorded('iam-consumer');
+    await seedJob(e.deps, { ids: 20, size: 10 });
+    await createJob(e.deps, {
+      jobId: 'c',
+      datasetId: 'j.outputs',
+      processor: { name: 'noop' },
+      batching: { by: 'count', size: 10 },
+      dependsOn: [{ jobId: 'j', trigger: true }],
+    });
+    for (const b of await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey))
+      expect((await work(e, event('run-1', b))).outcome).toBe('SUCCEEDED');
+    const started: string[] = [];
+    const starter = { start: async (name: string) => (started.push(name), 'started' as const) };
+    await e.rec.as('triggerRuns', () =>
+      triggerOnEvents({ ...e.deps, starter }, [
+        {
+          eventId: 'x',
+          type: 'RunFinished',
+          jobId: 'j',
+          runId: 'run-1',
+          at: new Date().toISOString(),
+          detail: {},
+        },
+      ]),
+    );
+    expect(started).toHaveLength(1);
+    const planned = await e.rec.as('planRun', () =>
+      planRun(e.deps, { jobId: 'c', mode: 'incremental' }, 'run-c'),
+    );
+    for (const b of await manifestOf(e.deps, planned.manifestKey)) {
+      const out = await e.rec.as('processBatch', () =>
+        processBatch(e.deps, { jobId: 'c', runId: 'run-c', mode: 'incremental', batch: b }, quietWorker('c')),
+      );
+      expect(out.outcome).toBe('SUCCEEDED');
+    }
+    expectTaken(
+      e,
+      /^ProcessBatch: s3:GetObject on work outputs\/j\//,
+      /^ProcessBatch: dynamodb:UpdateItem on inventory/,
+      /^TriggerRuns: dynamodb:Query on inventory/,
     );
     expectAllGranted(e);
   });

@@ -21,6 +21,7 @@ const SHOWN: Record<FunctionName, string> = {
   recordFailure: 'RecordFailure',
   finalizeRun: 'Finalize',
   registerObjects: 'RegisterObjects',
+  triggerRuns: 'TriggerRuns',
 };
 
 /** A table role, `work` or `data` for the buckets, `bus` for the event bus, or the unknown name itself. */
@@ -332,6 +333,7 @@ export function grantCheck(stack: BatchkeeperStack, resources: TemplateResources
     'recordFailure',
     'finalizeRun',
     'registerObjects',
+    'triggerRuns',
   ];
   const statements = Object.fromEntries(
     names.map((fn) => [fn, ofRole(logicalId(stack, fns[fn].role))]),

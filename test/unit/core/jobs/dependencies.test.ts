@@ -12,6 +12,7 @@ import { defineProcessor } from '../../../../core/processors/define-processor.ts
 import { createRegistry } from '../../../../core/processors/registry.ts';
 import { finalizeRun } from '../../../../core/runs/finalize-run.ts';
 import { type FakeDeps, fakeDeps } from '../../../support/fakes/fake-deps.ts';
+import { FaultSwitch } from '../../../support/fakes/fault-switch.ts';
 import { manifestOf } from '../../../support/inventory-checks.ts';
 import { collect, quietWorker, seedDataset } from '../../../support/seed-data.ts';
 
@@ -27,8 +28,8 @@ const add = defineProcessor({
   },
 });
 
-function env(): FakeDeps {
-  return fakeDeps({ processors: createRegistry([...builtinProcessors, add]) });
+function env(faults?: FaultSwitch): FakeDeps {
+  return fakeDeps({ processors: createRegistry([...builtinProcessors, add]), faults: faults?.hook });
 }
 
 /** A over ds (100 ids, batches of 10), B over A's outputs, C over B's outputs. */
@@ -224,5 +225,23 @@ describe('jobs over other jobs (dependencies)', () => {
       n: 44 + 2 + 10 + 100,
     });
     expect(ranges(await run(deps, { jobId: 'c', mode: 'incremental' }))).toEqual([]);
+  });
+
+  it('a plan that crashed after reopening a stale batch leaves it for the next plan, redone once', async () => {
+    const faults = new FaultSwitch();
+    const deps = env(faults);
+    await chain(deps);
+    await run(deps, { jobId: 'a', mode: 'incremental' });
+    await run(deps, { jobId: 'b', mode: 'incremental' });
+    await updateJobConfig(deps, 'a', { add: 3, reject: true });
+    await run(deps, { jobId: 'a', mode: 'backfill', idStart: 11, idEnd: 30 });
+    faults.crashAt('plan.afterReopen');
+    await expect(planRun(deps, { jobId: 'b', mode: 'incremental' }, 'crashed')).rejects.toThrow(/injected/i);
+    const reopened = await deps.batches.getBatch('b', { kind: 'inventory' }, 11);
+    expect([reopened?.status, reopened?.staleFrom]).toEqual(['PENDING', expect.stringContaining('a 11-20')]);
+    expect(ranges(await run(deps, { jobId: 'b', mode: 'incremental' }))).toEqual(['11-20', '21-30']);
+    expect(ranges(await run(deps, { jobId: 'b', mode: 'incremental' }))).toEqual([]);
+    const redone = await deps.batches.getBatch('b', { kind: 'inventory' }, 11);
+    expect([redone?.status, redone?.staleFrom]).toEqual(['SUCCEEDED', undefined]);
   });
 });
