@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_SOURCE } from '../core/adapters/eventbridge-bus.ts';
+import { EVENT_SOURCE } from '../core/contracts/bus.ts';
 import { ValidationError } from '../core/errors.ts';
 import { reconcileTriggers, triggerOnEvents } from '../core/runs/triggers.ts';
 import { parse } from '../core/validation.ts';

@@ -122,7 +122,7 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     stores.workBucket,
     WORK_PREFIXES.outputs,
     [...OWN_OBJECTS, 's3:GetObject'],
-    'Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix; a job over another job\'s outputs reads them there.',
+    "Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix; a job over another job's outputs reads them there.",
   );
   objects(
     fns.processBatch,
@@ -171,7 +171,7 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   acknowledgeWildcardResource(
     fns.triggerRuns.role,
     props.executionsArn,
-    'TriggerRuns asks whether a job\'s runs are still alive; run ids are execution names.',
+    "TriggerRuns asks whether a job's runs are still alive; run ids are execution names.",
   );
 
   // RegisterObjects: new objects under datasets/ of the data bucket become catalog entries.

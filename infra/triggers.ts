@@ -3,7 +3,7 @@ import { type IEventBus, Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../core/adapters/eventbridge-bus.ts';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../core/contracts/bus.ts';
 import type { HandlerFunction } from './handler-function.ts';
 
 export interface RunTriggersProps {
@@ -35,7 +35,8 @@ export class RunTriggers extends Construct {
         maxEventAge: Duration.hours(1),
       });
     this.onEvents = new Rule(this, 'OnEvents', {
-      description: 'batchkeeper: start the triggered consumers of a job that committed a batch or ended a run',
+      description:
+        'batchkeeper: start the triggered consumers of a job that committed a batch or ended a run',
       eventBus: props.bus,
       eventPattern: {
         source: [EVENT_SOURCE],
@@ -44,7 +45,8 @@ export class RunTriggers extends Construct {
       targets: [target()],
     });
     this.reconcile = new Rule(this, 'Reconcile', {
-      description: 'batchkeeper: start the runs of triggered jobs whose producers have READY work, if none is live',
+      description:
+        'batchkeeper: start the runs of triggered jobs whose producers have READY work, if none is live',
       schedule: Schedule.rate(props.reconcileEvery ?? Duration.minutes(5)),
       targets: [target(RuleTargetInput.fromObject({ reconcile: true }))],
     });

@@ -162,7 +162,10 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   const liveness = new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn });
   const processors = options.processors ?? (await RefreshingRegistry.open(findProject(options.projectDir)));
   // No EventBridge here: what is published starts the triggered runs in this process (core/runs/triggers.ts).
-  const bus = new TriggerBus();
+  const bus = new TriggerBus((msg, data) => {
+    // A trigger that failed is retried by the reconcile; it is shown, as a deployment's would be in its logs.
+    if (msg !== 'triggered run started') console.error(`batchkeeper local: ${msg} ${JSON.stringify(data)}`);
+  });
   const starter = new SfnRunStarter({ sfn: clients.sfn, stateMachineArn });
   const deps = makeDeps({
     clients,

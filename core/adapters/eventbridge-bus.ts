@@ -4,18 +4,12 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResultEntry,
 } from '@aws-sdk/client-eventbridge';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../contracts/bus.ts';
 import { ENV } from '../contracts/tables.ts';
 import { RetryableError } from '../errors.ts';
 import type { EventBus, JobEvent } from '../ports/event-bus.ts';
 
-/** The `source` of every event batchkeeper puts on its bus: what a rule matches first. */
-export const EVENT_SOURCE = 'batchkeeper';
-
-/** The `detail-type` of each kind of event, as rules match it. */
-export const DETAIL_TYPES: Readonly<Record<JobEvent['type'], string>> = {
-  BatchCommitted: 'Batch Committed',
-  RunFinished: 'Run Finished',
-};
+export { DETAIL_TYPES, EVENT_SOURCE };
 
 /** PutEvents takes at most 10 entries per call. */
 export const MAX_ENTRIES_PER_CALL = 10;

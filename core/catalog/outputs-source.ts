@@ -52,6 +52,7 @@ export async function* producerBatches(
   start: number,
   end: number,
 ): AsyncGenerator<Batch> {
+  if (start > end) return;
   const first = await deps.batches.batchContaining(producer, start);
   for await (const b of deps.batches.list(producer, INVENTORY, first?.start ?? start, end)) {
     if (b.end < start) continue;

@@ -87,28 +87,35 @@ async function triggerJob(
   hasWork: (job: Job) => Promise<boolean>,
 ): Promise<TriggerOutcome> {
   const now = deps.clock.now();
-  if (await hasLiveRun(deps, job, now)) return { jobId: job.jobId, outcome: 'running' };
+  if (await hasLiveRun(deps, job)) return { jobId: job.jobId, outcome: 'running' };
   if (!(await hasWork(job))) return { jobId: job.jobId, outcome: 'nothing to do' };
-  const runId = triggeredRunId(job.jobId, now);
-  const outcome = await deps.starter.start(runId, { jobId: job.jobId, mode: 'incremental' });
-  return { jobId: job.jobId, outcome, runId };
+  // Triggers racing (two events at once) meet on the name: one starts it, the other finds it running. A name
+  // whose run is over already (work came READY during it) is followed by the next of the window.
+  const base = triggeredRunId(job.jobId, now);
+  for (let k = 0; k < STARTS_PER_WINDOW; k++) {
+    const runId = k === 0 ? base : `${base}-${k}`;
+    const outcome = await deps.starter.start(runId, { jobId: job.jobId, mode: 'incremental' });
+    if (outcome === 'started') return { jobId: job.jobId, outcome, runId };
+    if (!deps.liveness || (await deps.liveness.isActive(job.jobId, runId)))
+      return { jobId: job.jobId, outcome: 'exists', runId };
+  }
+  return { jobId: job.jobId, outcome: 'exists', runId: base };
 }
 
+/** Triggered runs of one job in one window at most: a cap on a job whose runs end at once and start again. */
+const STARTS_PER_WINDOW = 10;
+
 /**
- * A live run of the job: a planned run whose execution still runs, or a triggered start of this window or the
- * last whose Plan has not recorded its run yet.
+ * A live run of the job: a planned run whose execution still runs. One started and not yet planned is found by
+ * its name when the trigger tries to start the same.
  */
-async function hasLiveRun(deps: TriggerDeps, job: Job, now: number): Promise<boolean> {
+async function hasLiveRun(deps: TriggerDeps, job: Job): Promise<boolean> {
   const live = (runId: string) =>
     deps.liveness
       ? deps.liveness.isActive(job.jobId, runId)
       : deps.runs.getRun(job.jobId, runId).then((r) => r?.status === 'PLANNED');
   const recent = await deps.runs.listRuns(job.jobId, { limit: 10 });
   for (const run of recent.items) if (run.status === 'PLANNED' && (await live(run.runId))) return true;
-  if (!deps.liveness) return false;
-  for (const at of [now, now - TRIGGER_WINDOW_MS]) {
-    if (await deps.liveness.isActive(job.jobId, triggeredRunId(job.jobId, at))) return true;
-  }
   return false;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../core/adapters/eventbridge-bus.ts';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../../core/contracts/bus.ts';
 import { allows, build, grants, logicalId, type TemplateResources } from './support.ts';
 
 const { stack, template } = build();

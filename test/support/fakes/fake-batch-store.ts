@@ -47,6 +47,8 @@ export class FakeBatchStore implements BatchStore {
     from = 0,
     to = Number.MAX_SAFE_INTEGER,
   ): AsyncIterable<Batch> {
+    // As DynamoDB refuses a BETWEEN whose bounds are the wrong way round.
+    if (from > to) throw new RangeError(`list: from ${from} is past to ${to}`);
     for (const b of batchesOf(this.ctx.tables, jobId, scope, from, to)) yield copy(b);
   }
 
