@@ -196,7 +196,12 @@ describe('the actions each function issues are granted to its role', () => {
     for (const b of await manifestOf(e.deps, (await plan(e, { mode: 'incremental' }, 'run-1')).manifestKey))
       expect((await work(e, event('run-1', b))).outcome).toBe('SUCCEEDED');
     const started: string[] = [];
-    const starter = { start: async (name: string) => (started.push(name), 'started' as const) };
+    const starter = {
+      start: async (name: string) => {
+        started.push(name);
+        return 'started' as const;
+      },
+    };
     await e.rec.as('triggerRuns', () =>
       triggerOnEvents({ ...e.deps, starter }, [
         {

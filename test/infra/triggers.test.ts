@@ -22,14 +22,14 @@ describe('RunTriggers', () => {
       source: [EVENT_SOURCE],
       'detail-type': [DETAIL_TYPES.BatchCommitted, DETAIL_TYPES.RunFinished],
     });
-    const [target] = rule?.Properties.Targets as { DeadLetterConfig?: unknown; RetryPolicy?: unknown }[];
+    const [target] = (rule?.Properties.Targets ?? []) as { DeadLetterConfig?: unknown }[];
     expect(target?.DeadLetterConfig).toBeDefined();
   });
 
   it('reconciles every five minutes with the reconcile input', () => {
     const scheduled = rules.filter((r) => targetsTrigger(r) && r.Properties.ScheduleExpression);
     expect(scheduled.map((r) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
-    const [target] = scheduled[0]?.Properties.Targets as { Input: string }[];
+    const [target] = (scheduled[0]?.Properties.Targets ?? []) as { Input: string }[];
     expect(JSON.parse(target?.Input ?? '{}')).toEqual({ reconcile: true });
   });
 
