@@ -43,7 +43,10 @@ def lines(path):
 
 class MainTest(unittest.TestCase):
     def run_main(self, env_batch):
+        # Only what the batch runner passes on (PATH, HOME, the locale), as the command will see it.
         env = {"PATH": os.environ.get("PATH", "")}
+        if "PYTHONDONTWRITEBYTECODE" in os.environ:
+            env["PYTHONDONTWRITEBYTECODE"] = os.environ["PYTHONDONTWRITEBYTECODE"]
         if env_batch is not None:
             env["BATCHKEEPER_BATCH"] = env_batch
         return subprocess.run([sys.executable, "main.py"], cwd=HERE, env=env, capture_output=True, text=True)
