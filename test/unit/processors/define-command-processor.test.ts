@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../../core/errors.ts';
 import { configHash, effectiveHash } from '../../../core/jobs/config-hash.ts';
 import { createJob } from '../../../core/jobs/jobs.ts';
+import { testProcessor } from '../../../core/processing/test-processor.ts';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from '../../../core/processors/command-spec.ts';
 import {
   defineCommandProcessor,
@@ -91,5 +92,13 @@ describe('the config hash of a command processor', () => {
 
     expect(effectiveHash(before, job)).toBe(job.configHash);
     expect(effectiveHash(after, job)).not.toBe(job.configHash);
+  });
+});
+
+describe('testProcessor with a command processor', () => {
+  it('refuses it, pointing at the local mode', async () => {
+    await expect(testProcessor(define(), { items: [{ id: 1, item: {} }] })).rejects.toThrow(
+      /companies is a command processor: run it in the local mode/,
+    );
   });
 });
