@@ -87,6 +87,19 @@ describe('processBatch with a command processor: exit codes', () => {
     expect(JSON.stringify(attempt)).not.toContain(SECRET);
   });
 
+  it('removes the work folder when staging fails, before any command starts', async () => {
+    const { deps, event, host } = await commandEnv(evenOdd);
+    host.writeFile = async () => {
+      throw new Error('disk full');
+    };
+
+    const error = await failureOf(processBatch(deps, event(0), quietWorker('w1')));
+
+    expect(error.message).toBe('disk full');
+    expect(host.launches).toEqual([]);
+    expect(host.dirs.size).toBe(0);
+  });
+
   it('kills the command at its timeout and fails the attempt', async () => {
     let killed = false;
     const { deps, event, host } = await commandEnv(
