@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_DIR_PREFIX, removeStaleDemoDirs } from './demo/leftovers.ts';
+import { lifecycle } from './demo/lifecycle.ts';
 import { Narrator } from './demo/report.ts';
 import { reviewExceptions } from './demo/review.ts';
 import {
@@ -13,7 +14,6 @@ import {
   loadFirstRecords,
   newRecordsRun,
 } from './demo/scenario.ts';
-import type { LocalMode } from './local/local-up.ts';
 import { processIo } from './output.ts';
 import { targetFromLocalState } from './target.ts';
 
@@ -60,39 +60,6 @@ const STEPS = [
   reviewExceptions,
   closing,
 ];
-
-/**
- * Stop the local mode and remove the data dir once, whoever asks first: the end of the story, a failure, or
- * SIGINT/SIGTERM (from the moment the demo starts: engines half started are killed by the local mode's exit hook).
- */
-function lifecycle(dataDir: string) {
-  let mode: LocalMode | undefined;
-  let stopping: Promise<void> | undefined;
-  let interrupted = false;
-  const stop = () => {
-    stopping ??= (mode?.stop() ?? Promise.resolve()).finally(() =>
-      rm(dataDir, { recursive: true, force: true }),
-    );
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) return;
-    interrupted = true;
-    processIo.err(`\n${signal}: stopping the local mode\n`);
-    void stop().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    started: (m: LocalMode) => {
-      mode = m;
-    },
-    stop,
-    get interrupted() {
-      return interrupted;
-    },
-  };
-}
 
 // The SDK clients are pinned; their warning about Node versions of future SDK releases is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

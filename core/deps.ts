@@ -3,6 +3,7 @@ import type {
   BatchStore,
   CatalogStore,
   Clock,
+  CommandHost,
   CommitStore,
   CutStore,
   EventBus,
@@ -45,6 +46,8 @@ export interface Deps {
   readonly clock: Clock;
   readonly faults: FaultHook;
   readonly secrets?: SecretResolver;
+  /** Work folders and child processes for command processors; without one a command processor's batch fails. */
+  readonly commands?: CommandHost;
   /** Where events are published (EventBridge); without one the job's event log is the only record. */
   readonly bus?: EventBus;
   /** Whether a run still executes; without it a reservation is live until it expires. */

@@ -174,6 +174,34 @@ export class RetryableError extends BatchkeeperError {
   }
 }
 
+/**
+ * A command processor's command failed: it exited with a code other than 0 or 2, was ended by a signal, or was
+ * killed at its timeout. The tail of its stderr (the secret's value redacted) is kept with the attempt.
+ */
+export class CommandFailedError extends BatchkeeperError {
+  constructor(ctx: {
+    processor: string;
+    exitCode: number | null;
+    signal: string | null;
+    reason: string;
+    stderrTail: string;
+  }) {
+    const tail = ctx.stderrTail ? `; stderr ends with:\n${ctx.stderrTail}` : '; stderr was empty';
+    super(`command of processor ${ctx.processor} ${ctx.reason}${tail}`, ctx);
+  }
+}
+
+/**
+ * A command processor's command exited 0 but one of its result files breaks the contract
+ * (docs/command-processors.md): the file, the line (0 when the rule is about the file as a whole) and the rule.
+ */
+export class CommandOutputError extends BatchkeeperError {
+  constructor(ctx: { processor: string; file: string; line: number; rule: string }) {
+    const where = ctx.line > 0 ? `${ctx.file} line ${ctx.line}` : ctx.file;
+    super(`command of processor ${ctx.processor} broke the file contract: ${where}: ${ctx.rule}`, ctx);
+  }
+}
+
 /** A processor sets one item aside for human review; the batch goes on. */
 export class ItemRejectedError extends BatchkeeperError {
   readonly kind: string;

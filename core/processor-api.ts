@@ -6,6 +6,8 @@
 export { z } from 'zod';
 export {
   BatchkeeperError,
+  CommandFailedError,
+  CommandOutputError,
   ItemRejectedError,
   ProcessorModuleError,
   RetryableError,
@@ -13,8 +15,20 @@ export {
   ValidationError,
   type Violation,
 } from './errors.ts';
+export { type BatchDescriptor, WORK_FILES } from './processing/command-files.ts';
 export { type TestBatchInput, type TestBatchResult, testProcessor } from './processing/test-processor.ts';
 export { addressNormalizer } from './processors/address/normalize-address.ts';
+export {
+  type CommandSpec,
+  DESCRIPTOR_ENV,
+  RETRY_EXIT_CODE,
+  WORK_DIR_ENV,
+} from './processors/command-spec.ts';
+export {
+  type CommandProcessorDefinition,
+  defineCommandProcessor,
+  isCommandProcessor,
+} from './processors/define-command-processor.ts';
 export {
   type AnyProcessor,
   type BatchContext,

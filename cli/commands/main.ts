@@ -1,4 +1,5 @@
 import { type Io, jsonLine, processIo } from '../output.ts';
+import type { Target } from '../target.ts';
 import {
   type CommandContext,
   type CommandResult,
@@ -22,7 +23,14 @@ interface Mode {
  * trace only with --debug), 2 a usage error (what is wrong, then the right usage).
  * @example process.exitCode = await main(['jobs', 'list', '--local']);
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: Io = processIo,
+  options: {
+    /** Run against this target, in place of the one the flags name (the demos hold their local mode's). */
+    readonly target?: Target;
+  } = {},
+): Promise<number> {
   // Read before parsing, so that even a usage error honours them.
   const mode: Mode = { json: argv.includes('--json'), debug: argv.includes('--debug') };
   try {
@@ -37,7 +45,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return EXIT.ok;
     }
     const args = validateArgs(found.command, raw) as Record<string, unknown>;
-    const ctx: CommandContext = { io, json: mode.json, target: targetOnce(args as TargetFlags) };
+    const { target } = options;
+    const ctx: CommandContext = {
+      io,
+      json: mode.json,
+      target: target ? async () => target : targetOnce(args as TargetFlags),
+    };
     const result = await found.command.run(args, ctx);
     print(result, io, mode);
     if (!result.error) return EXIT.ok;

@@ -18,6 +18,8 @@ export class DemoStepError extends BatchkeeperError {
 
 export interface DemoContext {
   readonly target: Target;
+  /** The target CLI commands run against, when the demo's processors are not the project's. @default the flags' */
+  readonly cliTarget?: Target;
   readonly dataDir: string;
   readonly say: Narrator;
 }
@@ -42,7 +44,8 @@ export async function cli(
 ): Promise<string> {
   ctx.say.command(args);
   const io = memoryIo();
-  const code = await main([...args, '--local', '--data-dir', ctx.dataDir], io);
+  const target = ctx.cliTarget ? { target: ctx.cliTarget } : {};
+  const code = await main([...args, '--local', '--data-dir', ctx.dataDir], io, target);
   const lines = io.stdout.trimEnd().split('\n');
   const max = show.lines ?? 40;
   const shown = lines.slice(0, max).join('\n');

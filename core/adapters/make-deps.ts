@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { ValidationError } from '../errors.ts';
 import {
   type Clock,
+  type CommandHost,
   type EventBus,
   type FaultHook,
   noFaults,
@@ -25,6 +26,7 @@ import { DynamoPublishStore } from './dynamo-publish-records.ts';
 import { DynamoRunStore } from './dynamo-run-records.ts';
 import { DynamoSplitStore } from './dynamo-split-records.ts';
 import type { DynamoInventoryProps } from './dynamo-support.ts';
+import { NodeCommandHost } from './node-command-host.ts';
 import { S3ObjectStore } from './s3-object-store.ts';
 import { CachedSecretResolver } from './secrets-resolver.ts';
 
@@ -41,6 +43,8 @@ export interface DepsOptions {
   readonly bus?: EventBus;
   /** Starts runs, for the triggers (the TriggerRuns function, the local mode). */
   readonly starter?: RunStarter;
+  /** Work folders and child processes of command processors. @default a NodeCommandHost (tmpdir root) */
+  readonly commands?: CommandHost;
 }
 
 /**
@@ -57,6 +61,7 @@ export function makeDeps(o: DepsOptions): Deps {
     exceptions: new DynamoExceptionStore({ doc, table: o.tables.exceptions }),
     objects: new S3ObjectStore({ s3: o.clients.s3 }),
     secrets: new CachedSecretResolver({ secrets: o.clients.secrets }),
+    commands: o.commands ?? new NodeCommandHost(),
     processors: o.processors,
     buckets: o.buckets,
     clock,

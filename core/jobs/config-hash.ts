@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import type { Job } from '../model.ts';
+import { type CommandSpec, commandFingerprint } from '../processors/command-spec.ts';
 import type { Json } from '../validation.ts';
 
 /** JSON with object keys sorted at every depth: equal data gives equal text, whatever the key order. */
@@ -16,21 +17,29 @@ export function canonicalJson(value: Json): string {
 }
 
 /**
- * The config hash of a job: SHA-256 of the canonical JSON of processor name, processor version and config.
+ * The config hash of a job: SHA-256 of the canonical JSON of processor name, processor version and config, and
+ * for a command processor its command (program, arguments, cwd, env, secret): a changed command is a changed
+ * config. A processor without a command hashes as it always did.
  * @example configHash({ name: 'normalize-address', version: '1' }, { uppercaseCity: true })
  */
 export function configHash(
-  processor: { name: string; version: string },
+  processor: { name: string; version: string; command?: CommandSpec },
   config: Record<string, Json>,
 ): string {
-  const text = canonicalJson({ processor: processor.name, version: processor.version, config });
+  const hashed: Record<string, Json> = { processor: processor.name, version: processor.version, config };
+  if (processor.command) hashed.command = commandFingerprint(processor.command);
+  const text = canonicalJson(hashed);
   return createHash('sha256').update(text).digest('hex');
 }
 
 /** The hash a batch completes with now: the job's config under the processor version that is deployed. */
 export function effectiveHash(deps: Pick<Deps, 'processors'>, job: Job): string {
-  const version = deps.processors.has(job.processor.name)
-    ? deps.processors.get(job.processor.name).version
-    : job.processor.version;
-  return configHash({ name: job.processor.name, version }, job.config as Record<string, Json>);
+  const deployed = deps.processors.has(job.processor.name)
+    ? deps.processors.get(job.processor.name)
+    : undefined;
+  const version = deployed ? deployed.version : job.processor.version;
+  return configHash(
+    { name: job.processor.name, version, command: deployed?.command },
+    job.config as Record<string, Json>,
+  );
 }

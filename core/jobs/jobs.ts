@@ -46,7 +46,7 @@ export async function createJob(deps: Deps, raw: unknown): Promise<{ job: Job; c
     ...spec,
     processor: ref,
     config,
-    configHash: configHash(ref, config),
+    configHash: configHash({ ...ref, command: processor.command }, config),
     state: 'ACTIVE',
     watermark: 1,
     firstId: 1,
@@ -104,7 +104,7 @@ export async function updateJobConfig(deps: Deps, jobId: unknown, rawConfig: unk
   const job = await getJob(deps, jobId);
   const processor = deps.processors.get(job.processor.name);
   const config = processor.parseConfig(rawConfig) as Record<string, Json>;
-  const hash = configHash({ name: processor.name, version: processor.version }, config);
+  const hash = configHash(processor, config);
   const at = new Date(deps.clock.now()).toISOString();
   return deps.jobs.updateJobConfig(
     job.jobId,

@@ -3,6 +3,7 @@
 export * from './attempt-store.ts';
 export * from './batch-store.ts';
 export * from './catalog-store.ts';
+export * from './command-host.ts';
 export * from './commit-store.ts';
 export * from './common.ts';
 export * from './cut-store.ts';

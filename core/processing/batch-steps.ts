@@ -133,7 +133,8 @@ export async function recordFailure(
 ): Promise<void> {
   const error = {
     name: (e as Error)?.name ?? 'Error',
-    message: String((e as Error)?.message ?? e).slice(0, 1000),
+    // Room for a failed command's stderr tail (core/processing/command-batch.ts).
+    message: String((e as Error)?.message ?? e).slice(0, 4096),
   };
   const outcome = e instanceof RetryableError ? 'RETRY' : 'FAILED';
   try {

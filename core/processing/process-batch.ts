@@ -19,6 +19,7 @@ import {
   rememberJob,
 } from './batch-inputs.ts';
 import { heartbeater, type Lease, phases, recordFailure, resolveSecret, runItems } from './batch-steps.ts';
+import { runCommandBatch } from './command-batch.ts';
 import { finishBatch, type Processed } from './finish-batch.ts';
 import { type LoadedBatch, loadBatch } from './load-batch.ts';
 import { answersOf, type Preflight } from './preflight.ts';
@@ -215,6 +216,7 @@ async function runProcessor(
   leaseMs: number,
 ): Promise<Processed> {
   const processor = deps.processors.get(job.processor.name);
+  if (processor.command) return runCommandBatch(deps, job, lease, inputs, worker, leaseMs);
   const ctx: BatchContext<unknown, unknown> = {
     jobId: job.jobId,
     runId: lease.runId,

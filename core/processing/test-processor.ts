@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.ts';
 import type { NewException } from '../ports/index.ts';
 import type { AnyProcessor, BatchContext, BatchLog, Processor } from '../processors/define-processor.ts';
 import { runItems } from './batch-steps.ts';
@@ -45,6 +46,16 @@ export async function testProcessor<Config, Item, Output, State>(
   input: TestBatchInput,
 ): Promise<TestBatchResult<Output>> {
   const any = processor as unknown as AnyProcessor;
+  if (any.command)
+    throw new ValidationError(
+      [
+        {
+          field: 'processor',
+          rule: `${any.name} is a command processor: run it in the local mode (docs/command-processors.md)`,
+        },
+      ],
+      { what: 'testProcessor call' },
+    );
   const logs: { level: 'info' | 'warn'; msg: string; data?: unknown }[] = [];
   // A loop, not Math.min(...ids): a spread of 150,000 arguments overflows the stack.
   let start = Number.POSITIVE_INFINITY;

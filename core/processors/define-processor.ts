@@ -4,6 +4,7 @@ import type { Violation } from '../errors.ts';
 import { ValidationError } from '../errors.ts';
 import { ProcessorRef } from '../model.ts';
 import { JsonObject, parse, toViolations } from '../validation.ts';
+import type { CommandSpec } from './command-spec.ts';
 
 /** The worker presets a processor picks from live with the function table (core/contracts/functions.ts). */
 export { WORKER_SIZES, type WorkerLimits, type WorkerSize };
@@ -79,6 +80,11 @@ export interface Processor<Config, Item, Output, State> {
   readonly version: string;
   readonly workerSize: WorkerSize;
   readonly limits: WorkerLimits;
+  /**
+   * Set for a command processor (defineCommandProcessor): ProcessBatch runs this command over the batch in
+   * place of the hooks below, which then only parse.
+   */
+  readonly command?: CommandSpec;
   /** Parses a job's config, applying defaults. Throws ValidationError naming `config.<field>` and the rule. */
   parseConfig(raw: unknown): Config;
   /** Parses one item without throwing: the preflight "is it valid" question. Fields are named `item.<field>`. */

@@ -1,5 +1,6 @@
 import type { Deps } from '../../../core/deps.ts';
 import {
+  type CommandHost,
   type EventBus,
   type FaultHook,
   noFaults,
@@ -39,6 +40,8 @@ export interface FakeDepsOptions {
   readonly reservationMs?: number;
   /** Where events are published; test/support/fakes/fake-event-bus.ts keeps what it is sent. */
   readonly bus?: EventBus;
+  /** Work folders and commands of command processors; test/support/fakes/fake-command-host.ts plays them. */
+  readonly commands?: CommandHost;
 }
 
 /** Deps whose clock and object store the test can reach: `deps.clock.advance(ms)`, `deps.objects.put(...)`. */
@@ -84,6 +87,7 @@ export function fakeDeps(options: FakeDepsOptions = {}): FakeDeps {
     liveness: options.liveness,
     reservationMs: options.reservationMs,
     bus: options.bus,
+    commands: options.commands,
   };
 }
 

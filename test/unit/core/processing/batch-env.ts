@@ -1,7 +1,7 @@
 import type { ManifestItem, ProcessBatchEvent } from '../../../../core/events.ts';
 import { createJob } from '../../../../core/jobs/jobs.ts';
 import { planRun } from '../../../../core/planning/plan-run.ts';
-import type { EventBus, FaultHook } from '../../../../core/ports/index.ts';
+import type { CommandHost, EventBus, FaultHook } from '../../../../core/ports/index.ts';
 import { builtinProcessors } from '../../../../core/processors/builtin.ts';
 import type { AnyProcessor } from '../../../../core/processors/define-processor.ts';
 import { createRegistry } from '../../../../core/processors/registry.ts';
@@ -27,6 +27,9 @@ export interface BatchEnvOptions {
   readonly secrets?: Readonly<Record<string, string>>;
   readonly faults?: FaultHook;
   readonly bus?: EventBus;
+  readonly commands?: CommandHost;
+  /** The job's lease. @default the job spec's default */
+  readonly leaseSeconds?: number;
 }
 
 /**
@@ -43,6 +46,7 @@ export async function batchEnv(o: BatchEnvOptions): Promise<{
     secrets: new FakeSecretResolver(o.secrets),
     faults: o.faults,
     bus: o.bus,
+    commands: o.commands,
   });
   const at = new Date(deps.clock.now()).toISOString();
   await deps.catalog.createDataset({ datasetId: 'ds', secretArn: o.secretArn }, at);
@@ -52,6 +56,7 @@ export async function batchEnv(o: BatchEnvOptions): Promise<{
     datasetId: 'ds',
     processor: { name: o.processor },
     batching: { by: 'count', size: o.size ?? 10 },
+    ...(o.leaseSeconds === undefined ? {} : { leaseSeconds: o.leaseSeconds }),
   });
   const plan = await planRun(deps, { jobId: 'j', mode: 'incremental' }, 'run-1');
   const manifest = await manifestOf(deps, plan.manifestKey);
