@@ -3,7 +3,7 @@ import { QUESTIONS } from '../../cli/commands/batches.ts';
 import { collect } from '../../cli/commands/support.ts';
 import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob, listJobs } from '../../core/jobs/jobs.ts';
-import { jobSummary } from '../../core/jobs/stats.ts';
+import type { JobSummary } from '../../core/jobs/stats.ts';
 import type { Attempt, Batch, Job } from '../../core/model.ts';
 import { BATCH_STATUSES } from '../../core/model.ts';
 import { Id } from '../../core/validation.ts';
@@ -83,8 +83,19 @@ export const JOB_ROUTES: readonly Route[] = [
     path: '/api/jobs/:jobId',
     async handle(call) {
       queryOf(z.strictObject({ fresh: Fresh }), call.query);
-      const summary = await jobSummary(call.backend.deps, call.params.jobId);
-      return { summary, overview: await overviewOf(call, summary.job) };
+      const { deps } = call.backend;
+      const job = await getJob(deps, call.params.jobId);
+      const overview = await overviewOf(call, job);
+      const { counts } = await call.snapshots.get(job.jobId);
+      const summary: JobSummary = {
+        job,
+        ...counts,
+        idsCovered: { first: job.firstId, watermark: job.watermark },
+        drifted: overview.drifted,
+        exceptions: overview.exceptions,
+        lastRun: overview.lastRun,
+      };
+      return { summary, overview };
     },
   },
   {

@@ -17,6 +17,8 @@ interface Report {
 }
 
 const STATUSES = ['OPEN', 'RESOLVED', 'REQUEUED', 'SUPERSEDED'];
+/** Exceptions listed at most; the bulk actions take every match, listed or not. */
+const SHOWN = 100;
 
 /** The review queue: filter by kind, run and range; resolve with a note or requeue, one, the ticked, or all filtered. */
 export async function exceptionsView(jobId: string): Promise<HTMLElement> {
@@ -68,6 +70,7 @@ export async function exceptionsView(jobId: string): Promise<HTMLElement> {
       run: f.runId as string | undefined,
       from: f.from as number | undefined,
       to: f.to as number | undefined,
+      limit: SHOWN,
     });
     counts.textContent = `${fmt(doc.counts.OPEN)} open, ${fmt(doc.counts.RESOLVED)} resolved, ${fmt(doc.counts.REQUEUED)} requeued, ${fmt(doc.counts.SUPERSEDED)} superseded in the job`;
     list.replaceChildren(

@@ -1,5 +1,5 @@
 import { get, jobPath } from '../api.ts';
-import { badge, fmt, h, ms, stat, table } from '../dom.ts';
+import { badge, errorBox, fmt, h, ms, stat, table } from '../dom.ts';
 import type { Attempt, Batch, Overview } from '../types.ts';
 import { rangeMap } from './range-map.ts';
 
@@ -13,16 +13,22 @@ interface Summary {
 }
 
 const QUESTIONS = ['ready', 'right', 'where', 'safe', 'valid'];
+/** Batches per page of the list. */
+const PAGE = 25;
 
 /** A job: its figures, the range map with zoom and gap finder, and the batches of the shown window. */
 export async function jobView(jobId: string): Promise<HTMLElement> {
-  const { summary, overview } = await get<{ summary: Summary; overview: Overview }>(jobPath(jobId));
+  // The map asks for its buckets at once; the job's figures (a read of every batch) fill in when they come.
+  const head = h('div', {}, h('h1', {}, `Job ${jobId}`), h('p', { class: 'muted' }, 'reading the job...'));
+  get<{ summary: Summary; overview: Overview }>(jobPath(jobId))
+    .then(({ summary, overview }) => head.replaceChildren(...headOf(summary, overview)))
+    .catch((e) => head.replaceChildren(errorBox(e)));
   const batchesBox = h('div', { class: 'card' });
   let shown = { from: 0, to: 0 };
   const loadBatches = async (from: number) => {
     const out = await get<{ batches: Batch[]; next?: number }>(jobPath(jobId, '/batches'), {
       from,
-      limit: 50,
+      limit: PAGE,
     });
     batchesBox.replaceChildren(
       h('h2', {}, `Batches from id ${fmt(from)}`),
@@ -31,7 +37,7 @@ export async function jobView(jobId: string): Promise<HTMLElement> {
         ? h(
             'button',
             { onclick: () => void loadBatches(out.next as number), 'data-testid': 'batches-next' },
-            'next 50',
+            `next ${PAGE}`,
           )
         : '',
     );
@@ -41,10 +47,25 @@ export async function jobView(jobId: string): Promise<HTMLElement> {
     shown = w;
     void loadBatches(w.from);
   });
-  const j = summary.job;
   return h(
     'section',
     {},
+    head,
+    map,
+    batchesBox,
+    h(
+      'div',
+      { class: 'card muted', 'data-testid': 'graph-placeholder' },
+      h('h2', {}, 'Dependencies'),
+      'Jobs do not depend on each other yet; the graph of upstream and downstream jobs will show here.',
+    ),
+  );
+}
+
+/** The job's line and figures: what `jobs show` prints, with the backlog and the ranges to redo. */
+function headOf(summary: Summary, overview: Overview): (HTMLElement | string)[] {
+  const j = summary.job;
+  return [
     h('h1', {}, `Job ${j.jobId}`),
     h(
       'p',
@@ -74,15 +95,7 @@ export async function jobView(jobId: string): Promise<HTMLElement> {
           ...overview.redo.map((r) => h('code', {}, `${fmt(r.start)}..${fmt(r.end)} `)),
         )
       : '',
-    map,
-    batchesBox,
-    h(
-      'div',
-      { class: 'card muted', 'data-testid': 'graph-placeholder' },
-      h('h2', {}, 'Dependencies'),
-      'Jobs do not depend on each other yet; the graph of upstream and downstream jobs will show here.',
-    ),
-  );
+  ];
 }
 
 function batchTable(batches: readonly Batch[]): HTMLElement {
