@@ -47,9 +47,22 @@ export async function consoleRangeMapBench(): Promise<string> {
     await page.close();
     return r;
   };
+  const ask = async (fresh: boolean) => {
+    const t = performance.now();
+    const res = await fetch(
+      `http://127.0.0.1:${server.port}/api/jobs/big/map?buckets=1200${fresh ? '&fresh=1' : ''}`,
+      {
+        headers: { 'x-batchkeeper-token': server.token },
+      },
+    );
+    await res.json();
+    return performance.now() - t;
+  };
   try {
     const cold = await render();
     const warm = await render();
+    const apiCold = await ask(true);
+    const apiWarm = await ask(false);
     console.log(
       `console range map, ${BATCHES.toLocaleString('en-US')} batches of ${SIZE} ids (${machineNote()}):`,
     );
@@ -60,6 +73,8 @@ export async function consoleRangeMapBench(): Promise<string> {
         [`bucketize the whole id space into ${buckets.buckets} buckets`, bucketMs.toFixed(1)],
         ['bucketize a zoom window of 100,000 ids', zoomMs.toFixed(2)],
         [`gap finder (${gaps.total.toLocaleString('en-US')} gaps)`, gapsMs.toFixed(1)],
+        ['API: the map of the whole id space, snapshot read first', apiCold.toFixed(0)],
+        ['API: the same with the snapshot held', apiWarm.toFixed(1)],
         ['page: navigation to the map drawn, cold snapshot', cold.drawnAt.toFixed(0)],
         ['  of which the map request and drawing', (cold.drawnAt - cold.askedAt).toFixed(0)],
         ['page: navigation to the map drawn, warm snapshot', warm.drawnAt.toFixed(0)],

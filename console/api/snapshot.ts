@@ -89,9 +89,12 @@ async function addSamples(deps: Deps, job: Job, builder: SnapshotBuilder): Promi
   } while (next);
 }
 
-/** Snapshots per job, read again after `ttlMs` or when asked (after the console started a run or a review). */
+/**
+ * Snapshots per job, read again when asked (after the console started a run or a review) or once they are older
+ * than `ttlMs`, or five times what reading them took: a job whose read takes seconds is not read on every click.
+ */
 export class SnapshotCache {
-  readonly #held = new Map<string, { at: number; value: Promise<JobRanges> }>();
+  readonly #held = new Map<string, { at: number; keepMs: number; value: Promise<JobRanges> }>();
   constructor(
     private readonly deps: Deps,
     private readonly ttlMs = 3_000,
@@ -100,11 +103,17 @@ export class SnapshotCache {
   get(jobId: string, fresh = false): Promise<JobRanges> {
     const now = Date.now();
     const held = this.#held.get(jobId);
-    if (!fresh && held && now - held.at < this.ttlMs) return held.value;
-    const value = readJobRanges(this.deps, jobId);
-    this.#held.set(jobId, { at: now, value });
-    value.catch(() => this.#held.delete(jobId));
-    return value;
+    if (!fresh && held && now - held.at < held.keepMs) return held.value;
+    const entry = { at: now, keepMs: Number.POSITIVE_INFINITY, value: readJobRanges(this.deps, jobId) };
+    this.#held.set(jobId, entry);
+    entry.value.then(
+      () => {
+        entry.keepMs = Math.max(this.ttlMs, 5 * (Date.now() - now));
+        entry.at = Date.now();
+      },
+      () => this.#held.delete(jobId),
+    );
+    return entry.value;
   }
 
   forget(jobId: string): void {

@@ -1,11 +1,16 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemException } from '../../../core/model.ts';
-import { type CliEnv, type RunDoc, registryJob, startCliEnv } from '../cli/harness.ts';
+import { type CliEnv, ROOT, type RunDoc, registryJob, startCliEnv } from '../cli/harness.ts';
 import { type ConsoleSession, openConsole } from './support.ts';
 
 const JOB = 'companies';
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 /** Long enough for a run on a loaded machine; the tests wait on the page, they measure nothing. */
 const RUN_WAIT_MS = 300_000;
 
@@ -178,6 +183,40 @@ describe('batchkeeper console in a browser, on the local mode', () => {
     }
     expect(await openExceptions()).toHaveLength(open);
     expect(open).toBeGreaterThan(0);
+  });
+});
+
+describe('batchkeeper console, the command', () => {
+  let env: CliEnv;
+  beforeAll(async () => {
+    env = await startCliEnv('console-cli');
+  });
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('prints its loopback URL with the token, serves the API with it, and stops on SIGTERM', async () => {
+    const child = spawn(TSX, ['cli/bin.ts', 'console', '--local', '--data-dir', env.dataDir, '--json'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const printed = JSON.parse(line) as { url: string; port: number; token: string; target: string };
+      expect(printed.url).toBe(`http://127.0.0.1:${printed.port}/?token=${printed.token}`);
+      expect(printed.target).toBe('local');
+
+      const api = `http://127.0.0.1:${printed.port}/api/jobs`;
+      const withToken = await fetch(api, { headers: { 'x-batchkeeper-token': printed.token } });
+      const without = await fetch(api);
+      expect(withToken.status).toBe(200);
+      expect(await withToken.json()).toEqual({ jobs: [] });
+      expect(without.status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 });
 
