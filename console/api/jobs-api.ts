@@ -3,6 +3,7 @@ import { QUESTIONS } from '../../cli/commands/batches.ts';
 import { collect } from '../../cli/commands/support.ts';
 import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob, listJobs } from '../../core/jobs/jobs.ts';
+import { acceptedRanges, isStale } from '../../core/jobs/stale.ts';
 import type { JobSummary } from '../../core/jobs/stats.ts';
 import type { Attempt, Batch, Job } from '../../core/model.ts';
 import { BATCH_STATUSES } from '../../core/model.ts';
@@ -154,6 +155,7 @@ export const JOB_ROUTES: readonly Route[] = [
       const limit = q.limit ?? 50;
       const now = deps.clock.now();
       const current = effectiveHash(deps, job);
+      const accepted = await acceptedRanges(deps, job);
       const batches = [];
       let next: number | undefined;
       for await (const b of deps.batches.list(
@@ -168,7 +170,7 @@ export const JOB_ROUTES: readonly Route[] = [
         }
         batches.push({
           ...b,
-          shownAs: classOf(b, current, false, now),
+          shownAs: classOf(b, current, isStale(b, accepted), now),
           attempts: await attemptsOf(call.backend, b),
         });
       }

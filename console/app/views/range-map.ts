@@ -51,7 +51,7 @@ export function rangeMap(jobId: string, onWindow: (w: { from: number; to: number
     const width = Math.max(200, Math.floor(canvas.parentElement?.clientWidth ?? 1000));
     const askedAt = performance.now();
     doc = await get<MapDoc>(jobPath(jobId, '/map'), { from: win.from, to: win.to, buckets: width });
-    draw(doc, width);
+    drawBuckets(canvas, doc, width);
     window.__bkMapRender ??= {
       askedAt,
       drawnAt: performance.now(),
@@ -72,39 +72,6 @@ export function rangeMap(jobId: string, onWindow: (w: { from: number; to: number
       ),
     );
     onWindow({ from: doc.from, to: doc.to });
-  }
-
-  function draw(d: MapDoc, width: number) {
-    const ratio = window.devicePixelRatio || 1;
-    canvas.width = width * ratio;
-    canvas.height = HEIGHT * ratio;
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${HEIGHT}px`;
-    const g = canvas.getContext('2d') as CanvasRenderingContext2D;
-    g.scale(ratio, ratio);
-    g.clearRect(0, 0, width, HEIGHT);
-    const col = width / d.buckets;
-    const stacked = d.classes.filter((c) => c !== 'sample');
-    for (let i = 0; i < d.buckets; i++) {
-      const total = stacked.reduce((n, c) => n + (d.counts[c]?.[i] ?? 0), 0);
-      if (total === 0) continue;
-      // Whole pixels: columns that meet at fractions leave faint seams between them.
-      const x = Math.floor(i * col);
-      const w = Math.max(1, Math.floor((i + 1) * col) - x);
-      let y = HEIGHT;
-      for (const c of stacked) {
-        const v = d.counts[c]?.[i] ?? 0;
-        if (v === 0) continue;
-        const hgt = ((HEIGHT - SAMPLE_STRIP) * v) / total;
-        g.fillStyle = COLOURS[c] as string;
-        g.fillRect(x, y - hgt, w, hgt);
-        y -= hgt;
-      }
-      if ((d.counts.sample?.[i] ?? 0) > 0) {
-        g.fillStyle = COLOURS.sample as string;
-        g.fillRect(x, 0, w, SAMPLE_STRIP - 2);
-      }
-    }
   }
 
   const idAt = (x: number) => {
@@ -209,4 +176,38 @@ export function rangeMap(jobId: string, onWindow: (w: { from: number; to: number
   // After the page has mounted the box, so that the map is as wide as its column.
   setTimeout(() => void load({}).catch((e) => box.append(errorBox(e))), 0);
   return box;
+}
+
+/** Draw the buckets: one column per bucket, its classes stacked by their share of its ids; sample on top. */
+function drawBuckets(canvas: HTMLCanvasElement, d: MapDoc, width: number): void {
+  const ratio = window.devicePixelRatio || 1;
+  canvas.width = width * ratio;
+  canvas.height = HEIGHT * ratio;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${HEIGHT}px`;
+  const g = canvas.getContext('2d') as CanvasRenderingContext2D;
+  g.scale(ratio, ratio);
+  g.clearRect(0, 0, width, HEIGHT);
+  const col = width / d.buckets;
+  const stacked = d.classes.filter((c) => c !== 'sample');
+  for (let i = 0; i < d.buckets; i++) {
+    const total = stacked.reduce((n, c) => n + (d.counts[c]?.[i] ?? 0), 0);
+    if (total === 0) continue;
+    // Whole pixels: columns that meet at fractions leave faint seams between them.
+    const x = Math.floor(i * col);
+    const w = Math.max(1, Math.floor((i + 1) * col) - x);
+    let y = HEIGHT;
+    for (const c of stacked) {
+      const v = d.counts[c]?.[i] ?? 0;
+      if (v === 0) continue;
+      const hgt = ((HEIGHT - SAMPLE_STRIP) * v) / total;
+      g.fillStyle = COLOURS[c] as string;
+      g.fillRect(x, y - hgt, w, hgt);
+      y -= hgt;
+    }
+    if ((d.counts.sample?.[i] ?? 0) > 0) {
+      g.fillStyle = COLOURS.sample as string;
+      g.fillRect(x, 0, w, SAMPLE_STRIP - 2);
+    }
+  }
 }
