@@ -37,6 +37,8 @@ describe('previewRun', () => {
     { mode: 'incremental' },
     { mode: 'backfill', idStart: 5, idEnd: 25 },
     { mode: 'backfill', idStart: 35, idEnd: 75 },
+    { mode: 'backfill', idStart: 63, idEnd: 90 },
+    { mode: 'retry-failed' },
     { mode: 'sample', every: 7, limit: 9 },
     { mode: 'incremental', maxBatches: 3 },
   ] as Omit<RunInput, 'jobId'>[])('plans what Plan then plans for %o', async (input) => {
