@@ -62,8 +62,11 @@ export async function exceptionsView(jobId: string): Promise<HTMLElement> {
     if (to.value) f.to = Number(to.value);
     return f;
   };
+  // The bulk actions take what the list shows: the filter last applied, not fields edited since.
+  let applied: Record<string, unknown> = {};
   async function load() {
     const f = filter();
+    applied = f;
     const doc = await get<Listing>(jobPath(jobId, '/exceptions'), {
       status: status.value,
       kind: f.kinds as string[] | undefined,
@@ -107,10 +110,7 @@ export async function exceptionsView(jobId: string): Promise<HTMLElement> {
       message.replaceChildren(errorBox(e));
     }
   }
-  const matching = () => {
-    const f = filter();
-    return Object.keys(f).length > 0 ? { filter: f } : { all: true };
-  };
+  const matching = () => (Object.keys(applied).length > 0 ? { filter: applied } : { all: true });
   const bar = h(
     'div',
     { class: 'toolbar' },
