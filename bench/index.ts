@@ -1,5 +1,6 @@
 import { bookkeepingBench } from './bookkeeping.ts';
 import { claimsBench } from './claims.ts';
+import { consoleRangeMapBench } from './console-range-map.ts';
 import { costBench } from './cost.ts';
 import { e2eBench } from './e2e.ts';
 import { exceptionsReviewBench } from './exceptions-review.ts';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<string>> = {
   cost: costBench,
   e2e: e2eBench,
   'exceptions-review': exceptionsReviewBench,
+  'console-range-map': consoleRangeMapBench,
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

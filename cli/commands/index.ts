@@ -10,6 +10,7 @@ import {
   usageOf,
 } from './args.ts';
 import { batches, diagnose } from './batches.ts';
+import { consoleCommand } from './console.ts';
 import { datasetsList, datasetsRegister, datasetsShow } from './datasets.ts';
 import { datasetsAccept, datasetsDelete } from './datasets-lifecycle.ts';
 import { eventsTail } from './events.ts';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly Command[] = [
   eventsTail,
   ...EXCEPTIONS_COMMANDS,
   diagnose,
+  consoleCommand,
 ];
 
 const GROUPS = [...new Set(COMMANDS.filter((c) => c.words.length > 1).map((c) => c.words[0] as string))];

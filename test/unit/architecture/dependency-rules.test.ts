@@ -10,7 +10,7 @@ import {
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The product: what is deployed or installed. Tests and benchmarks may reach anywhere. */
-const PRODUCT = ['core', 'functions', 'infra', 'cli', 'project'];
+const PRODUCT = ['core', 'functions', 'infra', 'cli', 'project', 'console'];
 
 const under =
   (...dirs: string[]) =>
@@ -31,9 +31,9 @@ const ENGINES = under('cli/local/engines');
  */
 const RULES: readonly Rule[] = [
   {
-    name: 'core imports no handler, CLI, CDK or project-loading code',
+    name: 'core imports no handler, CLI, CDK, console or project-loading code',
     from: under('core'),
-    to: under('functions', 'cli', 'infra', 'project'),
+    to: under('functions', 'cli', 'infra', 'project', 'console'),
   },
   { name: 'the domain never imports an adapter', from: DOMAIN, to: under('core/adapters') },
   {
@@ -65,6 +65,22 @@ const RULES: readonly Rule[] = [
     allow: (t) =>
       under('core/processors', 'core/contracts')(t) ||
       ['core/model.ts', 'core/errors.ts', 'core/validation.ts'].includes(t),
+  },
+  {
+    name: 'the console serves the core through the CLI target, never the handlers or the CDK app',
+    from: under('console'),
+    to: under('functions', 'infra', 'cli/local', 'project'),
+  },
+  {
+    name: "the console's page imports only its own files (it runs in a browser)",
+    from: under('console/app'),
+    to: not(under('console/app')),
+  },
+  {
+    name: 'of the console, the CLI imports only the server and its backend (the `console` command)',
+    from: under('cli'),
+    to: under('console'),
+    allow: (t) => ['console/server.ts', 'console/api/backend.ts'].includes(t),
   },
   {
     name: 'the local AWS engines import nothing of batchkeeper',
