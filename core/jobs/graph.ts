@@ -123,7 +123,8 @@ async function backlogOf(
   }
   const past = (high: number) => Math.max(0, high - job.watermark + 1);
   const all = await source.highId();
-  if (producers.length === 0) return { backlog: past(all), waiting: 0 };
+  // Nothing past the watermark (a consumer caught up with its producer's outputs): no producer to ask.
+  if (producers.length === 0 || all < job.watermark) return { backlog: past(all), waiting: 0 };
   const gate = new GatedSource(
     deps,
     source,
