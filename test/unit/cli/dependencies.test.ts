@@ -1,5 +1,6 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type Command, readArgs, validateArgs } from '../../../cli/commands/args.ts';
 import { batches } from '../../../cli/commands/batches.ts';
 import { DependsOnFlag } from '../../../cli/commands/dependency-flags.ts';
@@ -232,5 +233,48 @@ describe('jobs, batches, graph and triggers reconcile over producers', () => {
     ]);
     expect(once.text).toMatch(/^1 triggered job\(s\), 1 run\(s\) started\n/);
     expect(once.text).toContain(`watch with  batchkeeper runs show c ${once.json.outcomes[0].runId}`);
+  });
+});
+
+/** The shapes docs/cli.md documents for these commands; strict, so that an undocumented field fails here. */
+const Dependency = z.strictObject({ jobId: z.string(), trigger: z.boolean() });
+const Figure = z.number().nullable();
+const GraphDoc = z.strictObject({
+  jobs: z.array(
+    z.strictObject({
+      jobId: z.string(),
+      state: z.enum(['ACTIVE', 'DELETING', 'MISSING']),
+      datasetId: z.string().nullable(),
+      watermark: Figure,
+      producers: z.array(Dependency),
+      backlog: Figure,
+      waiting: Figure,
+      openBatches: Figure,
+      staleBatches: Figure,
+      reopenedBatches: Figure,
+    }),
+  ),
+  edges: z.array(z.strictObject({ from: z.string(), to: z.string(), trigger: z.boolean() })),
+  mermaid: z.string().optional(),
+});
+const ReconcileDoc = z.strictObject({
+  outcomes: z.array(
+    z.strictObject({
+      jobId: z.string(),
+      outcome: z.enum(['started', 'exists', 'running', 'nothing to do']),
+      runId: z.string().optional(),
+    }),
+  ),
+});
+
+describe('--json shapes of graph, triggers reconcile and jobs show (docs/cli.md)', () => {
+  it('documents every field', async () => {
+    const { target } = await chain();
+    GraphDoc.parse((await runCommand(target, graph, [])).json);
+    GraphDoc.parse((await runCommand(target, graph, ['--format', 'mermaid'])).json);
+    ReconcileDoc.parse((await runCommand(target, triggersReconcile, [])).json);
+    const shown = (await runCommand(target, jobsShow, ['c'])).json;
+    z.array(Dependency).parse(shown.producers);
+    z.array(Dependency).parse(shown.dependents);
   });
 });
