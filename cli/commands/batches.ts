@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BatchNotFoundError } from '../../core/errors.ts';
 import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
+import { type ProducerStaleness, producerStaleness } from '../../core/jobs/producer-stale.ts';
 import { acceptedRanges, backfillRanges, isStale } from '../../core/jobs/stale.ts';
 import { listBatches } from '../../core/jobs/stats.ts';
 import { type Attempt, BATCH_STATUSES, type Batch } from '../../core/model.ts';
@@ -17,14 +18,14 @@ export const batches = defineCommand({
   words: ['batches'],
   usage: `<jobId> [--status ${BATCH_STATUSES.join('|')}] [--drift] [--stale]`,
   summary:
-    "list a job's batches in id order; --drift lists those done with another config than the current one, --stale those done before an object they cover was accepted",
+    "list a job's batches in id order; --drift lists those done with another config than the current one, --stale those done before an object they cover was accepted or whose producers redid their range",
   positionals: ['jobId'],
   flags: {
     status: { type: 'string', help: '--status S  only batches in this status' },
     drift: { type: 'boolean', help: '--drift  only batches completed with another config hash' },
     stale: {
       type: 'boolean',
-      help: '--stale  only batches completed before an object they cover was accepted (datasets accept)',
+      help: '--stale  only stale batches: done before an object they cover was accepted (datasets accept), or over ranges their producers redid since',
     },
   },
   schema: targetArgs({
@@ -39,11 +40,17 @@ export const batches = defineCommand({
     const job = await getJob(deps, a.jobId);
     const current = effectiveHash(deps, job);
     const accepted = await acceptedRanges(deps, job);
-    const list: (Batch & { drifted: boolean; stale: boolean })[] = [];
-    const filter = { status: a.status, drift: a.drift, stale: a.stale };
-    for await (const b of listBatches(deps, job.jobId, filter)) {
+    const byProducers = await producerStaleness(deps, job);
+    const list: Listed[] = [];
+    const objectStale: Batch[] = [];
+    for await (const b of listBatches(deps, job.jobId, { status: a.status, drift: a.drift })) {
       const drifted = b.status === 'SUCCEEDED' && b.configHash !== current;
-      list.push({ ...b, drifted, stale: isStale(b, accepted) });
+      const changed = byProducers.get(b.start);
+      const staleObject = isStale(b, accepted);
+      if (a.stale && !staleObject && !changed) continue;
+      if (staleObject) objectStale.push(b);
+      const producersChanged = changed ? { kind: changed.kind, changed: changed.changed } : null;
+      list.push({ ...b, drifted, stale: staleObject || changed !== undefined, producersChanged });
     }
     const rows = list.map((b) => [
       b.start,
@@ -69,17 +76,37 @@ export const batches = defineCommand({
       'completed by',
       'completed at',
     ];
-    const text = `${list.length} batch(es); current config hash ${shortHash(current)}\n${list.length > 0 ? table(header, rows) : ''}${redoHint(job.jobId, list)}`;
+    const text = `${list.length} batch(es); current config hash ${shortHash(current)}\n${list.length > 0 ? table(header, rows) : ''}${redoHint(job.jobId, objectStale)}${producersHint(job.jobId, list)}`;
     return { json: { jobId: job.jobId, effectiveConfigHash: current, batches: list }, text };
   },
 });
 
-/** The backfills that redo the stale batches listed, one per run of adjacent batches. */
-function redoHint(jobId: string, list: readonly (Batch & { stale: boolean })[]): string {
-  const ranges = backfillRanges(list.filter((b) => b.stale));
-  return ranges
+/** A listed batch: `stale` for either reason, `producersChanged` what its producers redid (null when nothing). */
+type Listed = Batch & {
+  drifted: boolean;
+  stale: boolean;
+  producersChanged: Pick<ProducerStaleness, 'kind' | 'changed'> | null;
+};
+
+/** The backfills that redo the batches stale against accepted objects, one per run of adjacent batches. */
+function redoHint(jobId: string, stale: readonly Batch[]): string {
+  return backfillRanges(stale)
     .map((r) => `stale: redo with  batchkeeper run ${jobId} --from ${r.start} --to ${r.end}\n`)
     .join('');
+}
+
+/** Which producer ranges changed under each batch, and the run that takes them again: an incremental one. */
+function producersHint(jobId: string, list: readonly Listed[]): string {
+  const stale = list.filter((b) => b.producersChanged !== null);
+  if (stale.length === 0) return '';
+  const lines = stale.map((b) => {
+    const how = b.producersChanged?.kind === 'reopened' ? `${b.status}, reopened` : b.status;
+    return `  ${b.start}..${b.end}  ${how}  changed: ${b.producersChanged?.changed}\n`;
+  });
+  return (
+    `stale against producers (they redid these ranges since the batches read them):\n${lines.join('')}` +
+    `stale: redo with  batchkeeper run ${jobId}  (an incremental run takes them again once their producers are READY)\n`
+  );
 }
 
 /** The five preflight questions, in the order people ask them. */

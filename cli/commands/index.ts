@@ -15,12 +15,14 @@ import { datasetsList, datasetsRegister, datasetsShow } from './datasets.ts';
 import { datasetsAccept, datasetsDelete } from './datasets-lifecycle.ts';
 import { eventsTail } from './events.ts';
 import { EXCEPTIONS_COMMANDS } from './exceptions.ts';
+import { graph } from './graph.ts';
 import { initCommand } from './init.ts';
 import { jobsCreate, jobsDelete, jobsList, jobsShow, jobsUpdateConfig } from './jobs.ts';
 import { jobsHistory } from './jobs-history.ts';
 import { localDownCommand, localUpCommand } from './local.ts';
 import { run } from './run.ts';
 import { runsList, runsShow } from './runs.ts';
+import { triggersReconcile } from './triggers.ts';
 
 /** Every command, in the order the help lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -42,7 +44,9 @@ export const COMMANDS: readonly Command[] = [
   runsList,
   runsShow,
   batches,
+  graph,
   eventsTail,
+  triggersReconcile,
   ...EXCEPTIONS_COMMANDS,
   diagnose,
   consoleCommand,

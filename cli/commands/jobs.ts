@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobNotFoundError } from '../../core/errors.ts';
+import { dependentsOf, type Producer, producersOf } from '../../core/jobs/dependencies.ts';
 import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs/jobs.ts';
 import { type JobSummary, jobSummary } from '../../core/jobs/stats.ts';
 import {
@@ -12,6 +13,7 @@ import {
 import { type Json, Name, Text } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import { defineCommand, targetArgs } from './args.ts';
+import { DependsOnFlag, dependenciesText, withFlagNames } from './dependency-flags.ts';
 import { configOf, IntFlag, JsonFile, JsonText, NumberFlag, RequiredName } from './flags.ts';
 import { collect, shortHash } from './support.ts';
 
@@ -23,11 +25,15 @@ const batchingText = (b: Batching) =>
 export const jobsCreate = defineCommand({
   words: ['jobs', 'create'],
   usage:
-    '<jobId> --dataset D --processor P [--config JSON | --config-file F] [--batch-size N | --batch-weight W] [--description TEXT] [--max-concurrency N]',
-  summary: 'create a job over a data set (the same spec again is a no-op)',
+    '<jobId> --dataset D --processor P [--config JSON | --config-file F] [--batch-size N | --batch-weight W] [--description TEXT] [--max-concurrency N] [--depends-on JOB[:trigger]]...',
+  summary:
+    "create a job over a data set, or over another job's outputs (--dataset <jobId>.outputs); the same spec again is a no-op",
   positionals: ['jobId'],
   flags: {
-    dataset: { type: 'string', help: '--dataset D  the data set the job reads' },
+    dataset: {
+      type: 'string',
+      help: "--dataset D  the data set the job reads; <jobId>.outputs reads that job's outputs (and waits on it)",
+    },
     processor: { type: 'string', help: '--processor P  a registered processor, e.g. normalize-address' },
     config: { type: 'string', help: "--config JSON  the processor's config, a JSON object" },
     'config-file': { type: 'string', help: '--config-file F  the config from a file' },
@@ -41,6 +47,11 @@ export const jobsCreate = defineCommand({
       type: 'string',
       help: '--max-concurrency N  batches processed at once (default 10)',
     },
+    'depends-on': {
+      type: 'string',
+      multiple: true,
+      help: '--depends-on JOB[:trigger]  wait on a job over the same ids (only its READY ranges); :trigger starts a run when it commits; repeatable',
+    },
   },
   schema: targetArgs({
     jobId: Name,
@@ -52,6 +63,7 @@ export const jobsCreate = defineCommand({
     'batch-weight': NumberFlag(BatchWeightTarget).optional(),
     description: Text(1024).optional(),
     'max-concurrency': IntFlag(10_000).optional(),
+    'depends-on': DependsOnFlag.optional(),
   }).superRefine((v, ctx) => {
     configOf(v, ctx, false);
     if (v['batch-size'] !== undefined && v['batch-weight'] !== undefined) {
@@ -69,6 +81,7 @@ export const jobsCreate = defineCommand({
       a['batch-weight'] !== undefined
         ? { by: 'weight', target: a['batch-weight'] }
         : { by: 'count', size: a['batch-size'] ?? DEFAULT_BATCH_SIZE };
+    const dependsOn = a['depends-on'];
     const { job, created } = await createJob(deps, {
       jobId: a.jobId,
       datasetId: a.dataset,
@@ -77,6 +90,9 @@ export const jobsCreate = defineCommand({
       batching,
       description: a.description,
       maxConcurrency: a['max-concurrency'],
+      ...(dependsOn && dependsOn.length > 0 ? { dependsOn } : {}),
+    }).catch((e: unknown) => {
+      throw withFlagNames(e);
     });
     const what = created ? 'created job' : 'job exists with this spec already:';
     return { json: { job, created }, text: `${what} ${job.jobId}\n${jobText(job)}` };
@@ -91,6 +107,7 @@ function jobText(j: Job): string {
     ['config', j.config],
     ['config hash', shortHash(j.configHash)],
     ['batches of', batchingText(j.batching)],
+    ['depends on', dependenciesText(producersOf(j))],
     ['max concurrency', j.maxConcurrency],
     ['watermark', j.watermark],
     ['state', j.state],
@@ -129,18 +146,25 @@ export const jobsList = defineCommand({
 export const jobsShow = defineCommand({
   words: ['jobs', 'show'],
   usage: '<jobId>',
-  summary: 'show a job and its statistics: batches by status, items, drift, exceptions, last run',
+  summary:
+    'show a job and its statistics: batches by status, items, drift, exceptions, last run; the jobs it waits on and those waiting on it',
   positionals: ['jobId'],
   flags: {},
   schema: targetArgs({ jobId: Name }),
   needsTarget: true,
   async run(a, ctx) {
-    const summary = await jobSummary((await ctx.target()).deps, a.jobId);
-    return { json: summary, text: summaryText(summary) };
+    const { deps } = await ctx.target();
+    const summary = await jobSummary(deps, a.jobId);
+    const producers = producersOf(summary.job);
+    const dependents = (await dependentsOf(deps, summary.job.jobId)).map(({ job, dependency }) => ({
+      jobId: job.jobId,
+      trigger: dependency.trigger,
+    }));
+    return { json: { ...summary, producers, dependents }, text: summaryText(summary, dependents) };
   },
 });
 
-function summaryText(s: JobSummary): string {
+function summaryText(s: JobSummary, dependents: readonly Producer[]): string {
   const b = s.batches;
   const x = s.exceptions;
   return `${jobText(s.job)}${fields([
@@ -156,6 +180,7 @@ function summaryText(s: JobSummary): string {
       `${x.OPEN} open, ${x.RESOLVED} resolved, ${x.REQUEUED} requeued, ${x.SUPERSEDED} superseded`,
     ],
     ['last run status', s.lastRun?.status],
+    ['dependents', dependenciesText(dependents)],
   ])}`;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeChunks } from '../../../cli/demo/data.ts';
-import { type LocalMode, startLocal } from '../../../cli/local/local-up.ts';
+import { type LocalMode, type LocalOptions, startLocal } from '../../../cli/local/local-up.ts';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -58,14 +58,18 @@ export interface CliEnv {
 }
 
 /**
- * Start the local mode once for a test file (a fresh data dir, quiet handlers) and give the CLI's flags for it.
+ * Start the local mode once for a test file (a fresh data dir, quiet handlers, any other `options`) and give the
+ * CLI's flags for it.
  * @example const env = await startCliEnv('runs'); const { doc } = await env.json('jobs', 'list');
  */
-export async function startCliEnv(label: string): Promise<CliEnv> {
+export async function startCliEnv(
+  label: string,
+  options: Omit<LocalOptions, 'dataDir'> = {},
+): Promise<CliEnv> {
   // The clients are pinned; the SDK's notice about the Node versions of its future releases is noise in the log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const dataDir = await mkdtemp(join(tmpdir(), `bk-e2e-${label}-`));
-  const mode = await startLocal({ dataDir, logLevel: 'ERROR' });
+  const mode = await startLocal({ logLevel: 'ERROR', ...options, dataDir });
   const cli = (...args: string[]) => runCli([...args, '--local', '--data-dir', dataDir]);
   return {
     mode,
