@@ -180,5 +180,8 @@ function imageOf(
     resource: 'repository',
     resourceName: name,
   });
-  return ContainerImage.fromEcrRepository(Repository.fromRepositoryArn(scope, 'Image', arn), tag ?? 'latest');
+  return ContainerImage.fromEcrRepository(
+    Repository.fromRepositoryAttributes(scope, 'Image', { repositoryArn: arn, repositoryName: name }),
+    tag ?? 'latest',
+  );
 }

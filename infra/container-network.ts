@@ -1,9 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
   InterfaceVpcEndpointAwsService,
+  Peer,
+  Port,
   SecurityGroup,
   SubnetType,
   Vpc,
@@ -33,7 +35,8 @@ export class ContainerNetwork extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.vpc = new Vpc(this, 'Vpc', {
-      maxAzs: 2,
+      // Resolved at deploy time: a synth without credentials has no zones to look up.
+      availabilityZones: [0, 1].map((i) => Fn.select(i, Fn.getAzs())),
       natGateways: 0,
       subnetConfiguration: [{ name: 'workers', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
       flowLogs: {
@@ -45,6 +48,19 @@ export class ContainerNetwork extends Construct {
     });
     this.vpc.addGatewayEndpoint('S3', { service: GatewayVpcEndpointAwsService.S3 });
     this.vpc.addGatewayEndpoint('DynamoDb', { service: GatewayVpcEndpointAwsService.DYNAMODB });
+    this.securityGroup = new SecurityGroup(this, 'Tasks', {
+      vpc: this.vpc,
+      description:
+        'batchkeeper container workers: no inbound; outbound only inside the VPC and to its endpoints',
+      allowAllOutbound: true,
+    });
+    // The interface endpoints answer the tasks only (HTTPS), not the whole VPC.
+    const endpoints = new SecurityGroup(this, 'Endpoints', {
+      vpc: this.vpc,
+      description: 'batchkeeper VPC endpoints: HTTPS from the container workers only',
+      allowAllOutbound: false,
+    });
+    endpoints.addIngressRule(Peer.securityGroupId(this.securityGroup.securityGroupId), Port.tcp(443));
     const interfaces = {
       Ecr: InterfaceVpcEndpointAwsService.ECR,
       EcrDocker: InterfaceVpcEndpointAwsService.ECR_DOCKER,
@@ -53,11 +69,11 @@ export class ContainerNetwork extends Construct {
       Events: InterfaceVpcEndpointAwsService.EVENTBRIDGE,
     };
     for (const [name, service] of Object.entries(interfaces))
-      this.vpc.addInterfaceEndpoint(name, { service, privateDnsEnabled: true });
-    this.securityGroup = new SecurityGroup(this, 'Tasks', {
-      vpc: this.vpc,
-      description: 'batchkeeper container workers: no inbound; outbound only to the VPC endpoints',
-      allowAllOutbound: true,
-    });
+      this.vpc.addInterfaceEndpoint(name, {
+        service,
+        privateDnsEnabled: true,
+        securityGroups: [endpoints],
+        open: false,
+      });
   }
 }
