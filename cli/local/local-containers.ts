@@ -16,15 +16,26 @@ import type { LocalTaskDefinition } from './engines/stepfunctions/ecs-local.ts';
 /** The task definition family prefix of the local mode (CDK substitutes the stack's). */
 export const LOCAL_TASK_FAMILY_PREFIX = 'batchkeeper-local-';
 
-/** The entrypoint beside this module: TypeScript run through tsx from the sources, JavaScript once built. */
+/**
+ * The entrypoint beside this module: TypeScript from the sources, JavaScript once built. It runs with tsx's
+ * loader where tsx resolves (always from the sources; in a project made by `batchkeeper init`, which has it), so
+ * that a processors module written in TypeScript imports as it is.
+ */
 function entrypointCommand(): [string, ...string[]] {
   const fromSources = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(
     new URL(`../../functions/process-batch-container.${fromSources ? 'ts' : 'js'}`, import.meta.url),
   );
-  return fromSources
-    ? [process.execPath, '--import', import.meta.resolve('tsx'), entry]
-    : [process.execPath, entry];
+  const loader = tsxLoader();
+  return loader === undefined ? [process.execPath, entry] : [process.execPath, '--import', loader, entry];
+}
+
+function tsxLoader(): string | undefined {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return undefined;
+  }
 }
 
 /**
