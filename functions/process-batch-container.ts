@@ -7,7 +7,8 @@ import { ProcessBatchEvent } from '../core/events.ts';
 import { processBatch } from '../core/processing/process-batch.ts';
 import { registryFromModule } from '../core/processors/registry.ts';
 import { parse } from '../core/validation.ts';
-import { deps, logger, useProcessors } from './support/runtime.ts';
+import { recordBatchFailed, recordBatchMetrics } from './support/batch-metrics.ts';
+import { deps, logger, metrics, useProcessors } from './support/runtime.ts';
 
 /**
  * The container entrypoint of a container flavor: ProcessBatch for the one batch the state machine hands the
@@ -33,12 +34,17 @@ export async function runContainerBatch(env: NodeJS.ProcessEnv = process.env): P
         warn: (m, d) => log.warn(m, d ?? {}),
       },
     });
+    recordBatchMetrics(out);
     log.info('batch done', { ...out });
     return CONTAINER.exitCodes.done;
   } catch (error) {
+    recordBatchFailed();
     const { name, message } = error instanceof Error ? error : new Error(String(error));
     log.error('batch failed', { error: { name, message } });
     return error instanceof RetryableError ? CONTAINER.exitCodes.retry : CONTAINER.exitCodes.failed;
+  } finally {
+    // Embedded metric format on stdout: CloudWatch Logs turns the task's log lines into the same metrics.
+    metrics.publishStoredMetrics();
   }
 }
 

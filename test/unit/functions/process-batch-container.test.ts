@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { CONTAINER } from '../../../core/contracts/flavors.ts';
 import { RetryableError } from '../../../core/errors.ts';
@@ -12,6 +12,17 @@ import { runContainerBatch } from '../../../functions/process-batch-container.ts
 import { logger, useDeps } from '../../../functions/support/runtime.ts';
 import { type FakeDeps, fakeDeps } from '../../support/fakes/fake-deps.ts';
 import { collect, seedDataset } from '../../support/seed-data.ts';
+
+// Metrics go to CloudWatch as log lines on AWS; here they would be noise on stdout (set before the imports).
+const metricsWereDisabled = vi.hoisted(() => {
+  const before = process.env.POWERTOOLS_METRICS_DISABLED;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  return before;
+});
+afterAll(() => {
+  if (metricsWereDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+  else process.env.POWERTOOLS_METRICS_DISABLED = metricsWereDisabled;
+});
 
 /** What the test processor does with the batch, and the lease it saw while it ran. */
 let behaviour: 'commit' | 'retry' | 'explode' = 'commit';
