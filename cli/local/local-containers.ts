@@ -23,9 +23,8 @@ export const LOCAL_TASK_FAMILY_PREFIX = 'batchkeeper-local-';
  */
 function entrypointCommand(): [string, ...string[]] {
   const fromSources = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(
-    new URL(`../../functions/process-batch-container.${fromSources ? 'ts' : 'js'}`, import.meta.url),
-  );
+  const file = fromSources ? CONTAINER.entry : CONTAINER.entry.replace(/\.ts$/, '.js');
+  const entry = fileURLToPath(new URL(`../../${file}`, import.meta.url));
   const loader = tsxLoader();
   return loader === undefined ? [process.execPath, entry] : [process.execPath, '--import', loader, entry];
 }

@@ -89,6 +89,8 @@ export const CONTAINER_TASK_TIMEOUT_SECONDS =
  */
 export const CONTAINER = {
   name: 'batch-runner',
+  /** The entrypoint's file, relative to the repository root (beside the Lambda handlers of functions.ts). */
+  entry: 'functions/process-batch-container.ts',
   env: {
     /** The ProcessBatch event (the Map's item), as JSON: set per task by the state machine's overrides. */
     event: 'BATCHKEEPER_BATCH_EVENT',
