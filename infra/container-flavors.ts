@@ -82,7 +82,9 @@ export class ContainerFlavors extends Construct {
     }
     this.taskDefinitions = definitions;
 
-    const network = config.network ?? this.createdNetwork(props.logRetention);
+    if (!config.network)
+      this.network = new ContainerNetwork(this, 'Network', { logRetention: props.logRetention });
+    const network = config.network ?? networkOf(this.network as ContainerNetwork);
     this.target = {
       clusterArn: config.clusterArn ?? this.createdCluster(),
       taskFamilyPrefix: props.taskFamilyPrefix,
@@ -136,22 +138,21 @@ export class ContainerFlavors extends Construct {
     return definition;
   }
 
-  private createdNetwork(logRetention: RetentionDays | undefined) {
-    const network = new ContainerNetwork(this, 'Network', { logRetention });
-    (this as { network?: ContainerNetwork }).network = network;
-    return {
-      subnetIds: network.vpc.isolatedSubnets.map((s) => s.subnetId),
-      securityGroupIds: [network.securityGroup.securityGroupId],
-      assignPublicIp: false,
-    };
-  }
-
   private createdCluster(): string {
     const cluster = new CfnCluster(this, 'Cluster', {
       clusterSettings: [{ name: 'containerInsights', value: 'enabled' }],
     });
     return cluster.attrArn;
   }
+}
+
+/** The subnets and security group of a created network, as a user's network is given. */
+function networkOf(network: ContainerNetwork) {
+  return {
+    subnetIds: network.vpc.isolatedSubnets.map((s) => s.subnetId),
+    securityGroupIds: [network.securityGroup.securityGroupId],
+    assignPublicIp: false,
+  };
 }
 
 /** The image: built by CDK from a folder with a Dockerfile, or pulled by URI (an ECR URI gets a pull grant). */
