@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTAINER_FLAVOR_NAMES } from './contracts/flavors.ts';
 import { RUN_MODES } from './model.ts';
 import { Id, MAX_ID, Name, PositiveInt } from './validation.ts';
 
@@ -96,6 +97,11 @@ export const ManifestItem = z.strictObject({
   cut: Id.optional(),
   /** The start of a cut further on in the manifest that this item's worker creates while it works. */
   ahead: Id.optional(),
+  /**
+   * The container flavor the batch runs on (contracts/flavors.ts `flavorFor`, from the job's routing and the
+   * batch's weight); absent: the ProcessBatch Lambda. The state machine's RouteBatch Choice dispatches on it.
+   */
+  flavor: z.enum(CONTAINER_FLAVOR_NAMES).optional(),
 });
 export type ManifestItem = z.infer<typeof ManifestItem>;
 

@@ -1,9 +1,8 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRIC_NAMES } from '../core/contracts/metrics.ts';
 import { ProcessBatchEvent } from '../core/events.ts';
 import { processBatch } from '../core/processing/process-batch.ts';
 import { parse } from '../core/validation.ts';
-import { deps, handle, metrics } from './support/runtime.ts';
+import { recordBatchFailed, recordBatchMetrics } from './support/batch-metrics.ts';
+import { deps, handle } from './support/runtime.ts';
 
 /** The ProcessBatch state: one batch under a fenced lease. */
 export const handler = handle(
@@ -26,13 +25,7 @@ export const handler = handle(
         remainingMs: () => context.getRemainingTimeInMillis(),
         log: batchLog,
       });
-      if (out.tookOverFrom) metrics.addMetric(METRIC_NAMES.leasesExpired, MetricUnit.Count, 1);
-      if (out.outcome === 'SUCCEEDED') {
-        metrics.addMetric(METRIC_NAMES.batchesSucceeded, MetricUnit.Count, 1);
-        metrics.addMetric(METRIC_NAMES.itemsProcessed, MetricUnit.Count, out.itemsSucceeded);
-        metrics.addMetric(METRIC_NAMES.itemsExcepted, MetricUnit.Count, out.itemsExcepted);
-        metrics.addMetric(METRIC_NAMES.batchDuration, MetricUnit.Milliseconds, out.durationMs);
-      }
+      recordBatchMetrics(out);
       log.info('batch done', {
         outcome: out.outcome,
         itemsSucceeded: out.itemsSucceeded,
@@ -41,7 +34,7 @@ export const handler = handle(
       });
       return out;
     } catch (error) {
-      metrics.addMetric(METRIC_NAMES.batchesFailed, MetricUnit.Count, 1);
+      recordBatchFailed();
       log.error('batch failed', {
         error: { name: (error as Error).name, message: (error as Error).message },
       });

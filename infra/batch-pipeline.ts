@@ -7,6 +7,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { largestWorker, WORKER_SIZES } from '../core/contracts/functions.ts';
 import { DATASETS_PREFIX } from '../core/contracts/s3-keys.ts';
+import { ContainerFlavors } from './container-flavors.ts';
 import type { DataStores } from './data-stores.ts';
 import { DatasetSecrets } from './dataset-secrets.ts';
 import { PipelineFunctions } from './functions.ts';
@@ -15,6 +16,7 @@ import { acknowledge } from './nag.ts';
 import { OperatorPolicy } from './operator-policy.ts';
 import { grantPipelineAccess } from './pipeline-access.ts';
 import {
+  type ContainersConfig,
   childExecutionType,
   type DatasetConfig,
   type ProcessorConfig,
@@ -40,6 +42,8 @@ export interface BatchPipelineProps {
   readonly schedules?: readonly ScheduleConfig[];
   /** Where alarms are mailed. @default - none */
   readonly alarmEmail?: string;
+  /** Container flavors on Fargate (container-flavors.ts). @default none: every batch runs on Lambda */
+  readonly containers?: ContainersConfig;
   /** @default `${stackName}-run-job` */
   readonly stateMachineName?: string;
   /** @default RetentionDays.ONE_MONTH */
@@ -60,13 +64,15 @@ export class BatchPipeline extends Construct {
   readonly triggers: RunTriggers;
   readonly registrationDlq: Queue;
   readonly childExecutionType: 'EXPRESS' | 'STANDARD';
+  readonly containers?: ContainerFlavors;
 
   constructor(scope: Construct, id: string, props: BatchPipelineProps) {
     super(scope, id);
     const { stores } = props;
     if (props.processors.length === 0) throw new Error('BatchPipeline needs at least one processor');
     const worker = largestWorker(props.processors.map((p) => WORKER_SIZES[p.size]));
-    this.childExecutionType = childExecutionType(worker.timeoutSeconds);
+    // A container flavor's batch may run for hours: its child must be Standard (Express lasts 5 minutes).
+    this.childExecutionType = props.containers ? 'STANDARD' : childExecutionType(worker.timeoutSeconds);
     const stateMachineName = props.stateMachineName ?? `${Stack.of(this).stackName}-run-job`;
     const arns = stateMachineArns(this, stateMachineName);
 
@@ -90,6 +96,16 @@ export class BatchPipeline extends Construct {
       stateMachineArn: arns.stateMachine,
     });
 
+    if (props.containers) {
+      this.containers = new ContainerFlavors(this, 'Containers', {
+        config: props.containers,
+        stores,
+        secretArns: this.secrets.secretArns,
+        environment: fns.workerEnvironment,
+        taskFamilyPrefix: `${stateMachineName}-`,
+        logRetention: props.logRetention,
+      });
+    }
     this.runJob = new RunJobStateMachine(this, 'RunJob', {
       stateMachineName,
       planRun: fns.planRun.fn,
@@ -99,6 +115,7 @@ export class BatchPipeline extends Construct {
       workBucket: stores.workBucket,
       workBucketKey: stores.key,
       childExecutionType: this.childExecutionType,
+      containers: this.containers?.target,
       logRetention: props.logRetention,
     });
 

@@ -44,6 +44,7 @@ export class BatchkeeperStack extends Stack {
       datasets: props.pipeline.datasets,
       schedules: props.pipeline.schedules,
       alarmEmail: props.pipeline.alarmEmail,
+      containers: props.pipeline.containers,
     });
 
     const outputs: Record<string, string> = {

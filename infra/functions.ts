@@ -31,6 +31,8 @@ export class PipelineFunctions extends Construct {
   readonly finalizeRun: HandlerFunction;
   readonly registerObjects: HandlerFunction;
   readonly triggerRuns: HandlerFunction;
+  /** What ProcessBatch is given (resource names and the bus): a container flavor's worker gets the same. */
+  readonly workerEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionsProps) {
     super(scope, id);
@@ -44,6 +46,7 @@ export class PipelineFunctions extends Construct {
       [ENV.stateMachineArn]: props.stateMachineArn,
     };
     const publishing = { ...environment, [ENV.eventBus]: stores.eventBus.eventBusName };
+    this.workerEnvironment = publishing;
     const fn = (
       spec: FunctionSpec,
       description: string,

@@ -9,8 +9,13 @@ export {
 export { buildApp, FALLBACK_ENV, synthProject } from './app.ts';
 export { BatchPipeline, type BatchPipelineProps } from './batch-pipeline.ts';
 export { BatchkeeperStack, type BatchkeeperStackProps } from './batchkeeper-stack.ts';
+export { ContainerFlavors, type ContainerFlavorsProps } from './container-flavors.ts';
+export { ContainerNetwork, type ContainerNetworkProps } from './container-network.ts';
+export type { ContainerTarget } from './container-runs.ts';
 export { DataStores, type DataStoresProps } from './data-stores.ts';
 export {
+  ContainerNetworkConfig,
+  ContainersConfig,
   type DatasetConfig,
   PipelineConfig,
   type ProcessorConfig,

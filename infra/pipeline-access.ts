@@ -1,7 +1,6 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { DATASETS_PREFIX, WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
-import { TABLE_SPECS } from '../core/contracts/tables.ts';
 import type { DataStores, TableRole } from './data-stores.ts';
 import type { PipelineFunctions } from './functions.ts';
 import type { HandlerFunction } from './handler-function.ts';
@@ -10,12 +9,10 @@ import {
   itemDeleteStatement,
   keyViaStatement,
   listStatement,
-  objectArn,
-  objectStatement,
   putEventsStatement,
   type TableAccess,
-  tableStatements,
 } from './policy-statements.ts';
+import { grantBatchWorker, grantObjects, grantTables } from './worker-access.ts';
 
 export interface PipelineAccessProps {
   readonly functions: PipelineFunctions;
@@ -28,13 +25,9 @@ export interface PipelineAccessProps {
   readonly stateMachineArn: string;
 }
 
-const indexesOf = (role: TableRole) => TABLE_SPECS.find((s) => s.role === role)?.indexes ?? [];
-
 const READ_OBJECTS = ['s3:GetObject'];
 const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload'];
-/** Write, and delete again: a worker whose commit is refused because its job was deleted drops what it wrote. */
-const OWN_OBJECTS = [...WRITE_OBJECTS, 's3:DeleteObject'];
-/** Read, write and delete: moving a split batch's output, staging and publishing exceptions. */
+/** Read, write and delete: moving a split batch's output. */
 const MOVE_OBJECTS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
 
 /**
@@ -45,19 +38,10 @@ const MOVE_OBJECTS = ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload',
  */
 export function grantPipelineAccess(props: PipelineAccessProps): void {
   const { functions: fns, stores } = props;
-  const tables = (fn: HandlerFunction, grants: Partial<Record<TableRole, TableAccess>>) => {
-    let writes = false;
-    for (const [role, access] of Object.entries(grants) as [TableRole, TableAccess][]) {
-      for (const s of tableStatements(stores.tables[role], indexesOf(role), access))
-        fn.role.addToPrincipalPolicy(s);
-      writes ||= access !== 'read';
-    }
-    fn.role.addToPrincipalPolicy(keyViaStatement(stores.key, 'dynamodb', writes ? 'write' : 'read'));
-  };
-  const objects = (fn: HandlerFunction, bucket: IBucket, prefix: string, actions: string[], why: string) => {
-    fn.role.addToPrincipalPolicy(objectStatement(bucket, prefix, actions));
-    acknowledgeWildcardResource(fn.role, objectArn(bucket, prefix), why);
-  };
+  const tables = (fn: HandlerFunction, grants: Partial<Record<TableRole, TableAccess>>) =>
+    grantTables(fn.role, stores, grants);
+  const objects = (fn: HandlerFunction, bucket: IBucket, prefix: string, actions: string[], why: string) =>
+    grantObjects(fn.role, bucket, prefix, actions, why);
 
   // Plan: reserve ranges in the inventory, read the catalog's high id, write the manifest, check run liveness;
   // move the output of a batch a backfill splits into its parts' objects; finish what dead workers left
@@ -101,50 +85,8 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
     'Plan asks whether the run that holds a reservation is still alive; run ids are execution names.',
   );
 
-  // ProcessBatch: leases and attempts, exceptions (written, and read to close those it processed as superseded),
-  // items from the data bucket, outputs (of the inventory and of sample runs), the data sets' secrets.
-  tables(fns.processBatch, { inventory: 'readWrite', exceptions: 'readWrite', catalog: 'read' });
-  // ProcessBatch creates the cuts its Plan left to the run's workers and publishes its staged exceptions: both
-  // end by deleting their record.
-  fns.processBatch.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));
-  objects(
-    fns.processBatch,
-    stores.dataBucket,
-    '',
-    READ_OBJECTS,
-    'Items are objects of the data bucket named by the catalog; any key of that bucket may be one.',
-  );
-  fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.dataBucket));
-  // A worker's staged exceptions may have been published (and deleted) by a Plan before the worker got to them.
-  fns.processBatch.role.addToPrincipalPolicy(listStatement(stores.workBucket));
-  objects(
-    fns.processBatch,
-    stores.workBucket,
-    WORK_PREFIXES.outputs,
-    [...OWN_OBJECTS, 's3:GetObject'],
-    "Outputs go to deterministic keys derived from job and batch range, all under the outputs/ prefix; a job over another job's outputs reads them there.",
-  );
-  objects(
-    fns.processBatch,
-    stores.workBucket,
-    WORK_PREFIXES.samples,
-    OWN_OBJECTS,
-    'Sample runs write their outputs apart from the inventory, under samples/<job>/<run>/ keys.',
-  );
-  objects(
-    fns.processBatch,
-    stores.workBucket,
-    WORK_PREFIXES.staging,
-    MOVE_OBJECTS,
-    'Exceptions beyond what a commit carries are staged under staging/<job>/ and published after it.',
-  );
-  fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.key, 's3', 'write'));
-  if (props.secretArns.length > 0) {
-    fns.processBatch.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [...props.secretArns] }),
-    );
-    fns.processBatch.role.addToPrincipalPolicy(keyViaStatement(stores.secretsKey, 'secretsmanager', 'read'));
-  }
+  // ProcessBatch: what every batch worker is granted, Lambda or container (worker-access.ts).
+  grantBatchWorker(fns.processBatch.role, { stores, secretArns: props.secretArns });
 
   // RecordFailure: the attempt log and the batch status.
   tables(fns.recordFailure, { inventory: 'readWrite' });
@@ -154,9 +96,10 @@ export function grantPipelineAccess(props: PipelineAccessProps): void {
   tables(fns.finalizeRun, { inventory: 'readWrite', exceptions: 'read' });
   fns.finalizeRun.role.addToPrincipalPolicy(itemDeleteStatement(stores.tables.inventory));
 
-  // Events: ProcessBatch publishes its commit, Finalize the run's end, and Plan relays what a dead worker or
-  // run recorded but did not publish. RecordFailure and RegisterObjects record no event.
-  for (const fn of [fns.planRun, fns.processBatch, fns.finalizeRun])
+  // Events: ProcessBatch publishes its commit (granted with the worker's access), Finalize the run's end, and
+  // Plan relays what a dead worker or run recorded but did not publish. RecordFailure and RegisterObjects record
+  // no event.
+  for (const fn of [fns.planRun, fns.finalizeRun])
     fn.role.addToPrincipalPolicy(putEventsStatement(stores.eventBus));
 
   // TriggerRuns: reads jobs, runs, batches and data sets to see whether a triggered job has work, asks whether

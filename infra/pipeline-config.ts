@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTAINER_FLAVOR_NAMES } from '../core/contracts/flavors.ts';
 import { ValidationError } from '../core/errors.ts';
 
 /**
@@ -53,12 +54,56 @@ export const ScheduleConfig = z.strictObject({
 });
 export type ScheduleConfig = z.infer<typeof ScheduleConfig>;
 
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP_ID = /^sg-[0-9a-f]{8,17}$/;
+
+/** A network of the user's for the container tasks: their subnets and security groups. */
+export const ContainerNetworkConfig = z.strictObject({
+  subnetIds: z.array(z.string().regex(SUBNET_ID, { error: 'must be a subnet id (subnet-...)' })).min(1),
+  securityGroupIds: z
+    .array(z.string().regex(SECURITY_GROUP_ID, { error: 'must be a security group id (sg-...)' }))
+    .min(1),
+  /** Public subnets without NAT need a public IP for the tasks to reach ECR and the AWS APIs. @default false */
+  assignPublicIp: z.boolean().optional(),
+});
+
+/**
+ * Container flavors (core/contracts/flavors.ts): the flavors jobs may route to, the image that carries the batch
+ * runner as its entrypoint, and optionally the user's network and ECS cluster.
+ */
+export const ContainersConfig = z.strictObject({
+  flavors: z
+    .array(z.enum(CONTAINER_FLAVOR_NAMES, { error: `must be one of ${CONTAINER_FLAVOR_NAMES.join(', ')}` }))
+    .min(1, { error: 'must name at least one container flavor' }),
+  /** A folder with a Dockerfile (built by CDK), or an image URI. */
+  image: z.union([
+    z.strictObject({ directory: z.string().min(1) }),
+    z.strictObject({ uri: z.string().min(1) }),
+  ]),
+  /** The processors module inside the image. @default batchkeeper's built-ins */
+  processorsModule: z.string().min(1).optional(),
+  /** @default 'x86_64' */
+  architecture: z.enum(['x86_64', 'arm64']).optional(),
+  /** @default a VPC of its own: private isolated subnets and VPC endpoints */
+  network: ContainerNetworkConfig.optional(),
+  /** @default a cluster of its own */
+  clusterArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/, {
+      error: 'must be an ECS cluster ARN',
+    })
+    .optional(),
+});
+export type ContainersConfig = z.infer<typeof ContainersConfig>;
+
 export const PipelineConfig = z.strictObject({
   /** @default every processor of the project's module, at its own worker size */
   processors: z.array(ProcessorConfig).min(1, { error: 'must name at least one processor' }).optional(),
   datasets: z.array(DatasetConfig).default([]),
   schedules: z.array(ScheduleConfig).default([]),
   alarmEmail: z.email().optional(),
+  /** @default none: every batch runs on the ProcessBatch Lambda */
+  containers: ContainersConfig.optional(),
 });
 export type PipelineConfig = z.infer<typeof PipelineConfig>;
 

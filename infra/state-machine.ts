@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +9,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct, type IConstruct } from 'constructs';
 import { FUNCTIONS } from '../core/contracts/functions.ts';
 import { MAP_RESULTS_WRITER_PREFIX, WORK_PREFIXES } from '../core/contracts/s3-keys.ts';
+import { type ContainerTarget, grantContainerRuns } from './container-runs.ts';
 import { acknowledge, acknowledgeWildcardResource } from './nag.ts';
 import { keyViaStatement, objectArn, objectStatement } from './policy-statements.ts';
 import { distributedMapLabels, RUN_JOB_ASL_PATH } from './run-job-definition.ts';
@@ -37,6 +38,8 @@ export interface RunJobStateMachineProps {
   /** The key of the work bucket. */
   readonly workBucketKey: IKey;
   readonly childExecutionType: 'EXPRESS' | 'STANDARD';
+  /** Where container flavors run. @default none: RouteBatch never leaves the Lambda path */
+  readonly containers?: ContainerTarget;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
 }
@@ -62,6 +65,7 @@ export class RunJobStateMachine extends Construct {
       ChildExecutionType: props.childExecutionType,
       WorkBucketName: props.workBucket.bucketName,
       MapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
+      ...containerSubstitutions(this, props.stateMachineName, props.containers),
     };
     this.logGroup = new LogGroup(this, 'Logs', {
       // The vendedlogs prefix keeps Step Functions' log delivery clear of the resource policy size limit.
@@ -110,6 +114,8 @@ export class RunJobStateMachine extends Construct {
       }),
     );
 
+    if (props.containers) grantContainerRuns(role, props.containers);
+
     acknowledge(
       role,
       'AwsSolutions-IAM5[Resource::*]',
@@ -133,4 +139,35 @@ export class RunJobStateMachine extends Construct {
       );
     }
   }
+}
+
+/**
+ * The `${Container...}` placeholders. Without container flavors they still get values (the definition is one
+ * file), well-formed but naming nothing: no manifest item carries a flavor, so the container Task never runs.
+ */
+function containerSubstitutions(
+  scope: IConstruct,
+  stateMachineName: string,
+  target: ContainerTarget | undefined,
+): Record<string, string> {
+  if (!target) {
+    return {
+      ContainerClusterArn: Stack.of(scope).formatArn({
+        service: 'ecs',
+        resource: 'cluster',
+        resourceName: 'none',
+      }),
+      ContainerTaskFamilyPrefix: `${stateMachineName}-`,
+      ContainerSubnetIds: 'none',
+      ContainerSecurityGroupIds: 'none',
+      ContainerAssignPublicIp: 'DISABLED',
+    };
+  }
+  return {
+    ContainerClusterArn: target.clusterArn,
+    ContainerTaskFamilyPrefix: target.taskFamilyPrefix,
+    ContainerSubnetIds: Fn.join(',', [...target.subnetIds]),
+    ContainerSecurityGroupIds: Fn.join(',', [...target.securityGroupIds]),
+    ContainerAssignPublicIp: target.assignPublicIp ? 'ENABLED' : 'DISABLED',
+  };
 }

@@ -22,10 +22,12 @@ import { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
 import type { LambdaHandler, LocalFunction } from './engines/stepfunctions/lambda-local.ts';
 import { startSfnEndpoint } from './engines/stepfunctions/sfn-endpoint.ts';
 import type { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
+import { localTaskDefinitions } from './local-containers.ts';
 import { loadLocalFunctions } from './local-functions.ts';
 import { LocalSecrets } from './local-secrets.ts';
 import {
   claimDataDir,
+  envFor,
   type LocalState,
   localStatePath,
   removeLocalState,
@@ -77,6 +79,11 @@ export interface LocalOptions {
    * the runs that commits trigger. @default LOCAL_RECONCILE_MS
    */
   readonly reconcileMs?: number;
+  /**
+   * The module whose processors the container flavors run (their entrypoint runs as a subprocess and imports
+   * it). @default the project's processors module, else the built-ins
+   */
+  readonly containerProcessorsModule?: string;
 }
 
 /** The local mode's reconcile of triggered jobs: every 30 s. */
@@ -160,7 +167,8 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   const secrets = await LocalSecrets.open(clients, under('secrets.json'));
   const stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_NAMES.stateMachine}`;
   const liveness = new SfnRunLiveness({ sfn: clients.sfn, stateMachineArn });
-  const processors = options.processors ?? (await RefreshingRegistry.open(findProject(options.projectDir)));
+  const project = options.processors ? undefined : findProject(options.projectDir);
+  const processors = options.processors ?? (await RefreshingRegistry.open(project ?? findProject()));
   // No EventBridge here: what is published starts the triggered runs in this process (core/runs/triggers.ts).
   const bus = new TriggerBus((msg, data) => {
     // A trigger that failed is retried by the reconcile; it is shown, as a deployment's would be in its logs.
@@ -181,8 +189,6 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
   bus.reconcileEvery(options.reconcileMs ?? LOCAL_RECONCILE_MS);
   cleanup.push(() => bus.close());
   const executions = { stateMachineArn, executionsDir: under('executions') };
-  const sfn = await startEngine(deps, clients.s3, executions, options, cleanup);
-  wired.resolve(sfn);
   const state: LocalState = {
     pid: process.pid,
     region: LOCAL_REGION,
@@ -195,6 +201,16 @@ async function start(options: LocalOptions, cleanup: Cleanup, stop: () => Promis
     ...(dataDir === undefined ? {} : { dataDir }),
     startedAt: new Date().toISOString(),
   };
+  const containers = {
+    env: {
+      ...envFor(state),
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    },
+    processorsModule: options.containerProcessorsModule ?? project?.processorsModule,
+  };
+  const sfn = await startEngine(deps, clients.s3, executions, { ...options, containers }, cleanup);
+  wired.resolve(sfn);
   const stateFile = publishState(
     state,
     options.stateFile === false ? undefined : (options.stateFile ?? localStatePath(dataDir)),
@@ -218,13 +234,14 @@ async function startEngine(
   deps: Deps,
   s3: S3Client,
   at: { stateMachineArn: string; executionsDir: string | undefined },
-  options: LocalOptions,
+  options: LocalOptions & { containers: { env: Record<string, string>; processorsModule?: string } },
   cleanup: Cleanup,
 ) {
   const functions = await loadLocalFunctions(deps, options.logLevel ?? 'INFO');
   cleanup.push(functions.release);
   const sfn = runJobEngine({
     functions: refreshingAtPlan(functions.byName, deps.processors),
+    taskDefinitions: localTaskDefinitions(options.containers.env, options.containers.processorsModule),
     s3,
     store: ExecutionStore.open(at.executionsDir),
     stateMachineArn: at.stateMachineArn,

@@ -2,10 +2,17 @@ import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_REGION } from '../../core/adapters/clients.ts';
 import { MAP_RESULTS_WRITER_PREFIX } from '../../core/contracts/s3-keys.ts';
-import { loadDefinition, localFunctionArn, localize } from './engines/stepfunctions/asl-local.ts';
+import {
+  LOCAL_ACCOUNT,
+  loadDefinition,
+  localFunctionArn,
+  localize,
+} from './engines/stepfunctions/asl-local.ts';
+import type { LocalTaskDefinition } from './engines/stepfunctions/ecs-local.ts';
 import type { ExecutionStore } from './engines/stepfunctions/execution-store.ts';
 import type { LocalFunction } from './engines/stepfunctions/lambda-local.ts';
 import { LocalStepFunctions } from './engines/stepfunctions/sfn-runner.ts';
+import { LOCAL_TASK_FAMILY_PREFIX } from './local-containers.ts';
 
 /**
  * statemachines/run-job.asl.json on the local Step Functions engine: the names and ARNs the local mode
@@ -38,6 +45,12 @@ export function runJobSubstitutions(o: { region: string; workBucket: string }): 
     ChildExecutionType: 'EXPRESS',
     WorkBucketName: o.workBucket,
     MapResultsPrefix: MAP_RESULTS_WRITER_PREFIX,
+    // Container flavors run as subprocesses (local-containers.ts): no network of their own.
+    ContainerClusterArn: `arn:aws:ecs:${o.region}:${LOCAL_ACCOUNT}:cluster/batchkeeper-local`,
+    ContainerTaskFamilyPrefix: LOCAL_TASK_FAMILY_PREFIX,
+    ContainerSubnetIds: 'subnet-local',
+    ContainerSecurityGroupIds: 'sg-local',
+    ContainerAssignPublicIp: 'DISABLED',
   };
 }
 
@@ -47,6 +60,8 @@ export function runJobSubstitutions(o: { region: string; workBucket: string }): 
  */
 export function runJobEngine(o: {
   functions: Readonly<Record<string, LocalFunction>>;
+  /** What the container flavors run, by task definition family (local-containers.ts). @default none */
+  taskDefinitions?: Readonly<Record<string, LocalTaskDefinition>>;
   s3: S3Client;
   store: ExecutionStore;
   stateMachineArn: string;
@@ -63,6 +78,7 @@ export function runJobEngine(o: {
     stateMachineArn: o.stateMachineArn,
     region: LOCAL_REGION,
     functions: o.functions,
+    taskDefinitions: o.taskDefinitions,
     s3: o.s3,
     store: o.store,
     retryIntervalMs: o.retryIntervalMs,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CONTAINER, CONTAINER_TASK_TIMEOUT_SECONDS } from '../../core/contracts/flavors.ts';
 import { WORKER_SIZES } from '../../core/contracts/functions.ts';
 import * as errors from '../../core/errors.ts';
 import { CHILD_ATTEMPTS, CHILD_OVERHEAD_SECONDS } from '../../infra/pipeline-config.ts';
@@ -22,6 +23,11 @@ const SAMPLE_VALUES: Record<string, string> = {
   ChildExecutionType: 'EXPRESS',
   WorkBucketName: 'batchkeeper-work',
   MapResultsPrefix: 'map-results',
+  ContainerClusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/batchkeeper',
+  ContainerTaskFamilyPrefix: 'batchkeeper-',
+  ContainerSubnetIds: 'subnet-0a,subnet-0b',
+  ContainerSecurityGroupIds: 'sg-0a',
+  ContainerAssignPublicIp: 'DISABLED',
 };
 
 type State = Record<string, unknown> & { Type: string };
@@ -65,7 +71,8 @@ describe('statemachines/*.asl.json', () => {
       }
       if (s.Type === 'Fail' && typeof s.Error === 'string') names.add(s.Error);
     }
-    const custom = [...names].filter((n) => !n.startsWith('States.') && !n.startsWith('Lambda.'));
+    // Errors of AWS services (Lambda's, ECS's) are theirs; every other name is one of ours.
+    const custom = [...names].filter((n) => !/^(States|Lambda|ECS|AmazonECS)\./.test(n));
     expect(custom.length).toBeGreaterThan(0);
     for (const name of custom) {
       const exported = (errors as Record<string, unknown>)[name];
@@ -91,7 +98,13 @@ describe('run-job.asl.json', () => {
 
   it('gives every Task a TimeoutSeconds', () => {
     const tasks = [...states].filter(([, s]) => s.Type === 'Task');
-    expect(tasks.map(([n]) => n).sort()).toEqual(['Finalize', 'Plan', 'ProcessBatch', 'RecordFailure']);
+    expect(tasks.map(([n]) => n).sort()).toEqual([
+      'Finalize',
+      'Plan',
+      'ProcessBatch',
+      'ProcessBatchOnContainer',
+      'RecordFailure',
+    ]);
     for (const [name, s] of tasks) expect(s.TimeoutSeconds, name).toBeTypeOf('number');
   });
 
@@ -178,5 +191,67 @@ describe('run-job.asl.json', () => {
     expect(overhead).toBeLessThanOrEqual(CHILD_OVERHEAD_SECONDS);
     // The Task timeout is a backstop above the largest worker's own timeout.
     expect(state('ProcessBatch').TimeoutSeconds as number).toBeGreaterThan(WORKER_SIZES.large.timeoutSeconds);
+  });
+});
+
+describe('run-job.asl.json, the container branch', () => {
+  type Retrier = { ErrorEquals: string[]; MaxAttempts: number; IntervalSeconds: number; BackoffRate: number };
+  const container = state('ProcessBatchOnContainer');
+  const parameters = container.Parameters as Record<string, unknown>;
+
+  it('routes a batch whose manifest item names a flavor to the container, and every other batch to ProcessBatch', () => {
+    const processor = state('ProcessBatches').ItemProcessor as { StartAt: string };
+    expect(processor.StartAt).toBe('RouteBatch');
+    expect(state('RouteBatch')).toEqual({
+      Type: 'Choice',
+      Comment: expect.any(String),
+      Choices: [{ Variable: '$.batch.flavor', IsPresent: true, Next: 'ProcessBatchOnContainer' }],
+      Default: 'ProcessBatch',
+    });
+  });
+
+  it("runs the flavor's task definition on Fargate and waits for it (runTask.sync)", () => {
+    expect(container.Resource).toBe('arn:aws:states:::ecs:runTask.sync');
+    expect(parameters).toMatchObject({
+      Cluster: SAMPLE_VALUES.ContainerClusterArn,
+      LaunchType: 'FARGATE',
+      'TaskDefinition.$': "States.Format('batchkeeper-{}', $.batch.flavor)",
+      NetworkConfiguration: {
+        AwsvpcConfiguration: {
+          'Subnets.$': "States.StringSplit('subnet-0a,subnet-0b', ',')",
+          'SecurityGroups.$': "States.StringSplit('sg-0a', ',')",
+          AssignPublicIp: 'DISABLED',
+        },
+      },
+    });
+  });
+
+  it("hands the container its batch in the environment variable the entrypoint reads, by the container's name", () => {
+    expect(parameters.Overrides).toEqual({
+      ContainerOverrides: [
+        {
+          Name: CONTAINER.name,
+          Environment: [{ Name: CONTAINER.env.event, 'Value.$': 'States.JsonToString($)' }],
+        },
+      ],
+    });
+  });
+
+  it('retries a failed task as ProcessBatch retries RetryableError, then records the failure as the Lambda path does', () => {
+    const retry = container.Retry as Retrier[];
+    const lambdaRetryable = (state('ProcessBatch').Retry as Retrier[]).find((r) =>
+      r.ErrorEquals.includes('RetryableError'),
+    );
+    const taskFailed = retry.find((r) => r.ErrorEquals.includes('States.TaskFailed'));
+    expect(taskFailed).toEqual({ ...lambdaRetryable, ErrorEquals: ['States.TaskFailed'] });
+    // States.TaskFailed matches every error: the ECS service errors must come before it to keep their own policy.
+    expect(retry.at(-1)).toBe(taskFailed);
+    expect(container.Catch).toEqual(state('ProcessBatch').Catch);
+    expect(container.ResultPath).toBeNull();
+    expect(container.End).toBe(true);
+  });
+
+  it('times the task out only above the longest container flavor, whose entrypoint stops itself', () => {
+    expect(container.TimeoutSeconds).toBe(CONTAINER_TASK_TIMEOUT_SECONDS);
   });
 });

@@ -50,4 +50,25 @@ describe('synthesized templates', () => {
     expect(output).toBe('');
     expect(code).toBe(0);
   });
+
+  it('pass cfn-lint with container flavors, their network and cluster', async () => {
+    const dir = join(outdir, 'containers');
+    const { app } = build(
+      {
+        ...TEST_CONFIG,
+        containers: {
+          flavors: ['fargate-small', 'fargate-xlarge'],
+          image: { uri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-batches:v1' },
+        },
+      },
+      dir,
+    );
+    app.synth();
+    const templates = readdirSync(dir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => join(dir, f));
+    const { code, output } = await cfnLint(templates);
+    expect(output).toBe('');
+    expect(code).toBe(0);
+  });
 });

@@ -36,7 +36,9 @@ describe('the local form of statemachines/run-job.asl.json', () => {
     });
     expect(local.definition.States.ProcessBatches?.Catch).toEqual(definition.States.ProcessBatches?.Catch);
     expect(local.types.ProcessBatches).toBe('Map');
-    expect(Object.values(local.tasks).every((t) => t.kind === 'lambda-invoke')).toBe(true);
+    const { ProcessBatchOnContainer: container, ...lambdas } = local.tasks;
+    expect(Object.values(lambdas).every((t) => t.kind === 'lambda-invoke')).toBe(true);
+    expect(container).toEqual({ kind: 'ecs-run-task-sync' });
     expect(definition.States.ProcessBatches?.Type).toBe('Map');
   });
 
@@ -59,7 +61,7 @@ describe('the local form of statemachines/run-job.asl.json', () => {
         StartAt: 'T',
         States: { T: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } },
       }),
-    ).toThrow(/only Lambda functions/);
+    ).toThrow(/only Lambda functions and ECS tasks/);
     // An ASL placeholder, not a template literal: built from parts so that it reads as one.
     const text = `{"a": "$${'{'}Nope}"}`;
     expect(() => substitute(text, values)).toThrow(/\$\{Nope\}/);

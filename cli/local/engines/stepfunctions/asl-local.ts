@@ -73,7 +73,8 @@ export function loadDefinition(file: string, values: Readonly<Record<string, str
 /** How a Task state calls its function. */
 export type TaskTarget =
   | { readonly kind: 'lambda-invoke' }
-  | { readonly kind: 'lambda'; readonly functionArn: string };
+  | { readonly kind: 'lambda'; readonly functionArn: string }
+  | { readonly kind: 'ecs-run-task-sync' };
 
 /** A Map state, kept as written, with its item processor made runnable. */
 export interface LocalMap {
@@ -186,7 +187,8 @@ function taskTarget(name: string, state: AslState): TaskTarget {
   const resource = String(state.Resource);
   if (resource === 'arn:aws:states:::lambda:invoke') return { kind: 'lambda-invoke' };
   if (LAMBDA_ARN.test(resource)) return { kind: 'lambda', functionArn: resource };
-  throw unsupported(name, `Task resource ${resource} (only Lambda functions run locally)`);
+  if (resource === 'arn:aws:states:::ecs:runTask.sync') return { kind: 'ecs-run-task-sync' };
+  throw unsupported(name, `Task resource ${resource} (only Lambda functions and ECS tasks run locally)`);
 }
 
 function checkState(name: string, state: AslState): void {

@@ -120,7 +120,11 @@ export interface TaskScope {
  * `{ExecutedVersion, Payload, StatusCode}`; a function ARN as the Resource takes and answers the payload itself.
  * Writes TaskScheduled, TaskStarted and TaskSucceeded or TaskFailed, as the history on AWS shows them.
  */
-export async function runLambdaTask(scope: TaskScope, target: TaskTarget, input: Json): Promise<Json> {
+export async function runLambdaTask(
+  scope: TaskScope,
+  target: Exclude<TaskTarget, { kind: 'ecs-run-task-sync' }>,
+  input: Json,
+): Promise<Json> {
   // The interpreter's TaskStateEntered is queued, not yet recorded: it must come before TaskScheduled.
   await afterQueuedEvents();
   if (scope.signal.aborted) throw abortedError();

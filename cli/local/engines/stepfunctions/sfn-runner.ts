@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type AslDefinition, LOCAL_ACCOUNT, type LocalMachine } from './asl-local.ts';
+import { type LocalTaskDefinition, runEcsTask } from './ecs-local.ts';
 import type { Closing, ExecutionRecord, ExecutionStore } from './execution-store.ts';
 import {
   afterQueuedEvents,
@@ -29,6 +30,8 @@ export interface LocalStepFunctionsOptions {
   readonly region: string;
   /** The Lambda functions Tasks may call, by function name. */
   readonly functions: Readonly<Record<string, LocalFunction>>;
+  /** What `ecs:runTask.sync` runs, by task definition family. @default none */
+  readonly taskDefinitions?: Readonly<Record<string, LocalTaskDefinition>>;
   /** Reads ItemReader manifests and writes ResultWriter files. */
   readonly s3: S3Client;
   readonly store: ExecutionStore;
@@ -166,6 +169,19 @@ export class LocalStepFunctions {
   #overrides(scope: RunScope) {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [name, target] of Object.entries(this.#o.machine.tasks)) {
+      if (target.kind === 'ecs-run-task-sync') {
+        handlers[name] = (input) =>
+          runEcsTask(
+            {
+              ...scope,
+              region: this.#o.region,
+              account: LOCAL_ACCOUNT,
+              taskDefinitions: this.#o.taskDefinitions ?? {},
+            },
+            input as Json,
+          );
+        continue;
+      }
       handlers[name] = (input) =>
         runLambdaTask(
           { ...scope, region: this.#o.region, functions: this.#o.functions },
