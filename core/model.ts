@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BatchingPolicy } from './batching-policy.ts';
+import { Routing } from './contracts/flavors.ts';
 import { Id, JsonObject, Name, PositiveInt, Text } from './validation.ts';
 
 export const ProcessorRef = z.strictObject({
@@ -37,6 +38,12 @@ export const JobSpec = z.strictObject({
     .array(z.strictObject({ jobId: Name, trigger: z.boolean().default(false) }))
     .max(MAX_DEPENDENCIES, { error: `must name at most ${MAX_DEPENDENCIES} jobs` })
     .optional(),
+  /**
+   * Batches at least `minWeight` heavy run on the container `flavor` (core/contracts/flavors.ts), the rest on
+   * Lambda; the deployment must have the flavor. Not part of the config hash: where a batch runs is not what it
+   * computes. @default every batch on Lambda
+   */
+  routing: Routing.optional(),
 });
 export type JobSpecInput = z.input<typeof JobSpec>;
 export type JobSpec = z.infer<typeof JobSpec>;

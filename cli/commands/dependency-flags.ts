@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTAINER_FLAVOR_NAMES, Routing } from '../../core/contracts/flavors.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { Producer } from '../../core/jobs/dependencies.ts';
 import { MAX_DEPENDENCIES } from '../../core/model.ts';
@@ -36,6 +37,24 @@ export const DependsOnFlag = z.array(z.string()).transform((values, ctx): Produc
   }
   if (out.length > MAX_DEPENDENCIES) problem(`must name at most ${MAX_DEPENDENCIES} jobs`);
   return out;
+});
+
+/**
+ * `--route FLAVOR[:MIN_WEIGHT]`: the job's routing by weight (core/contracts/flavors.ts).
+ * @example RouteFlag.parse('fargate-large:1000000') // { flavor: 'fargate-large', minWeight: 1000000 }
+ */
+export const RouteFlag = z.string().transform((value, ctx): Routing | typeof z.NEVER => {
+  const [flavor, weight, ...rest] = value.split(':');
+  const minWeight = weight === undefined ? 0 : Number(weight);
+  const parsed = Routing.safeParse({ flavor, minWeight });
+  if (rest.length > 0 || weight === '' || !Number.isFinite(minWeight) || !parsed.success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be FLAVOR[:MIN_WEIGHT] with FLAVOR one of ${CONTAINER_FLAVOR_NAMES.join(', ')} and MIN_WEIGHT a number >= 0, not "${value}"`,
+    });
+    return z.NEVER;
+  }
+  return parsed.data;
 });
 
 /** The job spec's fields under the flags that set them, so that a rule of the core names the flag. */

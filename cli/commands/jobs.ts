@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTAINER_FLAVOR_NAMES } from '../../core/contracts/flavors.ts';
 import { JobNotFoundError } from '../../core/errors.ts';
 import { dependentsOf, type Producer, producersOf } from '../../core/jobs/dependencies.ts';
 import { createJob, deleteJob, getJob, listJobs, updateJobConfig } from '../../core/jobs/jobs.ts';
@@ -13,7 +14,7 @@ import {
 import { type Json, Name, Text } from '../../core/validation.ts';
 import { fields, formatCount, table } from '../output.ts';
 import { defineCommand, targetArgs } from './args.ts';
-import { DependsOnFlag, dependenciesText, withFlagNames } from './dependency-flags.ts';
+import { DependsOnFlag, dependenciesText, RouteFlag, withFlagNames } from './dependency-flags.ts';
 import { configOf, IntFlag, JsonFile, JsonText, NumberFlag, RequiredName } from './flags.ts';
 import { collect, shortHash } from './support.ts';
 
@@ -25,7 +26,7 @@ const batchingText = (b: Batching) =>
 export const jobsCreate = defineCommand({
   words: ['jobs', 'create'],
   usage:
-    '<jobId> --dataset D --processor P [--config JSON | --config-file F] [--batch-size N | --batch-weight W] [--description TEXT] [--max-concurrency N] [--depends-on JOB[:trigger]]...',
+    '<jobId> --dataset D --processor P [--config JSON | --config-file F] [--batch-size N | --batch-weight W] [--description TEXT] [--max-concurrency N] [--depends-on JOB[:trigger]]... [--route FLAVOR[:MIN_WEIGHT]]',
   summary:
     "create a job over a data set, or over another job's outputs (--dataset <jobId>.outputs); the same spec again is a no-op",
   positionals: ['jobId'],
@@ -52,6 +53,10 @@ export const jobsCreate = defineCommand({
       multiple: true,
       help: '--depends-on JOB[:trigger]  wait on a job over the same ids (only its READY ranges); :trigger starts a run when it commits; repeatable',
     },
+    route: {
+      type: 'string',
+      help: `--route FLAVOR[:MIN_WEIGHT]  run batches at least MIN_WEIGHT heavy (default 0: all) on a container flavor (${CONTAINER_FLAVOR_NAMES.join(', ')}), the rest on Lambda`,
+    },
   },
   schema: targetArgs({
     jobId: Name,
@@ -64,6 +69,7 @@ export const jobsCreate = defineCommand({
     description: Text(1024).optional(),
     'max-concurrency': IntFlag(10_000).optional(),
     'depends-on': DependsOnFlag.optional(),
+    route: RouteFlag.optional(),
   }).superRefine((v, ctx) => {
     configOf(v, ctx, false);
     if (v['batch-size'] !== undefined && v['batch-weight'] !== undefined) {
@@ -91,6 +97,7 @@ export const jobsCreate = defineCommand({
       description: a.description,
       maxConcurrency: a['max-concurrency'],
       ...(dependsOn && dependsOn.length > 0 ? { dependsOn } : {}),
+      ...(a.route ? { routing: a.route } : {}),
     }).catch((e: unknown) => {
       throw withFlagNames(e);
     });
@@ -108,6 +115,7 @@ function jobText(j: Job): string {
     ['config hash', shortHash(j.configHash)],
     ['batches of', batchingText(j.batching)],
     ['depends on', dependenciesText(producersOf(j))],
+    ['routing', j.routing ? `${j.routing.flavor} from weight ${formatCount(j.routing.minWeight)}` : 'Lambda'],
     ['max concurrency', j.maxConcurrency],
     ['watermark', j.watermark],
     ['state', j.state],

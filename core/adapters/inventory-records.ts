@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Routing } from '../contracts/flavors.ts';
 import { keys, pad } from '../contracts/tables.ts';
 import type { Attempt, Batch, BatchScope, Job, Run } from '../model.ts';
 import { BATCH_STATUSES, Batching, ProcessorRef, RUN_MODES } from '../model.ts';
@@ -27,6 +28,7 @@ const JobItem = z.object({
   updatedAt: z.string(),
   lastRunId: z.string().optional(),
   dependsOn: z.array(z.object({ jobId: z.string(), trigger: z.boolean() })).optional(),
+  routing: Routing.optional(),
 });
 
 export function toJobItem(job: Job): Record<string, unknown> {

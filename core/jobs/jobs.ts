@@ -74,6 +74,7 @@ const SPEC_PARTS: readonly [string, (j: Job) => unknown][] = [
   ['toleratedFailurePercentage', (j) => j.toleratedFailurePercentage],
   ['leaseSeconds', (j) => j.leaseSeconds],
   ['dependsOn', (j) => j.dependsOn ?? []],
+  ['routing', (j) => j.routing ?? null],
 ];
 
 /** The names of the spec parts in which two jobs differ; none for the same spec. */

@@ -1,3 +1,4 @@
+import { flavorFor } from '../contracts/flavors.ts';
 import type { Deps } from '../deps.ts';
 import type { ManifestItem, RunInput } from '../events.ts';
 import type { GatedSource } from '../jobs/dependencies.ts';
@@ -35,7 +36,7 @@ export interface PlanContext {
 /** Add a batch to the run's manifest; a backfill takes only what lies inside its bounds. */
 export function addToManifest(
   ctx: PlanContext,
-  b: { start: number; end: number; stride: number; count: number },
+  b: { start: number; end: number; stride: number; count: number; weight: number },
   scope: ManifestItem['scope'],
   cut?: number,
 ) {
@@ -46,6 +47,9 @@ export function addToManifest(
     return;
   const item: ManifestItem = { start: b.start, end: b.end, stride: b.stride, scope };
   if (cut !== undefined) item.cut = cut;
+  // Where the batch runs: the job's routing by weight, decided here and dispatched on by the state machine.
+  const flavor = flavorFor(ctx.job.routing, b.weight);
+  if (flavor !== undefined) item.flavor = flavor;
   ctx.manifest.push(item);
   ctx.items += b.count;
 }

@@ -1,3 +1,4 @@
+import { flavorFor } from '../contracts/flavors.ts';
 import type { NewBatch } from '../ports/index.ts';
 import type { PlanContext } from './plan-context.ts';
 
@@ -27,7 +28,16 @@ export async function planSample(ctx: PlanContext): Promise<void> {
   await ctx.deps.batches.putSampleBatches(job.jobId, ctx.runId, batches, at);
   await ctx.deps.faults('plan.afterSample');
   for (const b of batches) {
-    ctx.manifest.push({ start: b.start, end: b.end, stride: b.stride, scope: 'sample' });
+    // A sample batch's weight is its item count (no item is weighed for it): a job that sends every batch to a
+    // container (minWeight 0) sends its samples there too.
+    const flavor = flavorFor(job.routing, b.weight);
+    ctx.manifest.push({
+      start: b.start,
+      end: b.end,
+      stride: b.stride,
+      scope: 'sample',
+      ...(flavor ? { flavor } : {}),
+    });
     ctx.items += b.count;
   }
 }
