@@ -2,6 +2,7 @@ import { sha256 } from '../checksum.ts';
 import { datasetIdOfKey, locationOf } from '../contracts/s3-keys.ts';
 import type { Deps } from '../deps.ts';
 import type { Violation } from '../errors.ts';
+import { ValidationError } from '../errors.ts';
 import type { NewEntry } from '../ports/index.ts';
 import { Name, parse } from '../validation.ts';
 import { type ChangedLocation, changeAt, type DuplicateLocation, duplicatesOf } from './content-changes.ts';
@@ -94,8 +95,18 @@ export async function registerPlanned(
   let registered = 0;
   let items = 0;
   const at = new Date(deps.clock.now()).toISOString();
+  // Every data set is checked before anything is registered into any of them.
+  for (const ds of planned.byDataset.keys()) {
+    const dataset = await readableDataset(deps, ds);
+    if (dataset.outputsOf !== undefined)
+      throw new ValidationError([
+        {
+          field: 'datasetId',
+          rule: `is the outputs of job ${dataset.outputsOf}: nothing is registered into it`,
+        },
+      ]);
+  }
   for (const [ds, entries] of planned.byDataset) {
-    await readableDataset(deps, ds);
     const twins = options.duplicates ? await duplicatesOf(deps, ds, entries) : [];
     const out = await deps.catalog.register(ds, entries, at);
     const fresh = entries.filter((e) => !out.skippedLocations.includes(e.location));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { registerPlanned } from '../../../../core/catalog/register-objects.ts';
 import { outputKeyOf } from '../../../../core/contracts/s3-keys.ts';
 import { ItemRejectedError, JobInUseError, ValidationError } from '../../../../core/errors.ts';
 import type { ManifestItem, RunInput } from '../../../../core/events.ts';
@@ -114,6 +115,20 @@ describe('jobs over other jobs (dependencies)', () => {
 
     await createJob(deps, spec({ datasetId: 'a.outputs' }));
     expect(await deps.catalog.getDataset('a.outputs')).toMatchObject({ outputsOf: 'a' });
+    // Nothing is registered into a job's outputs, nor into another data set of the same registration.
+    const entry = { count: 1, location: 's3://data/x.json', format: 'object' as const, weights: 1 };
+    const refused = await registerPlanned(deps, {
+      byDataset: new Map([
+        ['ds', [entry]],
+        ['a.outputs', [entry]],
+      ]),
+      skipped: [],
+      problems: [],
+    }).catch((x: unknown) => x);
+    expect((refused as ValidationError).violations).toEqual([
+      { field: 'datasetId', rule: 'is the outputs of job a: nothing is registered into it' },
+    ]);
+    expect((await deps.catalog.getDataset('ds'))?.highId).toBe(20);
     await expect(deleteJob(deps, 'a')).rejects.toBeInstanceOf(JobInUseError);
     // Forced away and created again over b's outputs: a -> b -> a.
     await deleteJob(deps, 'a', { force: true });
