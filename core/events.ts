@@ -166,3 +166,13 @@ export interface FinalizeOutput {
   readonly itemsSucceeded: number;
   readonly itemsExcepted: number;
 }
+
+/** A JobEvent (core/ports/event-bus.ts) as it is stored in the event log and carried as the bus's detail. */
+export const JobEventSchema = z.object({
+  eventId: z.string(),
+  type: z.enum(['BatchCommitted', 'RunFinished']),
+  jobId: z.string(),
+  runId: z.string(),
+  at: z.string(),
+  detail: z.record(z.string(), z.unknown()),
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_SOURCE } from '../core/contracts/bus.ts';
 import { ValidationError } from '../core/errors.ts';
+import { JobEventSchema } from '../core/events.ts';
 import { reconcileTriggers, triggerOnEvents } from '../core/runs/triggers.ts';
 import { parse } from '../core/validation.ts';
 import { deps, handle } from './support/runtime.ts';
@@ -9,14 +10,7 @@ import { deps, handle } from './support/runtime.ts';
 const BusEvent = z.object({
   source: z.literal(EVENT_SOURCE),
   'detail-type': z.string(),
-  detail: z.object({
-    eventId: z.string(),
-    type: z.enum(['BatchCommitted', 'RunFinished']),
-    jobId: z.string(),
-    runId: z.string(),
-    at: z.string(),
-    detail: z.record(z.string(), z.unknown()),
-  }),
+  detail: JobEventSchema,
 });
 
 /** The schedule's input: look at every triggered job. */

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { keys } from '../contracts/tables.ts';
 import { RetryableError } from '../errors.ts';
+import { JobEventSchema } from '../events.ts';
 import type { EventLog, JobEvent, Page, PageRequest } from '../ports/index.ts';
 import { parse } from '../validation.ts';
 import {
@@ -28,16 +29,7 @@ export function eventPuts(event: JobEvent): Record<string, unknown>[] {
   ];
 }
 
-const EventItem = z.object({
-  event: z.object({
-    eventId: z.string(),
-    type: z.enum(['BatchCommitted', 'RunFinished']),
-    jobId: z.string(),
-    runId: z.string(),
-    at: z.string(),
-    detail: z.record(z.string(), z.unknown()),
-  }),
-});
+const EventItem = z.object({ event: JobEventSchema });
 
 const fromEventItem = (raw: unknown): JobEvent => parse(EventItem, raw, 'event record').event;
 

@@ -67,6 +67,36 @@ export async function resolveSecret(
   }
 }
 
+/** What every hook of a processor sees of the batch under this lease (`state` comes from beforeBatch). */
+export function batchContextOf(
+  processor: AnyProcessor,
+  job: { jobId: string; config: unknown },
+  lease: Lease,
+  secret: string | undefined,
+  log: BatchContext<unknown, unknown>['log'],
+): BatchContext<unknown, unknown> {
+  return {
+    jobId: job.jobId,
+    runId: lease.runId,
+    batch: { start: lease.start, end: lease.end },
+    config: processor.parseConfig(job.config),
+    state: undefined,
+    secret: async () => secret,
+    log,
+  };
+}
+
+/** Extend the lease by `leaseMs` from now, fenced by its token (LeaseLostError when it is no longer ours). */
+export const sendHeartbeat = (deps: Pick<Deps, 'leases'>, lease: Lease, leaseMs: number): Promise<void> =>
+  deps.leases.heartbeat({
+    jobId: lease.jobId,
+    scope: lease.scope,
+    start: lease.start,
+    token: lease.token,
+    owner: lease.owner,
+    leaseMs,
+  });
+
 /**
  * Heartbeat when a third of the lease has passed since the last one, so that a slow batch keeps it; undefined
  * (no promise to await) until then.
@@ -74,14 +104,7 @@ export async function resolveSecret(
 export function heartbeater(deps: Deps, lease: Lease, leaseMs: number): () => Promise<void> | undefined {
   let last = deps.clock.now();
   const send = async () => {
-    await deps.leases.heartbeat({
-      jobId: lease.jobId,
-      scope: lease.scope,
-      start: lease.start,
-      token: lease.token,
-      owner: lease.owner,
-      leaseMs,
-    });
+    await sendHeartbeat(deps, lease, leaseMs);
     last = deps.clock.now();
   };
   return () => (deps.clock.now() - last < leaseMs / 3 ? undefined : send());

@@ -10,7 +10,7 @@ import {
   WORK_DIR_ENV,
 } from '../processors/command-spec.ts';
 import type { AnyProcessor, BatchContext, BatchLog } from '../processors/define-processor.ts';
-import type { Lease } from './batch-steps.ts';
+import { batchContextOf, type Lease } from './batch-steps.ts';
 import { type BatchDescriptor, inputLine, readResults, WORK_FILES } from './command-files.ts';
 import { superviseCommand } from './command-supervisor.ts';
 import type { Processed } from './finish-batch.ts';
@@ -50,15 +50,7 @@ export async function runCommandBatch(
   const host = hostOf(deps);
   const processor = deps.processors.get(job.processor.name);
   const spec = processor.command as CommandSpec;
-  const ctx: BatchContext<unknown, unknown> = {
-    jobId: job.jobId,
-    runId: lease.runId,
-    batch: { start: lease.start, end: lease.end },
-    config: processor.parseConfig(job.config),
-    state: undefined,
-    secret: async () => inputs.secret,
-    log: worker.log,
-  };
+  const ctx = batchContextOf(processor, job, lease, inputs.secret, worker.log);
   const { staged, invalid } = partition(processor, inputs.items);
   const dir = await host.createWorkDir();
   try {

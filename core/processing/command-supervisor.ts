@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.ts';
 import type { CommandExit, RunningCommand } from '../ports/index.ts';
-import type { Lease } from './batch-steps.ts';
+import { type Lease, sendHeartbeat } from './batch-steps.ts';
 
 /** How a supervised command ended: its exit, and whether the runner killed it at its timeout. */
 export interface SupervisedExit extends CommandExit {
@@ -23,14 +23,7 @@ export async function superviseCommand(
   let beating: Promise<void> | undefined;
   const beat = async () => {
     try {
-      await deps.leases.heartbeat({
-        jobId: lease.jobId,
-        scope: lease.scope,
-        start: lease.start,
-        token: lease.token,
-        owner: lease.owner,
-        leaseMs: o.leaseMs,
-      });
+      await sendHeartbeat(deps, lease, o.leaseMs);
     } catch (error) {
       lost ??= error;
       running.kill();

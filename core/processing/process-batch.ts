@@ -18,7 +18,15 @@ import {
   knownJob,
   rememberJob,
 } from './batch-inputs.ts';
-import { heartbeater, type Lease, phases, recordFailure, resolveSecret, runItems } from './batch-steps.ts';
+import {
+  batchContextOf,
+  heartbeater,
+  type Lease,
+  phases,
+  recordFailure,
+  resolveSecret,
+  runItems,
+} from './batch-steps.ts';
 import { runCommandBatch } from './command-batch.ts';
 import { finishBatch, type Processed } from './finish-batch.ts';
 import { type LoadedBatch, loadBatch } from './load-batch.ts';
@@ -217,15 +225,7 @@ async function runProcessor(
 ): Promise<Processed> {
   const processor = deps.processors.get(job.processor.name);
   if (processor.command) return runCommandBatch(deps, job, lease, inputs, worker, leaseMs);
-  const ctx: BatchContext<unknown, unknown> = {
-    jobId: job.jobId,
-    runId: lease.runId,
-    batch: { start: lease.start, end: lease.end },
-    config: processor.parseConfig(job.config),
-    state: undefined,
-    secret: async () => inputs.secret,
-    log: worker.log,
-  };
+  const ctx = batchContextOf(processor, job, lease, inputs.secret, worker.log);
   const state = await processor.beforeBatch(ctx as BatchContext<unknown, undefined>);
   const withState = { ...ctx, state };
   const beat = heartbeater(deps, lease, leaseMs);
