@@ -71,9 +71,10 @@ beforeAll(async () => {
   const files = (packed[0]?.files ?? []).map((f) => f.path);
   expect(files).toContain('dist/cli/bin.js');
   expect(files).toContain('LICENSE');
-  // No tests, benches or TypeScript sources, but the scaffold's templates.
+  // No tests, benches or TypeScript sources, but the scaffold's templates and the examples users copy.
   const sources = files.filter((f) => /^(test|bench|scripts)\/|\.ts$/.test(f) && !f.endsWith('.d.ts'));
-  expect(sources.filter((f) => !f.startsWith('templates/init/'))).toEqual([]);
+  expect(sources.filter((f) => !/^(templates\/init|examples)\//.test(f))).toEqual([]);
+  expect(files).toContain('examples/python-command/processors.ts');
 
   mkdirSync(tool);
   writeFileSync(join(tool, 'package.json'), '{"private":true}');
