@@ -5,6 +5,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_NAMES } from '../../cli/local/local-up.ts';
+import { FUNCTIONS } from '../../core/contracts/functions.ts';
 import { outputKeyOf } from '../../core/contracts/s3-keys.ts';
 
 /**
@@ -213,7 +214,7 @@ describe.each(RUNTIMES)('the scaffold, on $label', ({ node: nodeOf }) => {
     expect(bundle).toContain('word-count');
     // The other handlers run no processor and do not carry the user's module.
     const others = readdirSync(out).filter((d) => d.startsWith('asset.') && d !== `asset.${asset}`);
-    expect(others.length).toBe(4);
+    expect(others.length).toBe(Object.keys(FUNCTIONS).length - 1);
     for (const dir of others)
       expect(readFileSync(join(out, dir, 'index.mjs'), 'utf8')).not.toContain('word-count');
 
