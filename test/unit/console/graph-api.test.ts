@@ -81,6 +81,16 @@ describe('the console API: the dependency graph', () => {
     expect(doc.mermaid).toContain('  j0 -->|trigger| j3\n');
   });
 
+  it("counts in the jobs view a consumer's backlog up to its producer's last output, as it grows", async () => {
+    const { doc } = await env.api('/api/jobs?fresh=1');
+    const backlog = Object.fromEntries(
+      (doc.jobs as { job: { jobId: string }; backlog: number }[]).map((o) => [o.job.jobId, o.backlog]),
+    );
+
+    // b: a's 40 outputs, none processed yet; c: b has no output yet.
+    expect(backlog).toEqual({ a: 60, b: 40, c: 0, d: 100 });
+  });
+
   it('refuses a call without the token, and a query it does not know', async () => {
     const noToken = await env.api('/api/graph', { token: null });
     const unknown = await env.api('/api/graph?depth=2');
