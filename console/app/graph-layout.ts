@@ -32,7 +32,7 @@ export interface LayoutSizes {
   readonly rowGap: number;
 }
 
-export const SIZES: LayoutSizes = { boxWidth: 210, boxHeight: 118, columnGap: 110, rowGap: 26 };
+export const SIZES: LayoutSizes = { boxWidth: 236, boxHeight: 96, columnGap: 110, rowGap: 26 };
 
 /**
  * Columns by depth (a job with no producer in column 0, a consumer one column right of its deepest producer);

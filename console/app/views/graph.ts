@@ -82,8 +82,10 @@ function drawing(doc: GraphDoc, layout: Layout): HTMLElement {
           viewBox: '0 0 10 10',
           refX: 9,
           refY: 5,
-          markerWidth: 8,
-          markerHeight: 8,
+          // In the drawing's units: the same head on a thin and a thick (trigger) line.
+          markerUnits: 'userSpaceOnUse',
+          markerWidth: 9,
+          markerHeight: 9,
           orient: 'auto',
         },
         svg('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: 'arrow-head' }),
