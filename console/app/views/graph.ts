@@ -1,5 +1,5 @@
 import { get } from '../api.ts';
-import { badge, fmt, h, stat } from '../dom.ts';
+import { badge, errorBox, fmt, h, stat } from '../dom.ts';
 import { type Layout, layered, SIZES } from '../graph-layout.ts';
 import type { GraphDoc, GraphJob } from '../types.ts';
 
@@ -209,4 +209,46 @@ function mermaidCard(mermaid: string): HTMLElement {
     ),
     pre,
   );
+}
+
+/**
+ * A job's producers and consumers, from the graph (read after the job's own figures): each a link to its job,
+ * triggers marked, and the job's batches stale against its producers.
+ */
+export function dependenciesCard(jobId: string): HTMLElement {
+  const card = h(
+    'div',
+    { class: 'card', 'data-testid': 'job-dependencies' },
+    h('h2', {}, 'Dependencies'),
+    h('p', { class: 'muted' }, 'reading the graph...'),
+  );
+  const link = (id: string, trigger: boolean) =>
+    h('span', {}, h('a', { href: `#/jobs/${encodeURIComponent(id)}` }, id), trigger ? ' (trigger)' : '');
+  const list = (ids: readonly [string, boolean][]) =>
+    ids.length === 0 ? '-' : ids.flatMap(([id, t], i) => [i > 0 ? ', ' : '', link(id, t)]);
+  get<GraphDoc>('/api/graph')
+    .then((doc) => {
+      const job = doc.jobs.find((j) => j.jobId === jobId);
+      const producers = doc.edges
+        .filter((e) => e.to === jobId)
+        .map((e): [string, boolean] => [e.from, e.trigger]);
+      const consumers = doc.edges
+        .filter((e) => e.from === jobId)
+        .map((e): [string, boolean] => [e.to, e.trigger]);
+      card.replaceChildren(
+        h('h2', {}, 'Dependencies'),
+        h('p', { 'data-testid': 'job-producers' }, 'waits on: ', ...[list(producers)].flat()),
+        h('p', { 'data-testid': 'job-consumers' }, 'waited on by: ', ...[list(consumers)].flat()),
+        job && redo(job) > 0
+          ? h(
+              'p',
+              {},
+              `${fmt(redo(job))} batch(es) stale against producers: an incremental run takes them again`,
+            )
+          : '',
+        h('a', { href: '#/graph' }, 'the whole graph'),
+      );
+    })
+    .catch((e) => card.replaceChildren(h('h2', {}, 'Dependencies'), errorBox(e)));
+  return card;
 }

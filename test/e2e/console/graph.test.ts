@@ -79,12 +79,15 @@ describe('batchkeeper console in a browser: the dependency graph', () => {
     expect(doc.mermaid).toContain('  j0 --> j1\n');
   });
 
-  it("opens a job's view when its box is clicked", async () => {
+  it("opens a job's view when its box is clicked, which names the jobs it waits on", async () => {
     await c.open('#/graph');
     await c.page.getByTestId('graph-job-b').click();
     await c.page.getByTestId('nav-job').waitFor();
 
     expect(new URL(c.page.url()).hash).toBe('#/jobs/b');
     expect(await text('nav-job')).toBe('b');
+    await c.page.getByTestId('job-producers').waitFor();
+    expect(await text('job-producers')).toBe('waits on: a');
+    expect(await text('job-consumers')).toBe('waited on by: -');
   });
 });
