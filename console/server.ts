@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ValidationError } from '../core/errors.ts';
 import type { ConsoleBackend } from './api/backend.ts';
 import { EXCEPTION_ROUTES } from './api/exceptions-api.ts';
+import { GRAPH_ROUTES } from './api/graph-api.ts';
 import { JOB_ROUTES } from './api/jobs-api.ts';
 import { errorBody, match, type Route, statusOf } from './api/router.ts';
 import { RUN_ROUTES } from './api/runs-api.ts';
@@ -11,7 +12,7 @@ import { type Assets, loadAssets } from './assets.ts';
 import { checkHost, checkSameOrigin, checkToken, newToken } from './security.ts';
 
 /** Every route of the JSON API. */
-export const ROUTES: readonly Route[] = [...JOB_ROUTES, ...RUN_ROUTES, ...EXCEPTION_ROUTES];
+export const ROUTES: readonly Route[] = [...JOB_ROUTES, ...RUN_ROUTES, ...EXCEPTION_ROUTES, ...GRAPH_ROUTES];
 
 export interface ConsoleOptions {
   readonly backend: ConsoleBackend;

@@ -1,5 +1,7 @@
 // Takes the screenshots of docs/console-*.png: the local mode with a data set of generated company records, a
-// job with runs, drift, a sample and exceptions, the console over it, and headless Chromium on each main view.
+// job with runs, drift, a sample and exceptions, jobs that depend on it (one over its outputs, stale after its
+// backfill; one with a trigger; one over the consumer's outputs), the console over it, and headless Chromium on each
+// main view.
 //   npx tsx scripts/console-screenshots.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ const JOB = 'companies';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const dataDir = await mkdtemp(join(tmpdir(), 'bk-console-shots-'));
-const local = await startLocal({ dataDir, logLevel: 'ERROR' });
+// No periodic reconcile: the triggered job's backlog stays as the graph shows it.
+const local = await startLocal({ dataDir, logLevel: 'ERROR', reconcileMs: 24 * 3600_000 });
 
 /** A CLI command on the local mode, in this process; its JSON document. */
 async function cli(...args: string[]): Promise<Record<string, unknown>> {
@@ -49,11 +52,18 @@ try {
     '--batch-size',
     '200',
   );
+  const consumer = (jobId: string, dataset: string, ...more: string[]) =>
+    cli('jobs', 'create', jobId, '--dataset', dataset, '--processor', 'noop', '--batch-size', '500', ...more);
+  await consumer('geocoded', `${JOB}.outputs`);
   await cli('run', JOB, '--max-batches', '60', '--wait');
+  // geocoded reads ids 1-6000 of the job's outputs; the backfill below redoes them, so they become stale.
+  await cli('run', 'geocoded', '--max-batches', '12', '--wait');
   await cli('jobs', 'update-config', JOB, '--config', '{"uppercaseCity": true}');
   await cli('run', JOB, '--from', '1', '--to', '8000', '--wait');
   const backfill = (await cli('runs', 'list', JOB)) as { runs: { runId: string }[] };
   await cli('run', JOB, '--sample-every', '97', '--limit', '150', '--wait');
+  await consumer('audit', 'registry', '--depends-on', `${JOB}:trigger`);
+  await consumer('report', 'geocoded.outputs');
 
   const server = await startConsole({ backend: backendOf(targetFromLocalState(local.state)) });
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
@@ -86,6 +96,8 @@ try {
     ]);
     await page.getByTestId('note').fill('upstream fixed the addresses; nothing to redo');
     await shot(page, 'console-exceptions.png', 'exceptions-table', false);
+    await page.goto(`http://127.0.0.1:${server.port}/#/graph`);
+    await shot(page, 'console-graph.png', 'graph-mermaid');
   } finally {
     await browser.close();
     await server.close();

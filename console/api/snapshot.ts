@@ -1,3 +1,4 @@
+import { sourceOfDataset } from '../../core/catalog/sources.ts';
 import type { Deps } from '../../core/deps.ts';
 import { effectiveHash } from '../../core/jobs/config-hash.ts';
 import { getJob } from '../../core/jobs/jobs.ts';
@@ -70,7 +71,11 @@ export async function readJobRanges(deps: Deps, jobId: string): Promise<JobRange
     batches.PENDING += c.batches.length;
   }
   await addSamples(deps, job, builder);
-  const highId = Math.max(dataset?.highId ?? 0, job.watermark - 1);
+  // A job's outputs grow with the job: their last id is the producer's, not the one recorded at creation.
+  const datasetHigh = dataset?.outputsOf
+    ? await sourceOfDataset(deps, dataset).highId()
+    : (dataset?.highId ?? 0);
+  const highId = Math.max(datasetHigh, job.watermark - 1);
   const snapshot = builder.build({ firstId: job.firstId, highId, takenAt: now });
   const backlog = Math.max(0, highId - job.firstId + 1 - done);
   const counts = { effectiveConfigHash: current, batches, itemsDone, itemsExcepted };

@@ -1,6 +1,7 @@
 import { get, setToken, takeToken } from './api.ts';
 import { errorBox, h, mount } from './dom.ts';
 import { exceptionsView } from './views/exceptions.ts';
+import { graphView } from './views/graph.ts';
 import { jobView } from './views/job.ts';
 import { jobsView } from './views/jobs.ts';
 import { runsView, runView } from './views/runs.ts';
@@ -13,7 +14,7 @@ import { startView } from './views/start.ts';
  *   #/jobs/:job/runs[/:run]       runs, one run with its timeline
  *   #/jobs/:job/start             start a run after a dry-run preview
  *   #/jobs/:job/exceptions        the review queue
- *   #/graph                       the dependency graph of jobs (once jobs depend on each other)
+ *   #/graph                       the dependency graph of jobs: who waits on whom, with backlogs
  */
 const root = document.getElementById('view') as HTMLElement;
 const nav = document.getElementById('nav') as HTMLElement;
@@ -43,12 +44,18 @@ async function route(): Promise<void> {
       ),
     );
   }
-  nav.append(h('a', { href: '#/graph' }, 'dependencies'));
+  nav.append(
+    h(
+      'a',
+      { href: '#/graph', class: first === 'graph' ? 'active' : '', 'data-testid': 'nav-graph' },
+      'dependencies',
+    ),
+  );
   mount(root, h('p', { class: 'muted' }, 'loading...'));
   try {
     const view =
       first === 'graph'
-        ? graphView()
+        ? await graphView()
         : first !== 'jobs' || !jobId
           ? await jobsView()
           : section === 'runs' && runId
@@ -65,19 +72,6 @@ async function route(): Promise<void> {
     mount(root, errorBox(e));
   }
 }
-
-/** The place of the dependency graph: jobs cannot depend on each other yet. */
-const graphView = () =>
-  h(
-    'section',
-    { 'data-testid': 'graph-view' },
-    h('h1', {}, 'Dependencies'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Jobs do not depend on each other yet. When they can, this view draws the graph of jobs and what each waits for.',
-    ),
-  );
 
 setToken(takeToken());
 window.addEventListener('hashchange', () => void route());

@@ -127,3 +127,23 @@ export interface ItemException {
   details: Record<string, unknown>;
   note?: string;
 }
+
+/** A job of the dependency graph (core/jobs/graph.ts); figures are null where they cannot be known. */
+export interface GraphJob {
+  jobId: string;
+  state: string;
+  datasetId: string | null;
+  watermark: number | null;
+  producers: { jobId: string; trigger: boolean }[];
+  backlog: number | null;
+  waiting: number | null;
+  openBatches: number | null;
+  staleBatches: number | null;
+  reopenedBatches: number | null;
+}
+
+export interface GraphDoc {
+  jobs: GraphJob[];
+  edges: { from: string; to: string; trigger: boolean }[];
+  mermaid: string;
+}

@@ -1,6 +1,7 @@
 import { get, jobPath } from '../api.ts';
 import { badge, errorBox, fmt, h, ms, stat, table } from '../dom.ts';
 import type { Attempt, Batch, Overview } from '../types.ts';
+import { dependenciesCard } from './graph.ts';
 import { rangeMap } from './range-map.ts';
 
 interface Summary {
@@ -47,19 +48,7 @@ export async function jobView(jobId: string): Promise<HTMLElement> {
     shown = w;
     void loadBatches(w.from);
   });
-  return h(
-    'section',
-    {},
-    head,
-    map,
-    batchesBox,
-    h(
-      'div',
-      { class: 'card muted', 'data-testid': 'graph-placeholder' },
-      h('h2', {}, 'Dependencies'),
-      'Jobs do not depend on each other yet; the graph of upstream and downstream jobs will show here.',
-    ),
-  );
+  return h('section', {}, head, map, batchesBox, dependenciesCard(jobId));
 }
 
 /** The job's line and figures: what `jobs show` prints, with the backlog and the ranges to redo. */

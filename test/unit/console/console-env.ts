@@ -59,6 +59,11 @@ export async function consoleEnv(): Promise<ConsoleEnv> {
     await processBatch(deps, { jobId: 'j', runId: 'run-1', mode: 'incremental', batch }, quietWorker('w'));
   await finalizeRun(deps, { jobId: 'j', runId: 'run-1' });
   deps.clock.advance(1000);
+  return serveConsole(deps);
+}
+
+/** The console over any fakes, with a backend that records the runs it is asked to start. */
+export async function serveConsole(deps: FakeDeps): Promise<ConsoleEnv> {
   const started: RunInput[] = [];
   const backend: ConsoleBackend = {
     kind: 'local',
