@@ -17,17 +17,18 @@ const INVENTORY = { kind: 'inventory' } as const;
 export class OutputsSource implements Source {
   readonly datasetId: string;
   readonly #deps: Pick<Deps, 'batches' | 'buckets' | 'jobs'>;
-  readonly #producer: string;
+  /** The job whose outputs these are. */
+  readonly producer: string;
 
   constructor(deps: Pick<Deps, 'batches' | 'buckets' | 'jobs'>, datasetId: string, producer: string) {
     this.#deps = deps;
     this.datasetId = datasetId;
-    this.#producer = producer;
+    this.producer = producer;
   }
 
   /** The last id of the producer's inventory: its watermark less one (0 once the producer is gone). */
   async highId(): Promise<number> {
-    const job = await this.#deps.jobs.getJob(this.#producer);
+    const job = await this.#deps.jobs.getJob(this.producer);
     return job ? job.watermark - 1 : 0;
   }
 
@@ -35,8 +36,15 @@ export class OutputsSource implements Source {
     if (!Number.isSafeInteger(stride) || stride < 1) {
       throw new ValidationError([{ field: 'stride', rule: 'must be an integer >= 1' }]);
     }
-    for await (const b of producerBatches(this.#deps, this.#producer, start, end)) {
-      const location = locationOf(this.#deps.buckets.work, outputKeyOf(this.#producer, INVENTORY, b));
+    const batches: Batch[] = [];
+    for await (const b of producerBatches(this.#deps, this.producer, start, end)) batches.push(b);
+    yield* this.itemsOf(batches, start, end, stride);
+  }
+
+  /** The items of [start, end] in the producer's batches given, read already (the gate reads them too). */
+  *itemsOf(batches: readonly Batch[], start: number, end: number, stride = 1): Generator<Item> {
+    for (const b of batches) {
+      const location = locationOf(this.#deps.buckets.work, outputKeyOf(this.producer, INVENTORY, b));
       const ready = b.status === 'SUCCEEDED';
       for (const id of itemIds({ start: b.start, count: b.end - b.start + 1 }, start, end, stride)) {
         yield { datasetId: this.datasetId, id, location, weight: 1, ready, format: 'output' };

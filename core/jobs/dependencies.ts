@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { producerBatches } from '../catalog/outputs-source.ts';
+import { OutputsSource, producerBatches } from '../catalog/outputs-source.ts';
 import { outputsProducerOf } from '../catalog/sources.ts';
 import type { Deps } from '../deps.ts';
 import type { Batch, Item, Job, ProducerBatchRef } from '../model.ts';
 import type { Source } from '../ports/index.ts';
+import { liveRuns } from '../runs/live-runs.ts';
 
 /**
  * Jobs that depend on jobs, over the same ids. A consumer's producers are the job whose outputs it reads (data
@@ -61,22 +62,6 @@ export async function isReady(
   if (b.leaseExpiresAt !== undefined && b.leaseExpiresAt >= now) return false;
   const reserved = b.reservedBy !== undefined && (b.reservedUntil ?? 0) >= now;
   return !(reserved && (await live(b.jobId, b.reservedBy as string)));
-}
-
-/** Whether a run still executes, asked once per run. */
-export function liveness(deps: Pick<Deps, 'liveness' | 'runs'>) {
-  const known = new Map<string, Promise<boolean>>();
-  return (jobId: string, runId: string): Promise<boolean> => {
-    const key = `${jobId}/${runId}`;
-    let answer = known.get(key);
-    if (!answer) {
-      answer = deps.liveness
-        ? deps.liveness.isActive(jobId, runId)
-        : deps.runs.getRun(jobId, runId).then((r) => !r || r.status === 'PLANNED');
-      known.set(key, answer);
-    }
-    return answer;
-  };
 }
 
 export const refOf = (b: Batch): ProducerBatchRef => ({
@@ -144,7 +129,7 @@ export class GatedSource implements Source {
     this.datasetId = inner.datasetId;
     this.#producers = producers;
     this.#from = from;
-    this.#live = liveness(deps);
+    this.#live = liveRuns(deps);
   }
 
   async highId(): Promise<number> {
@@ -175,7 +160,21 @@ export class GatedSource implements Source {
     const batches = await overlapping(this.#deps, this.#producers, start, end);
     const ready = new Map<Batch, boolean>();
     for (const b of batches) ready.set(b, await isReady(b, now, this.#live));
-    for await (const item of this.#inner.items(start, end, stride)) {
+    // A producer's outputs are items of the batches just read: they are not listed a second time.
+    const inner = this.#inner;
+    const items =
+      inner instanceof OutputsSource &&
+      this.#producers.includes(inner.producer) &&
+      Number.isSafeInteger(stride) &&
+      stride >= 1
+        ? inner.itemsOf(
+            batches.filter((b) => b.jobId === inner.producer),
+            start,
+            end,
+            stride,
+          )
+        : inner.items(start, end, stride);
+    for await (const item of items) {
       const holding = batches.filter((b) => b.start <= item.id && item.id <= b.end);
       const all = holding.length === this.#producers.length && holding.every((b) => ready.get(b));
       yield { ...item, ready: item.ready && all, producers: holding.map(refOf) };

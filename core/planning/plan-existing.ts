@@ -1,8 +1,8 @@
 import { outputKeyOf } from '../contracts/s3-keys.ts';
-import type { Deps } from '../deps.ts';
 import { settlePendingPublishes } from '../exceptions/exception-staging.ts';
 import type { Batch } from '../model.ts';
 import type { NewBatch } from '../ports/index.ts';
+import { liveRuns } from '../runs/live-runs.ts';
 import { relayQuietly } from '../runs/relay-events.ts';
 import { addToManifest, type PlanContext } from './plan-context.ts';
 import { settlePendingCuts } from './plan-new.ts';
@@ -71,25 +71,6 @@ export async function planExisting(ctx: PlanContext, which: 'open' | 'bounds'): 
       addToManifest(ctx, batch, 'inventory');
     } else ctx.skippedBusy++;
   }
-}
-
-/** Whether a run still executes, asked once per run and remembered for the rest of the plan. */
-function liveRuns(deps: Deps) {
-  const known = new Map<string, Promise<boolean>>();
-  return (jobId: string, runId: string): Promise<boolean> => {
-    let answer = known.get(runId);
-    if (!answer) {
-      answer = deps.liveness ? deps.liveness.isActive(jobId, runId) : notFinished(deps, jobId, runId);
-      known.set(runId, answer);
-    }
-    return answer;
-  };
-}
-
-/** Without a liveness port, a run that has finalized is dead; one that has not is live until it expires. */
-async function notFinished(deps: Deps, jobId: string, runId: string): Promise<boolean> {
-  const run = await deps.runs.getRun(jobId, runId);
-  return !run || run.status === 'PLANNED';
 }
 
 /** Batches that intersect [idStart, idEnd], in id order. */

@@ -3,6 +3,7 @@ import type { Deps } from '../deps.ts';
 import { dependentsOf, GatedSource, producersOf, staleBatches } from '../jobs/dependencies.ts';
 import type { Job } from '../model.ts';
 import type { JobEvent, RunStarter } from '../ports/index.ts';
+import { liveRuns } from './live-runs.ts';
 
 /**
  * Triggers: a dependency with `trigger: true` starts the consumer's incremental run when its producer commits
@@ -110,12 +111,10 @@ const STARTS_PER_WINDOW = 10;
  * its name when the trigger tries to start the same.
  */
 async function hasLiveRun(deps: TriggerDeps, job: Job): Promise<boolean> {
-  const live = (runId: string) =>
-    deps.liveness
-      ? deps.liveness.isActive(job.jobId, runId)
-      : deps.runs.getRun(job.jobId, runId).then((r) => r?.status === 'PLANNED');
+  const live = liveRuns(deps);
   const recent = await deps.runs.listRuns(job.jobId, { limit: 10 });
-  for (const run of recent.items) if (run.status === 'PLANNED' && (await live(run.runId))) return true;
+  for (const run of recent.items)
+    if (run.status === 'PLANNED' && (await live(job.jobId, run.runId))) return true;
   return false;
 }
 
